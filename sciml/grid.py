@@ -71,7 +71,9 @@ class Grid:
         try:
             bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
         except (TypeError, ValueError):
-            raise ValueError(f"bounds must be ((lo, hi), ...) per axis, got {self.bounds!r}") from None
+            raise ValueError(
+                f"bounds must be ((lo, hi), ...) per axis, got {self.bounds!r}"
+            ) from None
         for ax, (lo, hi) in enumerate(bounds):
             if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
                 raise ValueError(f"bounds[{ax}] must be finite with lo < hi, got {(lo, hi)}")

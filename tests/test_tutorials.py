@@ -14,7 +14,13 @@ TUTORIALS = sorted((Path(__file__).resolve().parents[1] / "tutorials").glob("*.p
 def test_tutorial_runs_in_smoke_mode(path, tmp_path):
     env = dict(os.environ, SCIML_SMOKE="1", MPLBACKEND="Agg", SCIML_TUTORIAL_OUT=str(tmp_path))
     proc = subprocess.run(
-        [sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
-    assert proc.returncode == 0, f"{path.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{path.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
