@@ -55,9 +55,10 @@ _prefix_counter = iter(range(1, 1 << 62))
 
 
 def _dolfinx():
+    import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx / petsc4py)
+
     import dolfinx
     import dolfinx.fem.petsc  # noqa: F401
-    import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx / petsc4py)
     import ufl
 
     return dolfinx, ufl

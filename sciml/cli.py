@@ -29,8 +29,9 @@ def _info(args: argparse.Namespace) -> int:
         ("torch threads", str(torch.get_num_threads())),
     ]
     try:
-        import dolfinx
         import dolfinx_solver  # noqa: F401  (must come before dolfinx / petsc4py)
+
+        import dolfinx
         from mpi4py import MPI
         from petsc4py import PETSc
 

@@ -356,9 +356,10 @@ class Mesh:
         Returns ``(mesh, cell_tags, facet_tags)``; the tags are ``None`` when there
         are no markers.
         """
+        import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
+
         import basix.ufl
         import dolfinx
-        import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
         from mpi4py import MPI
 
         comm = comm or MPI.COMM_WORLD
