@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 import torch
-from sciml.physics.elliptic import assemble_elliptic
 
 from sciml.grid import Grid
+from sciml.physics.elliptic import assemble_elliptic
 
 PI = math.pi
 

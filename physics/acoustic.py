@@ -1,0 +1,50 @@
+"""Acoustic (scalar) wave equation ``u_tt - c^2 Laplacian(u) = f``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from sciml.physics._pointwise import check_dim, evaluate
+from sciml.physics.pde import PDE, PointFn
+
+__all__ = ["AcousticWave"]
+
+
+@dataclass
+class AcousticWave(PDE):
+    """``u_tt - c(x)^2 Laplacian(u) = f``; points ``[N, dim + 1]`` with time last.
+
+    This is the constant-density acoustic equation deepwave's ``scalar`` propagator solves
+    (:mod:`sciml.physics.seismic` runs it on a grid with sources, receivers and absorbing
+    boundaries).
+
+    Args:
+        velocity: wave speed ``c``: a float or ``c(x: [N, dim]) -> [N]``.
+        dim: spatial dimension (1..3).
+        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
+            default boundary ``"absorbing"``.
+    """
+
+    velocity: PointFn | float = 1.0
+    dim: int = 2
+    forcing: PointFn | None = None
+    exact: PointFn | None = None
+    initial: PointFn | None = None
+    domain: tuple[tuple[float, float], ...] | None = None
+    boundary: str = "absorbing"
+    time_dependent: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        check_dim("AcousticWave", self.dim, (1, 2, 3))
+
+    @property
+    def required_derivatives(self) -> tuple[str, ...]:
+        return ("tt",) + self.spatial_keys(2)
+
+    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+        self._check_derivatives(d)
+        c = evaluate(self.velocity, x[:, : self.dim]).reshape(u.shape)
+        return d["tt"] - c**2 * self.laplacian(d) - self._forcing(x, u)

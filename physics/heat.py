@@ -1,0 +1,47 @@
+"""Heat / diffusion equation ``u_t - kappa Laplacian(u) = f``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from sciml.physics._pointwise import check_dim
+from sciml.physics.pde import PDE, PointFn
+
+__all__ = ["Heat"]
+
+
+@dataclass
+class Heat(PDE):
+    """``u_t - kappa Laplacian(u) = f``; points ``[N, dim + 1]`` with time last.
+
+    Args:
+        kappa: diffusivity.
+        dim: spatial dimension (1..3).
+        forcing: ``f(x: [N, dim + 1]) -> [N]``; None = 0.
+        exact, initial: optional exact solution ``u(x: [N, dim + 1])`` and initial condition
+            ``u0(x: [N, dim])``.
+        domain, boundary: spatial box and boundary kind (``"dirichlet"``/``"periodic"``).
+    """
+
+    kappa: float = 1.0
+    dim: int = 1
+    forcing: PointFn | None = None
+    exact: PointFn | None = None
+    initial: PointFn | None = None
+    domain: tuple[tuple[float, float], ...] | None = None
+    boundary: str = "dirichlet"
+    time_dependent: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        check_dim("Heat", self.dim, (1, 2, 3))
+
+    @property
+    def required_derivatives(self) -> tuple[str, ...]:
+        return ("t",) + self.spatial_keys(2)
+
+    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+        self._check_derivatives(d)
+        return d["t"] - self.kappa * self.laplacian(d) - self._forcing(x, u)

@@ -1,0 +1,262 @@
+"""The PDE base class: one place per PDE where its formula is written.
+
+Every PDE family is a small dataclass deriving from :class:`PDE` (one per file:
+``poisson.py``, ``darcy.py``, ...). Its formula lives in :meth:`PDE.residual_from`, which takes
+the solution values and a dict of derivatives keyed by axis letters. Three callers reuse it:
+
+* :meth:`PDE.residual` computes the derivatives of a point function ``u_fn`` by autograd
+  (PINNs, mesh-free methods, latent potential flows);
+* :meth:`PDE.grid_residual` computes them by finite differences or FFTs on a
+  :class:`~sciml.grid.Grid` (physics losses of neural operators);
+* the GP solver computes them in closed form and calls ``residual_from`` directly.
+
+Derivative keys are strings of axis letters: the spatial axes are ``"x", "y", "z"`` (first
+``dim`` of them) and time is ``"t"``; ``"xx"`` is ``d^2u/dx^2``, ``"xy"`` the mixed derivative,
+``"t"`` the time derivative. Keys are canonical when their letters are sorted in the order
+``x, y, z, t`` (``canonical_key("yx") == "xy"``).
+
+Points: ``x: [N, dim]`` for steady PDEs and ``[N, dim + 1]`` (time last) for time-dependent
+ones. Forcing and exact-solution callables take the same points and return ``[N]``
+(or ``[N, C]`` for systems).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+import torch
+
+from sciml.grid import Grid
+
+__all__ = ["PDE", "canonical_key", "autograd_derivatives", "PointFn"]
+
+PointFn = Callable[[torch.Tensor], torch.Tensor]
+_ORDER = "xyzt"
+
+
+def canonical_key(key: str) -> str:
+    """Sort the letters of a derivative key into the order x, y, z, t."""
+    bad = set(key) - set(_ORDER)
+    if not key or bad:
+        raise ValueError(
+            f"derivative key {key!r} must be a non-empty string of letters from 'xyzt'"
+        )
+    return "".join(sorted(key, key=_ORDER.index))
+
+
+def autograd_derivatives(
+    u: torch.Tensor, x: torch.Tensor, keys: Iterable[str], letters: str
+) -> dict[str, torch.Tensor]:
+    """Derivatives of ``u`` (computed from ``x`` in the autograd graph) keyed by axis letters.
+
+    Args:
+        u: ``[N]`` or ``[N, C]`` values that depend on ``x``.
+        x: ``[N, D]`` points (``requires_grad`` somewhere upstream).
+        keys: derivative keys, e.g. ``("x", "xx", "yy", "t")``.
+        letters: the letter of each column of ``x``, e.g. ``"xyt"``.
+
+    Returns:
+        dict canonical key -> tensor shaped like ``u``. The graph is kept (``create_graph``),
+        so the result can be differentiated again (training).
+    """
+    if len(letters) != x.shape[-1]:
+        raise ValueError(f"letters {letters!r} must name each of the {x.shape[-1]} columns of x")
+    keys = sorted({canonical_key(k) for k in keys}, key=len)
+    for k in keys:
+        missing = set(k) - set(letters)
+        if missing:
+            raise ValueError(f"derivative key {k!r} uses axes {sorted(missing)} not in {letters!r}")
+    values: dict[str, torch.Tensor] = {"": u}
+    grads: dict[str, torch.Tensor] = {}
+
+    def full_grad(key: str) -> torch.Tensor:
+        # gradient of the (already known) derivative `key` w.r.t. all columns of x
+        if key not in grads:
+            v = value(key)
+            if v.ndim == 1:
+                (g,) = torch.autograd.grad(v.sum(), x, create_graph=True, allow_unused=True)
+                g = torch.zeros_like(x) if g is None else g
+            else:  # [N, C]: one backward pass per channel
+                parts = []
+                for c in range(v.shape[1]):
+                    (g,) = torch.autograd.grad(
+                        v[:, c].sum(), x, create_graph=True, allow_unused=True
+                    )
+                    parts.append(torch.zeros_like(x) if g is None else g)
+                g = torch.stack(parts, dim=1)  # [N, C, D]
+            grads[key] = g
+        return grads[key]
+
+    def value(key: str) -> torch.Tensor:
+        if key not in values:
+            parent, letter = key[:-1], key[-1]
+            values[key] = full_grad(parent)[..., letters.index(letter)]
+        return values[key]
+
+    return {k: value(k) for k in keys}
+
+
+class PDE:
+    """Base class of the PDE families.
+
+    Subclasses are dataclasses that set ``dim`` (a field) and ``time_dependent`` (a class
+    attribute) and implement :meth:`residual_from` and :attr:`required_derivatives`.
+
+    Attributes:
+        dim: spatial dimension.
+        time_dependent: whether the points carry time as their last column.
+        required_derivatives: the derivative keys ``residual_from`` reads.
+        channels: number of solution components (1 = scalar ``u: [N]``).
+    """
+
+    dim: int
+    time_dependent: ClassVar[bool] = False
+    channels: ClassVar[int] = 1
+
+    # ------------------------------------------------------------- the formula
+    @property
+    def required_derivatives(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
+        """The residual ``[N]`` (``[N, C]`` for systems) from values ``u``, derivatives ``d``
+        and points ``x: [N, dim (+1)]``."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- helpers
+    @property
+    def letters(self) -> str:
+        """Letters of the point columns: ``"xy"`` or ``"xyt"`` etc."""
+        return "xyz"[: self.dim] + ("t" if self.time_dependent else "")
+
+    def spatial_keys(self, order: int) -> tuple[str, ...]:
+        """Pure derivative keys of the given order on every spatial axis: ``("xx", "yy")``."""
+        return tuple(a * order for a in "xyz"[: self.dim])
+
+    def laplacian(self, d: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``sum_i d[ii]`` over the spatial axes."""
+        return sum(d[a + a] for a in "xyz"[: self.dim])
+
+    def _forcing(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor | float:
+        f = getattr(self, "forcing", None)
+        if f is None:
+            return 0.0
+        return f(x).reshape(like.shape)
+
+    def _check_derivatives(self, d: dict[str, torch.Tensor]) -> None:
+        missing = [k for k in self.required_derivatives if k not in d]
+        if missing:
+            raise KeyError(
+                f"{type(self).__name__}.residual_from needs derivatives {missing}; "
+                f"got keys {sorted(d)}"
+            )
+
+    def _points(self, x: torch.Tensor, t: torch.Tensor | None) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor [N, {self.dim}], got {type(x)}")
+        width = self.dim + (1 if self.time_dependent else 0)
+        if t is not None:
+            if not self.time_dependent:
+                raise ValueError(f"{type(self).__name__} is steady; t must be None")
+            t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+            if t.ndim == 0:
+                t = t.expand(x.shape[0])
+            t = t.reshape(-1, 1)
+            if x.ndim != 2 or x.shape[1] != self.dim or t.shape[0] != x.shape[0]:
+                raise ValueError(
+                    f"x must be [N, {self.dim}] and t [N] (or a scalar), got "
+                    f"{list(x.shape)} and {list(t.shape)}"
+                )
+            x = torch.cat([x, t], dim=1)
+        if x.ndim != 2 or x.shape[1] != width:
+            raise ValueError(
+                f"x must have shape [N, {width}] ("
+                + ("space then time" if self.time_dependent else "space")
+                + f"), got {list(x.shape)}"
+            )
+        return x
+
+    # ------------------------------------------------------------- autograd residual
+    def residual(
+        self, u_fn: PointFn, x: torch.Tensor, t: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Pointwise residual by autograd.
+
+        Args:
+            u_fn: maps points ``[N, dim (+1)]`` to values ``[N]`` (or ``[N, 1]``; ``[N, C]``
+                for systems).
+            x: ``[N, dim]`` (with ``t: [N]``) or ``[N, dim + 1]`` (time last) points.
+            t: optional times for time-dependent PDEs.
+
+        Returns:
+            ``[N]`` residual (``[N, C]`` for systems), differentiable w.r.t. ``u_fn``'s
+            parameters.
+        """
+        pts = self._points(x, t)
+        if not pts.requires_grad:
+            pts = pts.detach().clone().requires_grad_(True)
+        u = u_fn(pts)
+        if u.ndim == 2 and u.shape[1] == 1 and self.channels == 1:
+            u = u[:, 0]
+        d = autograd_derivatives(u, pts, self.required_derivatives, self.letters)
+        return self.residual_from(u, d, pts)
+
+    # ------------------------------------------------------------- grid residual
+    def grid_residual(
+        self,
+        u: torch.Tensor,
+        grid: Grid,
+        *,
+        accuracy: int = 2,
+        spectral: bool = False,
+    ) -> torch.Tensor:
+        """Residual of grid values ``u: [B, C, *grid.shape]`` by finite differences.
+
+        For time-dependent PDEs the grid's LAST axis is time (a space-time grid with
+        ``dim + 1`` axes). ``accuracy`` is the finite-difference order (2 or 4; one-sided
+        stencils of the same order at non-periodic ends); ``spectral=True`` uses FFT
+        derivatives on the periodic axes. Returns ``[B, *grid.shape]`` (``[B, C, *shape]`` for
+        systems).
+        """
+        from sciml.physics.fd import grid_derivatives
+
+        width = self.dim + (1 if self.time_dependent else 0)
+        if grid.ndim != width:
+            raise ValueError(
+                f"grid must have {width} axes ("
+                + ("space then time" if self.time_dependent else "space")
+                + f") for this {self.dim}-D PDE, got {grid.ndim}"
+            )
+        grid.check_field(u, "u", channels=self.channels)
+        d = grid_derivatives(
+            u,
+            grid,
+            self.required_derivatives,
+            letters=self.letters,
+            accuracy=accuracy,
+            spectral=spectral,
+        )
+        b = u.shape[0]
+        pts = grid.points(u.device, u.dtype).repeat(b, 1)  # [B * size, D]
+
+        def flat(v: torch.Tensor) -> torch.Tensor:  # [B, C, *S] -> [B*size] or [B*size, C]
+            v = v.reshape(b, self.channels, -1).transpose(1, 2).reshape(-1, self.channels)
+            return v[:, 0] if self.channels == 1 else v
+
+        r = self.residual_from(flat(u), {k: flat(v) for k, v in d.items()}, pts)
+        if self.channels == 1:
+            return r.reshape(b, *grid.shape)
+        return (
+            r.reshape(b, -1, self.channels).transpose(1, 2).reshape(b, self.channels, *grid.shape)
+        )
+
+    # ------------------------------------------------------------- domain
+    def grid(self, n: int | tuple[int, ...], **kwargs) -> Grid:
+        """A :class:`~sciml.grid.Grid` on this PDE's spatial domain (``domain`` field, default
+        the unit box) with ``n`` points per axis; ``kwargs`` go to ``Grid``."""
+        shape = (n,) * self.dim if isinstance(n, int) else tuple(n)
+        bounds = getattr(self, "domain", None) or ((0.0, 1.0),) * self.dim
+        return Grid(shape, bounds=bounds, **kwargs)

@@ -1,0 +1,44 @@
+"""Poisson equation ``-Laplacian(u) = f``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from sciml.physics._pointwise import check_dim
+from sciml.physics.pde import PDE, PointFn
+
+__all__ = ["Poisson"]
+
+
+@dataclass
+class Poisson(PDE):
+    """``-Laplacian(u) = f`` on ``domain`` (default unit box), ``dim`` in 1..3.
+
+    Args:
+        dim: spatial dimension.
+        forcing: ``f(x: [N, dim]) -> [N]``; None = 0.
+        exact: optional exact solution ``u(x: [N, dim]) -> [N]``.
+        domain: ``((lo, hi), ...)`` per axis; None = unit box.
+        boundary: boundary condition kind, ``"dirichlet"`` (u = exact, or 0) or ``"periodic"``.
+    """
+
+    dim: int = 2
+    forcing: PointFn | None = None
+    exact: PointFn | None = None
+    domain: tuple[tuple[float, float], ...] | None = None
+    boundary: str = "dirichlet"
+    time_dependent: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        check_dim("Poisson", self.dim, (1, 2, 3))
+
+    @property
+    def required_derivatives(self) -> tuple[str, ...]:
+        return self.spatial_keys(2)
+
+    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+        self._check_derivatives(d)
+        return -self.laplacian(d) - self._forcing(x, u)
