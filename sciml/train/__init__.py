@@ -1,0 +1,29 @@
+"""Training for grid operators: one :class:`Trainer` for every model.
+
+* :mod:`~sciml.train.trainer` -- :class:`TrainConfig`, :class:`Trainer`, :func:`evaluate`,
+  :func:`predict`, autoregressive :class:`Rollout`;
+* :mod:`~sciml.train.losses` -- relative L2 (per sample, then averaged);
+* :mod:`~sciml.train.normalizers` -- per-channel Gaussian normalisers, saved with the model;
+* :mod:`~sciml.train.checkpoint` -- training checkpoints (exact resume) and saved models;
+* :mod:`~sciml.train.data` -- datasets to in-memory tensors, HDF5 dataset files.
+"""
+
+from sciml.train.checkpoint import load_model, save_model
+from sciml.train.losses import RelativeL2Loss, relative_l2
+from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
+from sciml.train.trainer import Rollout, TrainConfig, Trainer, evaluate, make_windows, predict
+
+__all__ = [
+    "GaussianNormalizer",
+    "NormalizedOperator",
+    "RelativeL2Loss",
+    "Rollout",
+    "TrainConfig",
+    "Trainer",
+    "evaluate",
+    "load_model",
+    "make_windows",
+    "predict",
+    "relative_l2",
+    "save_model",
+]

@@ -1,0 +1,619 @@
+"""One Trainer for every grid operator in sciml.
+
+>>> import torch
+>>> from sciml.operators.registry import build
+>>> from sciml.train import TrainConfig, Trainer
+>>> x = torch.randn(16, 1, 16, 16); y = 2 * x
+>>> model = build("fno", in_channels=1, out_channels=1, width=8, modes=4)
+>>> tr = Trainer(model, TrainConfig(epochs=2, batch_size=4, progress=False))
+>>> hist = tr.fit((x, y))
+>>> len(hist)
+2
+
+What it does:
+
+* AdamW or Adam; OneCycle, cosine or step learning-rate schedules (stepped per batch), or,
+  with ``time_budget``, the same shapes as a function of elapsed training time (for
+  equal-wall-clock comparisons);
+* relative L2 loss per sample, averaged (:func:`sciml.train.losses.relative_l2`);
+* per-channel Gaussian normalisers fitted on the training split and saved with the model
+  (:class:`~sciml.train.normalizers.NormalizedOperator`);
+* autoregressive rollout for time-dependent data (``input_frames=10, rollout_steps=10``: 10
+  frames in, predict the next, feed it back, 10 steps, loss summed over the steps);
+* bf16 autocast on GPU, optional ``channels_last`` and ``torch.compile``, gradient clipping;
+* a validation split carved from the training data; the saved model is the one with the best
+  validation error (the test set is never looked at);
+* checkpoints with model, optimiser, scheduler, normalisers, RNG states and config after every
+  epoch, and exact resume: shuffling uses a generator seeded by ``(seed, epoch)``, so a run
+  stopped after epoch ``k`` and resumed ends with the same weights as an uninterrupted run;
+* a tqdm progress bar (loss, samples/s, ETA) and CSV + JSON logs;
+* data parallel training under ``torchrun --nproc_per_node=K`` (DDP, gloo on CPU, NCCL on
+  GPU): every rank takes its share of each *global* batch and the loss is scaled so the
+  gradient equals the single-process gradient of the same global batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from sciml.train.checkpoint import (
+    get_rng_state,
+    load_checkpoint,
+    save_checkpoint,
+    save_model,
+    set_rng_state,
+)
+from sciml.train.data import as_tensors
+from sciml.train.losses import relative_l2
+from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
+
+__all__ = ["TrainConfig", "Trainer", "Rollout", "make_windows", "evaluate", "predict"]
+
+_OPTIMIZERS = ("adamw", "adam")
+_SCHEDULERS = ("onecycle", "cosine", "step", "none")
+_AMP = ("auto", "bf16", "none")
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (all JSON-serialisable; stored in checkpoints and ``config.json``).
+
+    ``batch_size`` is the *global* batch (split across DDP ranks). ``input_frames`` switches on
+    autoregressive rollout: samples are trajectories ``cat([inputs, outputs], dim=1)``, the
+    first ``input_frames`` frames are the input and the next ``rollout_steps`` the targets.
+    ``time_budget`` (seconds of optimisation, validation excluded) stops training early and
+    drives the schedule by elapsed time; ``epochs`` is then an upper bound.
+    """
+
+    epochs: int = 100
+    batch_size: int = 20
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    optimizer: str = "adamw"
+    scheduler: str = "onecycle"
+    step_size: int = 100
+    gamma: float = 0.5
+    pct_start: float = 0.3
+    grad_clip: float | None = None
+    amp: str = "auto"
+    channels_last: bool = False
+    compile: bool = False
+    seed: int = 0
+    val_fraction: float = 0.1
+    normalize: bool = True
+    input_frames: int | None = None
+    rollout_steps: int = 1
+    time_budget: float | None = None
+    eval_batch_size: int = 50
+    progress: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        def positive_int(name):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+
+        for name in ("epochs", "batch_size", "step_size", "rollout_steps", "eval_batch_size"):
+            positive_int(name)
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.optimizer not in _OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {self.optimizer!r}")
+        if self.scheduler not in _SCHEDULERS:
+            raise ValueError(f"scheduler must be one of {_SCHEDULERS}, got {self.scheduler!r}")
+        if self.amp not in _AMP:
+            raise ValueError(f"amp must be one of {_AMP}, got {self.amp!r}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
+        if self.input_frames is not None:
+            positive_int("input_frames")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be positive or None, got {self.grad_clip!r}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(
+                f"time_budget must be positive seconds or None, got {self.time_budget}"
+            )
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(
+                f"unknown training option(s) {sorted(unknown)}; known: {sorted(known)}"
+            )
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- rollout helpers
+def make_windows(
+    x: torch.Tensor, y: torch.Tensor, input_frames: int, steps: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rollout pairs from trajectories.
+
+    ``x: [N, F0, *S]`` (e.g. the initial state) and ``y: [N, F1, *S]`` (later frames) form the
+    trajectory ``[N, F0 + F1, *S]``; returns inputs ``[N, input_frames, *S]`` and targets
+    ``[N, steps, *S]`` (the frames right after the inputs).
+    """
+    traj = torch.cat([x, y], dim=1)
+    need = input_frames + steps
+    if traj.shape[1] < need:
+        raise ValueError(
+            f"rollout needs input_frames + rollout_steps = {need} frames per sample, but inputs "
+            f"and outputs together have {traj.shape[1]}"
+        )
+    return traj[:, :input_frames], traj[:, input_frames:need]
+
+
+class Rollout(nn.Module):
+    """Autoregressive rollout of a one-frame-ahead operator.
+
+    ``window: [B, k, *S] -> [B, steps, *S]``: predict frame ``k``, drop the oldest frame, append
+    the prediction, repeat. With ``steps=None`` it is the operator itself.
+    """
+
+    def __init__(self, operator: nn.Module, steps: int | None = None) -> None:
+        super().__init__()
+        self.operator = operator
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.steps is None:
+            return self.operator(x)
+        preds, window = [], x
+        for _ in range(self.steps):
+            nxt = self.operator(window)
+            if nxt.shape[1] != 1:
+                raise ValueError(f"rollout needs a model with 1 output channel, got {nxt.shape[1]}")
+            preds.append(nxt)
+            window = torch.cat([window[:, 1:], nxt.to(window.dtype)], dim=1)
+        return torch.cat(preds, dim=1)
+
+
+def _memory_format(ndim: int) -> torch.memory_format | None:
+    return {4: torch.channels_last, 5: torch.channels_last_3d}.get(ndim)
+
+
+@torch.no_grad()
+def predict(
+    operator: nn.Module,
+    x: torch.Tensor,
+    *,
+    rollout_steps: int | None = None,
+    batch_size: int = 50,
+    device: torch.device | str | None = None,
+    amp: bool = False,
+) -> torch.Tensor:
+    """Apply ``operator`` (physical units in and out) to ``x: [N, C, *S]`` in batches.
+
+    With ``rollout_steps``, returns the autoregressive rollout ``[N, rollout_steps, *S]``.
+    Output on the CPU, float32.
+    """
+    device = torch.device(device) if device is not None else next(operator.parameters()).device
+    net = Rollout(operator, rollout_steps)
+    was_training = operator.training
+    operator.eval()
+    outs = []
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size].to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            outs.append(net(xb).float().cpu())
+    operator.train(was_training)
+    return torch.cat(outs)
+
+
+def evaluate(
+    operator: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    rollout_steps: int | None = None,
+    batch_size: int = 50,
+    device: torch.device | str | None = None,
+    amp: bool = False,
+) -> torch.Tensor:
+    """Per-sample relative L2 errors ``[N]`` of ``operator`` on ``(x, y)`` (physical units).
+
+    For rollout the error is over the whole predicted sequence ``[steps, *S]`` of a sample.
+    """
+    pred = predict(
+        operator, x, rollout_steps=rollout_steps, batch_size=batch_size, device=device, amp=amp
+    )
+    return relative_l2(pred, y.float().cpu(), reduction="none")
+
+
+# ------------------------------------------------------------------------- schedule shapes
+def _schedule_factor(kind: str, progress: float, cfg: TrainConfig) -> float:
+    """Learning-rate factor at training progress in [0, 1] (time-budget mode)."""
+    p = min(max(progress, 0.0), 1.0)
+    if kind == "none":
+        return 1.0
+    if kind == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * p))
+    if kind == "step":
+        # ``step_size`` counted in epochs; in time mode read as a fraction of ``epochs``
+        k = math.floor(p * cfg.epochs / cfg.step_size)
+        return cfg.gamma**k
+    # onecycle: cosine warm-up from 1/25 to 1 over pct_start, cosine down to 1/(25e4)
+    lo, end = 1.0 / 25.0, 1.0 / 25.0 / 1e4
+    if p < cfg.pct_start:
+        q = p / cfg.pct_start
+        return 1.0 + (lo - 1.0) * 0.5 * (1.0 + math.cos(math.pi * q))
+    q = (p - cfg.pct_start) / max(1.0 - cfg.pct_start, 1e-12)
+    return end + (1.0 - end) * 0.5 * (1.0 + math.cos(math.pi * q))
+
+
+# ---------------------------------------------------------------------------------- trainer
+class Trainer:
+    """Train a grid operator ``[B, C_in, *S] -> [B, C_out, *S]`` (see the module docstring).
+
+    Args:
+        model: the network, in normalised units (e.g. from ``sciml.operators.registry.build``;
+            a ``.spec`` on it lets the saved model be rebuilt by name).
+        config: :class:`TrainConfig`.
+        out_dir: run folder for ``last.pt`` (training checkpoint), ``model.pt`` (best
+            validation model), ``config.json``, ``metrics.csv``, ``history.json``; ``None``
+            keeps everything in memory.
+        device: default CUDA (this rank's GPU under torchrun) when available, else CPU.
+
+    After :meth:`fit`, ``trainer.operator`` is the trained
+    :class:`~sciml.train.normalizers.NormalizedOperator` (physical units in and out).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig | None = None,
+        *,
+        out_dir: str | Path | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        self.config = config if config is not None else TrainConfig()
+        if not isinstance(self.config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig, got {type(self.config).__name__}")
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.world, self.rank, local_rank = _init_distributed()
+        if device is None:
+            device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and self.device.index is not None:
+            torch.cuda.set_device(self.device)
+        self.model = model
+        self.operator: NormalizedOperator | None = None
+        self.history: list[dict[str, Any]] = []
+        self.best_val = math.inf
+
+    # ------------------------------------------------------------------ data
+    def _prepare(self, train, val):
+        cfg = self.config
+        x, y = as_tensors(train, "train")
+        if val is None:
+            n = x.shape[0]
+            n_val = int(round(cfg.val_fraction * n))
+            if cfg.val_fraction > 0 and n_val == 0 and n > 1:
+                n_val = 1
+            g = torch.Generator().manual_seed(cfg.seed + 12345)
+            perm = torch.randperm(n, generator=g)
+            val_idx, train_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
+            xv, yv = x[val_idx], y[val_idx]
+            x, y = x[train_idx], y[train_idx]
+        else:
+            xv, yv = as_tensors(val, "val")
+        if cfg.input_frames is not None:
+            x, y = make_windows(x, y, cfg.input_frames, cfg.rollout_steps)
+            if xv.shape[0]:
+                xv, yv = make_windows(xv, yv, cfg.input_frames, cfg.rollout_steps)
+        if x.shape[0] < self.world:
+            raise ValueError(f"need at least {self.world} training samples, got {x.shape[0]}")
+        return x, y, xv, yv
+
+    def _build_operator(self, x: torch.Tensor, y: torch.Tensor) -> NormalizedOperator:
+        cfg = self.config
+        if not cfg.normalize:
+            return NormalizedOperator(self.model)
+        per_channel = cfg.input_frames is None
+        y_fit = y if per_channel else y.reshape(-1, 1, *y.shape[2:])
+        x_norm = GaussianNormalizer(x.shape[1], per_channel=per_channel).fit(x)
+        y_norm = GaussianNormalizer(1 if not per_channel else y.shape[1], per_channel=per_channel)
+        y_norm.fit(y_fit)
+        return NormalizedOperator(self.model, x_norm, y_norm)
+
+    # ------------------------------------------------------------------ pieces
+    def _optimizer(self, params) -> torch.optim.Optimizer:
+        cfg = self.config
+        cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+        return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def _scheduler(self, opt, steps_per_epoch: int):
+        cfg = self.config
+        if cfg.time_budget is not None or cfg.scheduler == "none":
+            return None  # time mode: factors set by hand (see _schedule_factor)
+        total = cfg.epochs * steps_per_epoch
+        if cfg.scheduler == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=cfg.lr, total_steps=total, pct_start=cfg.pct_start
+            )
+        if cfg.scheduler == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+        return torch.optim.lr_scheduler.StepLR(
+            opt, step_size=cfg.step_size * steps_per_epoch, gamma=cfg.gamma
+        )
+
+    def _amp(self) -> bool:
+        amp = self.config.amp
+        return amp == "bf16" or (amp == "auto" and self.device.type == "cuda")
+
+    def _epoch_batches(self, n: int, epoch: int) -> list[torch.Tensor]:
+        """Global batches of epoch ``epoch`` (same on every rank; independent of resume)."""
+        g = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        perm = torch.randperm(n, generator=g)
+        bs = self.config.batch_size
+        batches = list(perm.split(bs))
+        if len(batches) > 1 and batches[-1].numel() < self.world:
+            batches = batches[:-1]  # every rank needs at least one sample
+        return batches
+
+    # ------------------------------------------------------------------ main loop
+    def fit(
+        self,
+        train: Any,
+        val: Any = None,
+        *,
+        resume: bool = False,
+        stop_after_epoch: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Train on ``train`` (validate on ``val``, or on a split carved from ``train``).
+
+        ``train``/``val``: anything :func:`sciml.train.data.as_tensors` accepts. ``resume``:
+        continue from ``out_dir/last.pt``. ``stop_after_epoch``: end this call after that
+        epoch (simulates an interruption; the schedule still spans ``config.epochs``).
+        Returns the per-epoch history (list of dicts).
+        """
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        x, y, xv, yv = self._prepare(train, val)
+        op = self._build_operator(x, y)
+        if self.world > 1 and self.device.type == "cuda":
+            op = nn.SyncBatchNorm.convert_sync_batchnorm(op)
+        op = op.to(self.device)
+        mf = _memory_format(x.ndim) if cfg.channels_last else None
+        if mf is not None:
+            op = op.to(memory_format=mf)
+        self.operator = op
+        steps = cfg.rollout_steps if cfg.input_frames is not None else None
+        net: nn.Module = Rollout(op, steps)
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            net = DDP(net, device_ids=ids)
+        if cfg.compile:
+            net = torch.compile(net)
+
+        x, y = x.to(self.device), y.to(self.device)
+        n = x.shape[0]
+        steps_per_epoch = len(self._epoch_batches(n, 0))
+        opt = self._optimizer(op.parameters())
+        sched = self._scheduler(opt, steps_per_epoch)
+
+        start_epoch = 0
+        if resume:
+            start_epoch = self._restore(op, opt, sched)
+        elif self.out_dir is not None and self.rank == 0:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "config.json").write_text(json.dumps(self._config_record(), indent=2))
+            (self.out_dir / "metrics.csv").unlink(missing_ok=True)
+
+        bar = None
+        if cfg.progress and self.rank == 0:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=cfg.epochs * steps_per_epoch,
+                initial=start_epoch * steps_per_epoch,
+                unit="batch",
+                dynamic_ncols=True,
+                desc="train",
+            )
+        amp = self._amp()
+        train_time = sum(h.get("epoch_time", 0.0) for h in self.history)
+        last_epoch = cfg.epochs if stop_after_epoch is None else min(stop_after_epoch, cfg.epochs)
+        stop = False
+        for epoch in range(start_epoch, last_epoch):
+            op.train()
+            t0 = time.perf_counter()
+            loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+            count = 0
+            for gidx in self._epoch_batches(n, epoch):
+                if cfg.time_budget is not None:
+                    prog = (train_time + time.perf_counter() - t0) / cfg.time_budget
+                    prog = self._agree(prog)
+                    if prog >= 1.0:
+                        stop = True
+                        break
+                    for group in opt.param_groups:
+                        group["lr"] = cfg.lr * _schedule_factor(cfg.scheduler, prog, cfg)
+                local = gidx[self.rank :: self.world].to(self.device)
+                xb, yb = x[local], y[local]
+                if mf is not None:
+                    xb = xb.contiguous(memory_format=mf)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+                    pred = net(xb)
+                if steps is None:
+                    per_sample = relative_l2(pred, yb, reduction="none")
+                else:  # loss summed over the rollout steps
+                    per_sample = sum(
+                        relative_l2(pred[:, t : t + 1], yb[:, t : t + 1], reduction="none")
+                        for t in range(steps)
+                    )
+                # gradient of (sum over the global batch) / global batch, whatever the split
+                loss = per_sample.sum() * (self.world / gidx.numel())
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(op.parameters(), cfg.grad_clip)
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                loss_sum += per_sample.detach().sum().double()
+                count += local.numel()
+                if bar is not None:
+                    bar.update(1)
+                    rate = count * self.world / max(time.perf_counter() - t0, 1e-9)
+                    bar.set_postfix(
+                        loss=f"{loss_sum.item() / max(count, 1):.4g}",
+                        samples_s=f"{rate:.1f}",
+                        refresh=False,
+                    )
+            epoch_time = time.perf_counter() - t0
+            train_time += epoch_time
+            total = self._all_sum(torch.stack([loss_sum, torch.tensor(float(count)).to(loss_sum)]))
+            train_loss = (total[0] / total[1].clamp(min=1)).item()
+            val_l2 = self._validate(op, xv, yv, steps)
+            rec = {
+                "epoch": epoch + 1,
+                "train_loss": train_loss,
+                "val_l2": val_l2,
+                "lr": opt.param_groups[0]["lr"],
+                "epoch_time": epoch_time,
+                "samples_per_s": float(total[1].item()) / max(epoch_time, 1e-9),
+                "train_time": train_time,
+            }
+            self.history.append(rec)
+            improved = val_l2 < self.best_val or math.isnan(self.best_val)
+            if improved:
+                self.best_val = val_l2
+            if bar is not None:
+                bar.set_postfix(loss=f"{train_loss:.4g}", val=f"{val_l2:.4g}", refresh=True)
+            self._save(op, opt, sched, epoch + 1, rec, improved)
+            if stop:
+                break
+        if bar is not None:
+            bar.close()
+        if self.out_dir is not None and self.rank == 0 and not (self.out_dir / "model.pt").exists():
+            self._save_model(op)
+        return self.history
+
+    # ------------------------------------------------------------------ helpers
+    def _agree(self, value: float) -> float:
+        """The maximum of ``value`` over ranks (so all ranks stop together)."""
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64, device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return float(t.item())
+
+    def _all_sum(self, t: torch.Tensor) -> torch.Tensor:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(t)
+        return t
+
+    def _validate(self, op, xv, yv, steps) -> float:
+        if xv.shape[0] == 0:
+            return float("nan")
+        errs = evaluate(
+            op,
+            xv,
+            yv,
+            rollout_steps=steps,
+            batch_size=self.config.eval_batch_size,
+            device=self.device,
+            amp=self._amp(),
+        )
+        return float(errs.mean())
+
+    def _config_record(self) -> dict:
+        return {
+            "train": self.config.to_dict(),
+            "model": getattr(self.model, "spec", {"name": type(self.model).__name__}),
+            "world_size": self.world,
+        }
+
+    def _save_model(self, op) -> None:
+        if getattr(self.model, "spec", None) is None:
+            return
+        extra = {
+            "input_frames": self.config.input_frames,
+            "rollout_steps": self.config.rollout_steps if self.config.input_frames else None,
+            "best_val_l2": self.best_val,
+        }
+        save_model(self.out_dir / "model.pt", op, extra=extra)
+
+    def _save(self, op, opt, sched, epoch: int, rec: dict, improved: bool) -> None:
+        if self.out_dir is None or self.rank != 0:
+            return
+        state = {
+            "epoch": epoch,
+            "model": op.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else None,
+            "rng": get_rng_state(),
+            "config": self._config_record(),
+            "history": self.history,
+            "best_val": self.best_val,
+        }
+        save_checkpoint(self.out_dir / "last.pt", state)
+        if improved:
+            self._save_model(op)
+        path = self.out_dir / "metrics.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rec))
+            if new:
+                w.writeheader()
+            w.writerow(rec)
+        (self.out_dir / "history.json").write_text(json.dumps(self.history, indent=1))
+
+    def _restore(self, op, opt, sched) -> int:
+        if self.out_dir is None:
+            raise ValueError("resume=True needs out_dir (where last.pt lives)")
+        state = load_checkpoint(self.out_dir / "last.pt", map_location=self.device)
+        saved = state["config"]["train"]
+        mine = self.config.to_dict()
+        for key in ("epochs", "batch_size", "lr", "optimizer", "scheduler", "seed", "input_frames"):
+            if saved.get(key) != mine.get(key):
+                raise ValueError(
+                    f"cannot resume: config.{key}={mine.get(key)!r} differs from the "
+                    f"checkpoint's {saved.get(key)!r}"
+                )
+        op.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None and state["scheduler"] is not None:
+            sched.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        self.history = list(state["history"])
+        self.best_val = state["best_val"]
+        return int(state["epoch"])
+
+
+def _init_distributed() -> tuple[int, int, int]:
+    """``(world, rank, local_rank)``; starts the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 1, 0, 0
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend=backend)
+    return dist.get_world_size(), dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0"))
