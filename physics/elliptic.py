@@ -206,6 +206,7 @@ def assemble_elliptic(
     solid: torch.Tensor | np.ndarray | None = None,
     walls: dict[str, str] | None = None,
     on_singular: str = "error",
+    dirichlet_offset: float = 0.5,
 ) -> EllipticSystem:
     """Assemble cell-centred finite volumes of ``-div(a grad p)`` on ``grid`` (1-, 2- or 3-D).
 
@@ -224,6 +225,10 @@ def assemble_elliptic(
             the mean); ``"pin"`` fixes ``p = 0`` softly at the first cell of every such region
             by adding the matrix's largest diagonal entry to that cell's diagonal, which makes the
             matrix SPD (the solution then differs from a mean-free one by a constant per region).
+        dirichlet_offset: distance from the outermost cell centres to a Dirichlet wall, in cell
+            widths: 0.5 for a cell-centred grid whose box edge is the wall (default); 1.0 when
+            the unknowns are the interior nodes of a vertex grid whose boundary nodes carry
+            ``p = 0`` (the FNO Darcy layout; see :func:`sciml.physics.darcy_solver.solve_darcy`).
 
     Returns:
         :class:`EllipticSystem` with ``matrix`` (scipy CSR ``[n, n]``), ``active``, ``grid``, ``n``.
@@ -235,6 +240,8 @@ def assemble_elliptic(
             "grid must be cell-centred (centering='cell') for finite volumes, "
             f"got {grid.centering!r}"
         )
+    if not dirichlet_offset > 0:
+        raise ValueError(f"dirichlet_offset must be > 0 (in cell widths), got {dirichlet_offset}")
     if on_singular not in _SINGULAR:
         raise ValueError(f"on_singular must be one of {_SINGULAR}, got {on_singular!r}")
     shape = grid.shape
@@ -294,7 +301,7 @@ def assemble_elliptic(
                     sl = [slice(None)] * ndim
                     sl[axis] = pos
                     sl = tuple(sl)
-                    diag[sl] += np.where(fluid[sl], 2 * a[sl] * scale, 0.0)
+                    diag[sl] += np.where(fluid[sl], a[sl] * scale / dirichlet_offset, 0.0)
     diag = np.where(fluid, diag, 0.0)
     rows.append(index[fluid])
     cols.append(index[fluid])
