@@ -73,6 +73,169 @@ def _add_quickstart(sub) -> None:
     p.set_defaults(func=_quickstart)
 
 
+def _parse_params(items: list[str]) -> dict[str, str]:
+    params = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param expects KEY=VALUE, got {item!r}")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _data_generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sciml.datasets import generate, partial_path
+
+    params = _parse_params(args.param)
+    if args.resolution is not None:
+        params["resolution"] = str(args.resolution)
+    out = Path(args.out)
+    if args.resume and not (out.exists() or partial_path(out).exists()):
+        raise FileNotFoundError(f"--resume: neither {out} nor {partial_path(out)} exists")
+    path = generate(
+        args.recipe, args.n, out, params=params, seed=args.seed, workers=args.workers,
+        overwrite=args.overwrite, progress=not args.quiet,
+    )  # fmt: skip
+    print(f"wrote {path}")
+    return 0
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    import json
+
+    from sciml.datasets import read_meta
+
+    meta = read_meta(args.file)
+    arrays = meta.pop("arrays")
+    print(f"{args.file}")
+    for key in ("recipe", "recipe_version", "n", "samples_done", "complete", "base_seed"):
+        if key in meta:
+            print(f"  {key:<15} {meta[key]}")
+    print(f"  {'grid':<15} {json.dumps(meta.get('grid'))}")
+    print(f"  {'params':<15} {json.dumps(meta.get('params'))}")
+    print(f"  {'inputs':<15} {meta.get('input_names')}")
+    print(f"  {'outputs':<15} {meta.get('output_names')}")
+    for name, a in arrays.items():
+        print(f"  /{name:<14} {a['dtype']:<8} {a['shape']}")
+    print(f"  {'versions':<15} {json.dumps(meta.get('versions'))}")
+    print(f"  {'created':<15} {meta.get('created')}")
+    return 0
+
+
+def _data_show(args: argparse.Namespace) -> int:
+    from sciml.datasets import show_sample
+
+    print(f"wrote {show_sample(args.file, args.index, args.out)}")
+    return 0
+
+
+def _data_list(args: argparse.Namespace) -> int:
+    from sciml.datasets import RECIPES, get_recipe
+
+    get_recipe(next(iter(RECIPES), "darcy-pwc"))  # fills the registry
+    for name, rec in sorted(RECIPES.items()):
+        print(f"{name:<20} v{rec.version}  {rec.description}")
+    return 0
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from sciml.datasets import import_file
+
+    print(f"wrote {import_file(args.file, args.out, fmt=args.format)}")
+    return 0
+
+
+def _add_data(sub) -> None:
+    p = sub.add_parser("data", help="generate, inspect and plot PDE data sets (HDF5)")
+    dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
+    g = dsub.add_parser("generate", help="run a recipe: resumable, atomic, parallel (workers/MPI)")
+    g.add_argument("recipe", help="recipe name (see `sciml data list`)")
+    g.add_argument("--n", type=int, required=True, help="number of samples")
+    g.add_argument("--out", required=True, help="output HDF5 file")
+    g.add_argument("--resolution", type=int, help="output grid points per axis")
+    g.add_argument("--param", action="append", metavar="KEY=VALUE", help="recipe parameter")
+    g.add_argument("--seed", type=int, default=0, help="base seed (sample i: seed of (base, i))")
+    g.add_argument("--workers", type=int, default=1, help="worker processes (or use mpirun)")
+    g.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    g.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_data_generate)
+    i = dsub.add_parser("info", help="schema, sizes and metadata of a data file")
+    i.add_argument("file")
+    i.set_defaults(func=_data_info)
+    s = dsub.add_parser("show", help="plot one sample as a PNG")
+    s.add_argument("file")
+    s.add_argument("--index", type=int, default=0)
+    s.add_argument("--out", default="sample.png")
+    s.set_defaults(func=_data_show)
+    ls = dsub.add_parser("list", help="the available recipes")
+    ls.set_defaults(func=_data_list)
+    im = dsub.add_parser("import", help="convert a neuraloperator .pt or PDEBench HDF5 file")
+    im.add_argument("file")
+    im.add_argument("--format", required=True, choices=["neuralop-pt", "pdebench"])
+    im.add_argument("--out", required=True)
+    im.set_defaults(func=_data_import)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from sciml.train.runs import train_from_args
+
+    return train_from_args(args)
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a neural operator (lsm, fno, unet) on a data file")
+    p.add_argument("--model", help="registry name: lsm, fno or unet")
+    p.add_argument("--data", help="HDF5 data file (sciml data generate)")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, logs, model.pt)")
+    p.add_argument("--config", help="JSON: {model, model_options, train, n_train, n_test, ...}")
+    p.add_argument("--test-data", help="separate test file (default: split --data)")
+    p.add_argument("--n-train", type=int, help="training samples (default 80 %%)")
+    p.add_argument("--n-test", type=int, help="test samples held out of --data (default 20 %%)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--scheduler", choices=["onecycle", "cosine", "step", "none"])
+    p.add_argument("--time-budget", type=float, help="seconds of training (equal wall clock)")
+    p.add_argument("--input-frames", type=int, help="autoregressive rollout: frames in")
+    p.add_argument("--rollout-steps", type=int, help="autoregressive rollout: steps out")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--amp", choices=["auto", "bf16", "none"])
+    p.add_argument("--channels-last", action="store_true", default=None)
+    p.add_argument("--compile", action="store_true", default=None)
+    p.add_argument("--width", type=int, help="model width (all models)")
+    p.add_argument("--modes", type=int, help="FNO Fourier modes per axis")
+    p.add_argument("--levels", type=int, help="U-Net / LSM down-samplings")
+    p.add_argument("--heads", type=int, help="LSM attention heads")
+    p.add_argument("--tokens", type=int, help="LSM latent tokens")
+    p.add_argument("--basis", type=int, help="LSM sin/cos basis size")
+    p.add_argument("--norm", choices=["batch", "instance", "none"], help="U-Net / LSM norm")
+    p.add_argument("--device", help="cuda, cpu, ... (default: cuda when available)")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from sciml.train.runs import eval_run
+
+    res = [int(r) for r in args.resolutions.split(",")] if args.resolutions else None
+    eval_run(args.run, args.data, resolutions=res, out=args.out, device=args.device)
+    return 0
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a trained run: relative L2 table, plots, transfer")
+    p.add_argument("run", help="run folder written by `sciml train`")
+    p.add_argument("--data", required=True, help="data file (its test split if it trained)")
+    p.add_argument("--resolutions", help="comma list, e.g. 32,64,128: discretisation transfer")
+    p.add_argument("--out", help="output folder (default RUN/eval)")
+    p.add_argument("--device")
+    p.set_defaults(func=_eval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import sciml
 
@@ -83,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_info(sub)
     _add_quickstart(sub)
+    _add_data(sub)
+    _add_train(sub)
+    _add_eval(sub)
     return parser
 
 
@@ -94,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
+    except (ValueError, FileNotFoundError, PermissionError, KeyError, TypeError) as exc:
         print(f"sciml {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -75,6 +75,15 @@ def load_dataset_file(path: str | Path) -> tuple[torch.Tensor, torch.Tensor, dic
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data file {str(path)!r} does not exist")
+    try:
+        from sciml.datasets import GridDataset
+    except ImportError:  # pragma: no cover - the datasets package is part of sciml
+        GridDataset = None
+    if GridDataset is not None:
+        ds = GridDataset(path)
+        meta = dict(ds.meta)
+        meta["grid"] = ds.grid.to_dict()
+        return ds.inputs_array().float(), ds.outputs_array().float(), meta
     with h5py.File(path, "r") as f:
         for key in ("inputs", "outputs"):
             if key not in f:
