@@ -75,6 +75,11 @@ class Survey:
         dt: time step of the wavelet and of the output (deepwave may sub-step internally
             to satisfy the CFL condition).
         freq: the wavelet's dominant frequency (tunes the absorbing layer); optional.
+        max_vel: velocity ceiling handed to deepwave, which sets its internal time sub-step
+            and absorbing-layer profile from it. Fix it (the OpenFWI survey uses 4500 m/s, its
+            families' upper bound) to make each sample's data independent of which other
+            samples share its batch; None uses the batch maximum (results then depend on
+            the batch at the ~1e-3 level).
     """
 
     sources: torch.Tensor
@@ -82,6 +87,7 @@ class Survey:
     wavelet: torch.Tensor
     dt: float
     freq: float | None = None
+    max_vel: float | None = None
 
     def __post_init__(self) -> None:
         self.sources = torch.as_tensor(self.sources, dtype=torch.float64)
@@ -132,7 +138,7 @@ class Survey:
         cols = torch.linspace(0, grid.shape[1] - 1, n_sources, dtype=torch.float64).round().long()
         sources = torch.stack([torch.full((n_sources,), z, dtype=torch.float64), x[cols]], 1)
         receivers = torch.stack([torch.full_like(x, z), x], 1)
-        return cls(sources, receivers, ricker(freq, nt, dt), dt, freq)
+        return cls(sources, receivers, ricker(freq, nt, dt), dt, freq, max_vel=4500.0)
 
 
 def _indices(points: torch.Tensor, grid: Grid, name: str) -> torch.Tensor:
@@ -194,9 +200,12 @@ def simulate(
             f"velocity must be [B, 1, {grid.shape[0]}, {grid.shape[1]}] for this grid, "
             f"got {list(velocity.shape)}"
         )
-    if not torch.isfinite(v).all() or (v <= 0).any():
+    if not torch.isfinite(v.detach()).all() or (v.detach() <= 0).any():
         raise ValueError("velocity must be finite and > 0")
     b, device, dtype = v.shape[0], v.device, v.dtype
+    vmax = float(v.detach().max())
+    if survey.max_vel is not None and vmax > survey.max_vel:
+        raise ValueError(f"velocity reaches {vmax:.6g}, above survey.max_vel={survey.max_vel}")
     src = _indices(survey.sources, grid, "survey.sources").to(device)
     rec = _indices(survey.receivers, grid, "survey.receivers").to(device)
     n_src, n_rec, nt = src.shape[0], rec.shape[0], survey.nt
@@ -223,6 +232,7 @@ def simulate(
                 accuracy=accuracy,
                 pml_width=pml_width,
                 pml_freq=freq,
+                max_vel=survey.max_vel,
             )
         data = out[-1]  # [nb * S, R, nt]
         outputs.append(data.reshape(nb, n_src, n_rec, nt).transpose(2, 3))

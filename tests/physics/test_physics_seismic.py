@@ -88,7 +88,10 @@ def test_openfwi_recipe_batched_and_differentiable():
     data = simulate(v, grid, survey)
     assert data.shape == (2, 5, 150, 70)
     one = simulate(v[1:], grid, survey)
-    assert torch.allclose(data[1:], one, rtol=1e-5, atol=1e-6 * data.abs().max())
+    # survey.max_vel is fixed, so a sample's data do not depend on its batch
+    assert torch.allclose(data[1:], one, rtol=1e-6, atol=1e-7 * data.abs().max())
+    with pytest.raises(ValueError, match="max_vel"):
+        simulate(v * 2, grid, survey)
     vg = v[:1].clone().requires_grad_(True)
     simulate(vg, grid, Survey.openfwi(grid, nt=60)).pow(2).sum().backward()
     assert torch.isfinite(vg.grad).all() and vg.grad.abs().sum() > 0
