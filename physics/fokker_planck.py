@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import torch
 
-from sciml.physics._pointwise import check_dim, field_and_divergence
+from sciml.physics._pointwise import field_and_divergence
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["FokkerPlanck"]
@@ -28,7 +28,7 @@ class FokkerPlanck(PDE):
     Args:
         drift: ``b(x: [N, dim]) -> [N, dim]``; default the Ornstein-Uhlenbeck drift ``-x``.
         diffusion: ``D``.
-        dim: spatial dimension (1..3).
+        dim: spatial dimension, any ``>= 1`` (``dim > 3`` reads ``"grad"`` and ``"lap"``).
         forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
             default boundary ``"decay"`` (p -> 0 far away).
     """
@@ -44,16 +44,24 @@ class FokkerPlanck(PDE):
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_dim("FokkerPlanck", self.dim, (1, 2, 3))
+        if not (isinstance(self.dim, int) and self.dim >= 1):
+            raise ValueError(f"FokkerPlanck: dim must be an integer >= 1, got {self.dim!r}")
 
     @property
     def required_derivatives(self) -> tuple[str, ...]:
+        if self.dim > 3:
+            return ("t", "grad", "lap")
         return ("t",) + self.spatial_keys(1) + self.spatial_keys(2)
 
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)
         b, div_b = field_and_divergence(self.drift, x, self.dim)
-        transport = u * div_b
-        for i, letter in enumerate("xyz"[: self.dim]):
-            transport = transport + b[:, i] * d[letter]
-        return d["t"] + transport - self.diffusion * self.laplacian(d) - self._forcing(x, u)
+        if self.dim > 3:
+            transport = u * div_b + (b * d["grad"]).sum(-1)
+            lap = d["lap"]
+        else:
+            transport = u * div_b
+            for i, letter in enumerate("xyz"[: self.dim]):
+                transport = transport + b[:, i] * d[letter]
+            lap = self.laplacian(d)
+        return d["t"] + transport - self.diffusion * lap - self._forcing(x, u)

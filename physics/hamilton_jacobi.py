@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import torch
 
-from sciml.physics._pointwise import check_dim
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["HamiltonJacobi"]
@@ -19,7 +18,8 @@ class HamiltonJacobi(PDE):
     potential of latent potential flows); points ``[N, dim + 1]`` with time last.
 
     Args:
-        dim: spatial dimension (1..3).
+        dim: spatial dimension, any ``>= 1``. For ``dim <= 3`` the residual reads the axis keys
+            ``"x", "y", "z"``; above it reads the whole gradient ``"grad"`` (latent spaces).
         forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`.
     """
 
@@ -32,13 +32,17 @@ class HamiltonJacobi(PDE):
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_dim("HamiltonJacobi", self.dim, (1, 2, 3))
+        if not (isinstance(self.dim, int) and self.dim >= 1):
+            raise ValueError(f"HamiltonJacobi: dim must be an integer >= 1, got {self.dim!r}")
 
     @property
     def required_derivatives(self) -> tuple[str, ...]:
-        return ("t",) + self.spatial_keys(1)
+        return ("t",) + (self.spatial_keys(1) if self.dim <= 3 else ("grad",))
 
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)
-        grad2 = sum(d[a] ** 2 for a in "xyz"[: self.dim])
+        if self.dim > 3:
+            grad2 = (d["grad"] ** 2).sum(-1)
+        else:
+            grad2 = sum(d[a] ** 2 for a in "xyz"[: self.dim])
         return d["t"] + 0.5 * grad2 - self._forcing(x, u)

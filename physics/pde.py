@@ -15,6 +15,11 @@ Derivative keys are strings of axis letters: the spatial axes are ``"x", "y", "z
 ``"t"`` the time derivative. Keys are canonical when their letters are sorted in the order
 ``x, y, z, t`` (``canonical_key("yx") == "xy"``).
 
+Two whole-vector keys serve spaces of any dimension (latent spaces of potential flows, where
+``dim`` may exceed 3 and axis letters run out): ``"grad"`` is the spatial gradient ``[N, dim]``
+and ``"lap"`` the spatial Laplacian ``[N]`` (exact, one backward pass per axis). For
+``dim > 3`` the point columns are lettered ``"s"`` (space) and ``"t"`` (time).
+
 Points: ``x: [N, dim]`` for steady PDEs and ``[N, dim + 1]`` (time last) for time-dependent
 ones. Forcing and exact-solution callables take the same points and return ``[N]``
 (or ``[N, C]`` for systems).
@@ -29,10 +34,11 @@ import torch
 
 from sciml.grid import Grid
 
-__all__ = ["PDE", "canonical_key", "autograd_derivatives", "PointFn"]
+__all__ = ["PDE", "canonical_key", "autograd_derivatives", "PointFn", "VECTOR_KEYS"]
 
 PointFn = Callable[[torch.Tensor], torch.Tensor]
 _ORDER = "xyzt"
+VECTOR_KEYS = ("grad", "lap")  # whole-vector derivatives, any spatial dimension
 
 
 def canonical_key(key: str) -> str:
@@ -62,7 +68,9 @@ def autograd_derivatives(
     """
     if len(letters) != x.shape[-1]:
         raise ValueError(f"letters {letters!r} must name each of the {x.shape[-1]} columns of x")
-    keys = sorted({canonical_key(k) for k in keys}, key=len)
+    keys = list(keys)
+    vector_keys = [k for k in keys if k in VECTOR_KEYS]
+    keys = sorted({canonical_key(k) for k in keys if k not in VECTOR_KEYS}, key=len)
     for k in keys:
         missing = set(k) - set(letters)
         if missing:
@@ -94,7 +102,24 @@ def autograd_derivatives(
             values[key] = full_grad(parent)[..., letters.index(letter)]
         return values[key]
 
-    return {k: value(k) for k in keys}
+    out = {k: value(k) for k in keys}
+    if vector_keys:
+        if u.ndim != 1:
+            raise ValueError("'grad' and 'lap' need a scalar u: [N]")
+        cols = [i for i, letter in enumerate(letters) if letter != "t"]
+        grad = full_grad("")[:, cols]  # [N, dim]
+        if "grad" in vector_keys:
+            out["grad"] = grad
+        if "lap" in vector_keys:
+            lap = torch.zeros_like(u)
+            for j, col in enumerate(cols):  # one backward pass per spatial axis
+                (g,) = torch.autograd.grad(
+                    grad[:, j].sum(), x, create_graph=True, allow_unused=True
+                )
+                if g is not None:
+                    lap = lap + g[:, col]
+            out["lap"] = lap
+    return out
 
 
 class PDE:
@@ -129,8 +154,9 @@ class PDE:
     # ------------------------------------------------------------- helpers
     @property
     def letters(self) -> str:
-        """Letters of the point columns: ``"xy"`` or ``"xyt"`` etc."""
-        return "xyz"[: self.dim] + ("t" if self.time_dependent else "")
+        """Letters of the point columns: ``"xy"`` or ``"xyt"`` etc. (``"ss...s(t)"`` if dim > 3)."""
+        space = "xyz"[: self.dim] if self.dim <= 3 else "s" * self.dim
+        return space + ("t" if self.time_dependent else "")
 
     def spatial_keys(self, order: int) -> tuple[str, ...]:
         """Pure derivative keys of the given order on every spatial axis: ``("xx", "yy")``."""

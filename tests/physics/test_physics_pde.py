@@ -212,3 +212,32 @@ def test_residual_is_trainable():
     loss.backward()
     assert net[0].weight.grad.abs().sum() > 0 and net[2].weight.grad.abs().sum() > 0
     assert np.isfinite(loss.item())
+
+
+def test_latent_dimension_forms_with_vector_keys():
+    # potential flows live in latent spaces with dim > 3: whole-gradient keys "grad" and "lap"
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(32, 8, generator=g, dtype=torch.float64)
+    t = torch.rand(32, generator=g, dtype=torch.float64)
+    hj = HamiltonJacobi(dim=8, exact=lambda p: (p[:, :8] ** 2).sum(1) / (2 * (1 + p[:, 8])))
+    assert hj.required_derivatives == ("t", "grad")
+    assert hj.residual(hj.exact, x, t).abs().max() < 1e-10
+
+    d, m0, s0 = 0.5, 0.3, 0.25
+
+    def ou_density(p):  # product of 1-D Ornstein-Uhlenbeck Gaussians
+        m = m0 * torch.exp(-p[:, -1:])
+        s = d + (s0 - d) * torch.exp(-2 * p[:, -1:])
+        return (torch.exp(-((p[:, :-1] - m) ** 2) / (2 * s)) / torch.sqrt(2 * PI * s)).prod(1)
+
+    fp = FokkerPlanck(diffusion=d, dim=5, exact=ou_density)
+    r = fp.residual(ou_density, x[:, :5] * 0.5, t)
+    assert r.abs().max() < 1e-10  # float64 round-off on O(1) terms
+    # the vector keys agree with the letter keys where both exist (dim = 3)
+    u_fn = lambda p: torch.sin(p[:, 0]) * p[:, 1] ** 2 + p[:, 2] ** 3  # noqa: E731
+    from sciml.physics import autograd_derivatives
+
+    xx = torch.rand(10, 3, dtype=torch.float64, requires_grad=True)
+    dd = autograd_derivatives(u_fn(xx), xx, ["x", "y", "z", "xx", "yy", "zz", "grad", "lap"], "xyz")
+    assert torch.allclose(dd["grad"], torch.stack([dd["x"], dd["y"], dd["z"]], 1))
+    assert torch.allclose(dd["lap"], dd["xx"] + dd["yy"] + dd["zz"])
