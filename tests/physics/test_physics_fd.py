@@ -58,7 +58,7 @@ OPS = {
 @pytest.mark.parametrize("op", list(OPS))
 @pytest.mark.parametrize("centering", ["vertex", "cell"])
 def test_fd_operator_order(op, accuracy, centering):
-    ns = [32, 64, 128]
+    ns = [16, 32, 64, 128]  # three refinements
     errs = []
     for n in ns:
         g = Grid((n, n), bounds=((0.0, 1.0), (-0.5, 0.7)), centering=centering)
@@ -70,7 +70,7 @@ def test_fd_operator_order(op, accuracy, centering):
 
 @pytest.mark.parametrize("accuracy", [2, 4])
 def test_fd_periodic_order(accuracy):
-    ns = [16, 32, 64]
+    ns = [16, 32, 64, 128]  # three refinements
     errs = []
     for n in ns:
         g = Grid((n, n), periodic=True)
