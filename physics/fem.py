@@ -121,6 +121,29 @@ class FemSolution:
         return None if vals is None else self.mesh.to_grid(vals, grid, outside)
 
 
+def _set_dg0_from_grid(fn, grid: Grid, values, name: str) -> None:
+    """Sample grid values ``[*grid.shape]`` multilinearly at the cell midpoints of ``fn``'s mesh."""
+    dolfinx, _ = _dolfinx()
+    values = torch.as_tensor(np.asarray(values), dtype=torch.float64)
+    if tuple(values.shape) != grid.shape:
+        raise ValueError(
+            f"{name}: grid values must have shape {grid.shape}, got {tuple(values.shape)}"
+        )
+    if not torch.isfinite(values).all():
+        raise ValueError(f"{name}: grid values contain NaN or inf")
+    Q = fn.function_space
+    dmesh = Q.mesh
+    tdim = dmesh.topology.dim
+    imap = dmesh.topology.index_map(tdim)
+    cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+    mid = torch.as_tensor(dolfinx.mesh.compute_midpoints(dmesh, tdim, cells)[:, : grid.ndim])
+    lo = torch.tensor([b[0] for b in grid.bounds], dtype=torch.float64)
+    hi = torch.tensor([b[1] for b in grid.bounds], dtype=torch.float64)
+    mid = torch.minimum(torch.maximum(mid, lo), hi)
+    sampled = grid.interpolate(values[None, None], mid)[0, 0].numpy()
+    fn.x.array[np.asarray(Q.dofmap.list).ravel()] = sampled
+
+
 def _coefficient(spec, dmesh, name: str):
     """Turn a number / UFL callable / (grid, values) pair into something UFL accepts."""
     dolfinx, ufl = _dolfinx()
@@ -131,28 +154,8 @@ def _coefficient(spec, dmesh, name: str):
             raise ValueError(f"{name} must be finite, got {spec}")
         return dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(spec))
     if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], Grid):
-        grid, values = spec
-        values = torch.as_tensor(np.asarray(values), dtype=torch.float64)
-        if tuple(values.shape) != grid.shape:
-            raise ValueError(
-                f"{name}: grid values must have shape {grid.shape}, got {tuple(values.shape)}"
-            )
-        if not torch.isfinite(values).all():
-            raise ValueError(f"{name}: grid values contain NaN or inf")
-        Q = dolfinx.fem.functionspace(dmesh, ("DG", 0))
-        fn = dolfinx.fem.Function(Q)
-        tdim = dmesh.topology.dim
-        n_cells = (
-            dmesh.topology.index_map(tdim).size_local + dmesh.topology.index_map(tdim).num_ghosts
-        )
-        mid = dolfinx.mesh.compute_midpoints(dmesh, tdim, np.arange(n_cells, dtype=np.int32))
-        mid = torch.as_tensor(mid[:, : grid.ndim])
-        lo = torch.tensor([b[0] for b in grid.bounds], dtype=torch.float64)
-        hi = torch.tensor([b[1] for b in grid.bounds], dtype=torch.float64)
-        mid = torch.minimum(torch.maximum(mid, lo), hi)
-        sampled = grid.interpolate(values[None, None], mid)[0, 0].numpy()
-        cell_dofs = np.asarray(Q.dofmap.list).ravel()
-        fn.x.array[cell_dofs] = sampled
+        fn = dolfinx.fem.Function(dolfinx.fem.functionspace(dmesh, ("DG", 0)))
+        _set_dg0_from_grid(fn, spec[0], spec[1], name)
         return fn
     if callable(spec):
         return spec(ufl.SpatialCoordinate(dmesh))
@@ -233,3 +236,205 @@ def solve_scalar_elliptic(
     uh = problem.solve()
     its = problem.solver.getIterationNumber()
     return FemSolution(uh, mesh, int(its))
+
+
+class GridCoefficientElliptic:
+    """Reusable ``-div(a grad u) = f`` solver for many grid coefficients on one mesh.
+
+    The dolfinx mesh, function spaces, compiled forms and PETSc solver are built once;
+    :meth:`solve` only resamples ``a`` into a DG0 function and re-solves. This is what
+    data-set recipes use (thousands of coefficients, one mesh).
+
+    Args:
+        mesh: the domain; Dirichlet ``u = boundary_value`` on its whole boundary.
+        degree, solver: as in :func:`solve_scalar_elliptic`.
+        comm: MPI communicator for the mesh (default ``COMM_SELF``: one solve per rank, the
+            sample-parallel mode of data generation).
+    """
+
+    def __init__(
+        self,
+        mesh: Mesh,
+        *,
+        degree: int = 1,
+        solver: str = "cg-gamg",
+        boundary_value: float = 0.0,
+        comm=None,
+    ):
+        if solver not in PETSC_SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(PETSC_SOLVERS)}, got {solver!r}")
+        dolfinx, ufl = _dolfinx()
+        from dolfinx.fem.petsc import LinearProblem
+        from mpi4py import MPI
+
+        self.mesh = mesh
+        dmesh, _, _ = mesh.to_dolfinx(comm or MPI.COMM_SELF)
+        V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree))
+        Q = dolfinx.fem.functionspace(dmesh, ("DG", 0))
+        self.a, self.f = dolfinx.fem.Function(Q), dolfinx.fem.Function(Q)
+        u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+        tdim = dmesh.topology.dim
+        dmesh.topology.create_connectivity(tdim - 1, tdim)
+        facets = dolfinx.mesh.exterior_facet_indices(dmesh.topology)
+        dofs = dolfinx.fem.locate_dofs_topological(V, tdim - 1, facets)
+        bc = dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(boundary_value), dofs, V)
+        self.problem = LinearProblem(
+            ufl.inner(self.a * ufl.grad(u), ufl.grad(v)) * ufl.dx,
+            self.f * v * ufl.dx,
+            bcs=[bc],
+            petsc_options=dict(PETSC_SOLVERS[solver]),
+            petsc_options_prefix=f"sciml_gridcoef_{next(_prefix_counter)}_",
+        )
+
+    def solve(self, grid: Grid, coefficient, forcing=1.0) -> FemSolution:
+        """Solve with ``a`` on ``grid`` (``[*grid.shape]``, > 0) and ``f`` a number or on ``grid``."""
+        if (np.asarray(coefficient) <= 0).any():
+            raise ValueError("coefficient must be positive everywhere")
+        _set_dg0_from_grid(self.a, grid, coefficient, "coefficient")
+        if np.isscalar(forcing):
+            if not np.isfinite(forcing):
+                raise ValueError(f"forcing must be finite, got {forcing}")
+            self.f.x.array[:] = forcing
+        else:
+            _set_dg0_from_grid(self.f, grid, forcing, "forcing")
+        uh = self.problem.solve()
+        return FemSolution(uh, self.mesh, int(self.problem.solver.getIterationNumber()))
+
+
+def solve_elasticity(
+    mesh: Mesh,
+    *,
+    young: float = 1.0,
+    poisson_ratio: float = 0.3,
+    traction: tuple[float, float] = (1.0, 0.0),
+    clamped_marker: int = 1,
+    traction_marker: int = 2,
+    degree: int = 1,
+    solver: str = "mumps",
+    body_force=None,
+    clamped_value=None,
+    comm=None,
+) -> tuple[FemSolution, np.ndarray]:
+    """Plane-strain linear elasticity on a 2-D mesh.
+
+    ``-div(sigma(u)) = body_force``, ``u = clamped_value`` (default 0) on facets marked
+    ``clamped_marker``, ``sigma n = traction`` on ``traction_marker``, traction-free
+    elsewhere (holes). Returns the displacement and the von Mises stress per node ``[N]``
+    (P1 projection of the DG stress) in the input Mesh's numbering (rank 0; ``None``
+    elsewhere). ``body_force`` and ``clamped_value`` may be callables of the UFL coordinate
+    returning 2-vectors (manufactured solutions).
+    """
+    if mesh.tdim != 2:
+        raise ValueError(f"mesh must be 2-D for plane strain, got tdim={mesh.tdim}")
+    if mesh.facets is None:
+        raise ValueError("mesh needs facet markers for the clamped and traction boundaries")
+    if not (young > 0 and -1 < poisson_ratio < 0.5):
+        raise ValueError(
+            f"need young > 0 and -1 < poisson_ratio < 0.5, got {young}, {poisson_ratio}"
+        )
+    dolfinx, ufl = _dolfinx()
+    from dolfinx.fem.petsc import LinearProblem
+
+    dmesh, _, ftags = mesh.to_dolfinx(comm)
+    V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree, (2,)))
+    lam = young * poisson_ratio / ((1 + poisson_ratio) * (1 - 2 * poisson_ratio))
+    mu = young / (2 * (1 + poisson_ratio))
+
+    def sigma(w):
+        eps = ufl.sym(ufl.grad(w))
+        return 2 * mu * eps + lam * ufl.tr(eps) * ufl.Identity(2)
+
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    x = ufl.SpatialCoordinate(dmesh)
+    ds = ufl.Measure("ds", domain=dmesh, subdomain_data=ftags)
+    t = dolfinx.fem.Constant(dmesh, np.asarray(traction, dtype=dolfinx.default_scalar_type))
+    L = ufl.inner(t, v) * ds(traction_marker)
+    if body_force is not None:
+        L = L + ufl.inner(body_force(x), v) * ufl.dx
+    tdim = dmesh.topology.dim
+    dmesh.topology.create_connectivity(tdim - 1, tdim)
+    dofs = dolfinx.fem.locate_dofs_topological(V, tdim - 1, ftags.find(clamped_marker))
+    g = dolfinx.fem.Function(V)
+    if clamped_value is not None:
+        g.interpolate(dolfinx.fem.Expression(clamped_value(x), V.element.interpolation_points))
+    bc = dolfinx.fem.dirichletbc(g, dofs)
+    problem = LinearProblem(
+        ufl.inner(sigma(u), ufl.grad(v)) * ufl.dx,
+        L,
+        bcs=[bc],
+        petsc_options=dict(PETSC_SOLVERS[solver]),
+        petsc_options_prefix=f"sciml_elasticity_{next(_prefix_counter)}_",
+    )
+    uh = problem.solve()
+    s = sigma(uh)
+    dev = s - ufl.tr(s) / 3 * ufl.Identity(2)
+    # plane strain: sigma_zz = lam tr(eps) enters the von Mises stress
+    szz = lam * ufl.tr(ufl.sym(ufl.grad(uh)))
+    vm = ufl.sqrt(1.5 * (ufl.inner(dev, dev) + (szz - ufl.tr(s) / 3) ** 2) + 1e-30)
+    V1 = dolfinx.fem.functionspace(dmesh, ("Lagrange", 1))
+    vm_h = dolfinx.fem.Function(V1)
+    vm_h.interpolate(dolfinx.fem.Expression(vm, V1.element.interpolation_points))
+    stress = FemSolution(vm_h, mesh, 0).values()
+    return FemSolution(uh, mesh, int(problem.solver.getIterationNumber())), stress
+
+
+def solve_heat(
+    mesh: Mesh,
+    *,
+    kappa: float = 1.0,
+    initial,
+    forcing=0.0,
+    t_end: float = 0.1,
+    steps: int = 10,
+    degree: int = 1,
+    solver: str = "cg-gamg",
+    save_every: int | None = None,
+    comm=None,
+) -> tuple[FemSolution, list[np.ndarray]]:
+    """``u_t - kappa Δu = f`` with ``u = 0`` on the boundary, backward Euler in time.
+
+    ``initial`` and ``forcing`` are callables of the UFL coordinate (``forcing`` may also
+    take ``(x, t)`` with ``t`` a dolfinx Constant). Returns the final state and, when
+    ``save_every`` is set, nodal snapshots ``[N]`` every that many steps (rank 0).
+    """
+    if steps < 1 or t_end <= 0 or kappa <= 0:
+        raise ValueError(f"need steps >= 1, t_end > 0, kappa > 0; got {steps}, {t_end}, {kappa}")
+    dolfinx, ufl = _dolfinx()
+    import inspect
+
+    from dolfinx.fem.petsc import LinearProblem
+
+    dmesh, _, _ = mesh.to_dolfinx(comm)
+    V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree))
+    x = ufl.SpatialCoordinate(dmesh)
+    dt = t_end / steps
+    t = dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(0.0))
+    u_old = dolfinx.fem.Function(V)
+    u_old.interpolate(dolfinx.fem.Expression(initial(x), V.element.interpolation_points))
+    if callable(forcing):
+        f = forcing(x, t) if len(inspect.signature(forcing).parameters) == 2 else forcing(x)
+    else:
+        f = dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(forcing))
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    a = u * v * ufl.dx + dt * kappa * ufl.inner(ufl.grad(u), ufl.grad(v)) * ufl.dx
+    L = (u_old + dt * f) * v * ufl.dx
+    tdim = dmesh.topology.dim
+    dmesh.topology.create_connectivity(tdim - 1, tdim)
+    dofs = dolfinx.fem.locate_dofs_topological(
+        V, tdim - 1, dolfinx.mesh.exterior_facet_indices(dmesh.topology)
+    )
+    bc = dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, V)
+    problem = LinearProblem(
+        a, L, bcs=[bc], petsc_options=dict(PETSC_SOLVERS[solver]),
+        petsc_options_prefix=f"sciml_heat_{next(_prefix_counter)}_",
+    )  # fmt: skip
+    snapshots = []
+    its = 0
+    for step in range(1, steps + 1):
+        t.value = step * dt
+        uh = problem.solve()
+        its += problem.solver.getIterationNumber()
+        u_old.x.array[:] = uh.x.array
+        if save_every and step % save_every == 0:
+            snapshots.append(FemSolution(u_old, mesh, 0).values())
+    return FemSolution(u_old, mesh, int(its)), snapshots

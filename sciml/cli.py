@@ -236,6 +236,50 @@ def _add_eval(sub) -> None:
     p.set_defaults(func=_eval)
 
 
+def _solve_poisson(args: argparse.Namespace) -> int:
+    from sciml.solvers.methods import solve_poisson_command
+
+    results = solve_poisson_command(
+        n=args.n,
+        methods=args.method or ["cg", "dcdm"],
+        rtol=args.rtol,
+        family=args.family,
+        density_ratio=args.density_ratio,
+        seed=args.seed,
+        device=args.device,
+        model_path=args.model,
+        plot=args.plot,
+    )
+    return 0 if all(bool(r.converged) for r in results.values()) else 1
+
+
+def _add_solve_poisson(solve_sub) -> None:
+    from sciml.solvers.methods import METHODS
+
+    p = solve_sub.add_parser(
+        "poisson", help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM"
+    )
+    p.add_argument("--n", type=int, default=64, help="cells per side of the 3-D box")
+    p.add_argument(
+        "--method", action="extend", nargs="+", choices=METHODS, help="one or more methods"
+    )
+    p.add_argument("--rtol", type=float, default=1e-6, help="true relative residual to reach")
+    p.add_argument("--family", default="blobs", help="obstacle family (blobs = held out)")
+    p.add_argument("--density-ratio", type=float, default=None, help="e.g. 1000 (two phases)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
+    p.add_argument("--model", default=None, help="DCDM checkpoint (default: the shipped one)")
+    p.add_argument("--plot", default=None, help="PNG with the convergence curves")
+    p.set_defaults(func=_solve_poisson)
+
+
+def _add_solve(sub) -> None:
+    p = sub.add_parser("solve", help="solve a PDE problem (subcommands: poisson, ...)")
+    solve_sub = p.add_subparsers(dest="solve_command", metavar="PROBLEM")
+    _add_solve_poisson(solve_sub)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
 def build_parser() -> argparse.ArgumentParser:
     import sciml
 
@@ -249,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     _add_train(sub)
     _add_eval(sub)
+    _add_solve(sub)
     return parser
 
 

@@ -211,7 +211,7 @@ class Mesh:
     ) -> Mesh:
         """Triangle mesh (gmsh) of a rectangle minus circular ``holes`` ``(cx, cy, r)``.
 
-        Facet markers: 1 = outer boundary, 2 = hole boundaries.
+        Facet markers as :meth:`rectangle` (1..4 = left, right, bottom, top) and 5 = holes.
         """
         import gmsh
 
@@ -243,21 +243,22 @@ class Mesh:
             etypes, _, enodes = gmsh.model.mesh.getElements(2)
             cells = index[np.asarray(enodes[list(etypes).index(2)], dtype=np.int64)].reshape(-1, 3)
             facets, markers = [], []
+            tol = 1e-5 * max(x1 - x0, y1 - y0)  # OCC pads bounding boxes by ~1e-7
             for dim, tag in gmsh.model.getEntities(1):
-                bb = gmsh.model.getBoundingBox(dim, tag)
-                on_outer = np.isclose(
-                    [bb[0], bb[3], bb[1], bb[4]], [x0, x1, y0, y1], atol=1e-8 * (x1 - x0)
-                )
-                is_outer = (on_outer[0] and on_outer[1]) or (on_outer[2] and on_outer[3])
-                is_outer = (
-                    is_outer
-                    or (np.isclose(bb[0], bb[3]) and (on_outer[0] or on_outer[1]))
-                    or (np.isclose(bb[1], bb[4]) and (on_outer[2] or on_outer[3]))
-                )
+                bx0, by0, _, bx1, by1, _ = gmsh.model.getBoundingBox(dim, tag)
+                marker = 5  # a hole
+                if abs(bx1 - bx0) < tol and abs(bx0 - x0) < tol:
+                    marker = 1
+                elif abs(bx1 - bx0) < tol and abs(bx0 - x1) < tol:
+                    marker = 2
+                elif abs(by1 - by0) < tol and abs(by0 - y0) < tol:
+                    marker = 3
+                elif abs(by1 - by0) < tol and abs(by0 - y1) < tol:
+                    marker = 4
                 _, _, lnodes = gmsh.model.mesh.getElements(dim, tag)
                 seg = index[np.asarray(lnodes[0], dtype=np.int64)].reshape(-1, 2)
                 facets.append(seg)
-                markers.append(np.full(len(seg), 1 if is_outer else 2))
+                markers.append(np.full(len(seg), marker))
         finally:
             gmsh.model.remove()
             if owns:
