@@ -6,6 +6,8 @@ from torch.utils.data import DataLoader
 
 from sciml.datasets import GridDataset, generate, import_file, split_indices
 
+RNG = np.random.default_rng(0)
+
 
 @pytest.fixture(scope="module")
 def small_file(tmp_path_factory):
@@ -63,8 +65,8 @@ def test_pdebench_files_import(tmp_path):
     n, h = 3, 8
     centres = (np.arange(h) + 0.5) / h
     with h5py.File(tmp_path / "2D_DarcyFlow_beta1.0_Train.hdf5", "w") as f:
-        f["nu"] = np.random.rand(n, h, h).astype(np.float32)
-        f["tensor"] = np.random.rand(n, 1, h, h).astype(np.float32)
+        f["nu"] = RNG.random((n, h, h)).astype(np.float32)
+        f["tensor"] = RNG.random((n, 1, h, h)).astype(np.float32)
         f["x-coordinate"] = centres
         f["y-coordinate"] = centres
     out = import_file(
@@ -74,7 +76,7 @@ def test_pdebench_files_import(tmp_path):
     assert ds.grid.centering == "cell" and np.allclose(ds.grid.bounds, [(0, 1), (0, 1)])
     assert ds[0][0].shape == (1, h, h)
     with h5py.File(tmp_path / "1D_Burgers.hdf5", "w") as f:
-        f["tensor"] = np.random.rand(n, 6, 16).astype(np.float32)
+        f["tensor"] = RNG.random((n, 6, 16)).astype(np.float32)
         f["x-coordinate"] = (np.arange(16) + 0.5) / 16
     b = GridDataset(import_file(tmp_path / "1D_Burgers.hdf5", tmp_path / "b.h5", fmt="pdebench"))
     assert b[0][0].shape == (1, 16) and b[0][1].shape == (5, 16)
