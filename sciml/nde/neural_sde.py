@@ -123,4 +123,4 @@ class NeuralSDE(nn.Module):
         err = sde_step_doubling_error(
             self, t_reg, ys_all[pos], dt, bm, method=self.method, rtol=self.rtol, atol=self.atol
         )
-        return RegularizedSolve(ys, ts, err * dt, {"error": float(err), "dt_reg": dt})
+        return RegularizedSolve(ys, ts, err * dt, {"error": float(err.detach()), "dt_reg": dt})

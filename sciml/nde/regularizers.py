@@ -169,7 +169,10 @@ class RNODE:
         jac = ss[-1, ..., -1].mean()
         penalty = self.kinetic * kin + self.jacobian * jac
         return RegularizedSolve(
-            ss[..., :-2], t, penalty, {"kinetic": float(kin), "jacobian": float(jac)}
+            ss[..., :-2],
+            t,
+            penalty,
+            {"kinetic": float(kin.detach()), "jacobian": float(jac.detach())},
         )
 
 
@@ -195,8 +198,8 @@ class GlobalError:
             t,
             penalty,
             {
-                "error": float(sol.error_integral),
-                "stiffness": float(sol.stiffness_integral),
+                "error": float(sol.error_integral.detach()),
+                "stiffness": float(sol.stiffness_integral.detach()),
                 "steps": float(sol.n_accepted),
             },
         )
@@ -305,7 +308,10 @@ def local_regularizer(
     value = res.error_ratio if kind == "error" else res.stiffness
     penalty = value * abs(dt)
     return RegularizedSolve(
-        ys, t, penalty, {kind: float(value), "t_reg": t_r, "dt_reg": dt, "steps": len(steps)}
+        ys,
+        t,
+        penalty,
+        {kind: float(value.detach()), "t_reg": t_r, "dt_reg": dt, "steps": len(steps)},
     )
 
 
