@@ -424,13 +424,22 @@ class Trainer:
         if cfg.progress and self.rank == 0:
             from tqdm.auto import tqdm
 
-            bar = tqdm(
-                total=cfg.epochs * steps_per_epoch,
-                initial=start_epoch * steps_per_epoch,
-                unit="batch",
-                dynamic_ncols=True,
-                desc="train",
-            )
+            if cfg.time_budget is not None:  # the bar counts seconds of the budget
+                bar = tqdm(
+                    total=cfg.time_budget,
+                    unit="s",
+                    dynamic_ncols=True,
+                    desc="train",
+                    bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]",
+                )
+            else:
+                bar = tqdm(
+                    total=cfg.epochs * steps_per_epoch,
+                    initial=start_epoch * steps_per_epoch,
+                    unit="batch",
+                    dynamic_ncols=True,
+                    desc="train",
+                )
         amp = self._amp()
         train_time = sum(h.get("epoch_time", 0.0) for h in self.history)
         last_epoch = cfg.epochs if stop_after_epoch is None else min(stop_after_epoch, cfg.epochs)
@@ -474,7 +483,10 @@ class Trainer:
                 loss_sum += per_sample.detach().sum().double()
                 count += local.numel()
                 if bar is not None:
-                    bar.update(1)
+                    if cfg.time_budget is not None:
+                        bar.n = min(train_time + time.perf_counter() - t0, cfg.time_budget)
+                    else:
+                        bar.update(1)
                     rate = count * self.world / max(time.perf_counter() - t0, 1e-9)
                     bar.set_postfix(
                         loss=f"{loss_sum.item() / max(count, 1):.4g}",
@@ -500,7 +512,12 @@ class Trainer:
             if improved:
                 self.best_val = val_l2
             if bar is not None:
-                bar.set_postfix(loss=f"{train_loss:.4g}", val=f"{val_l2:.4g}", refresh=True)
+                bar.set_postfix(
+                    loss=f"{train_loss:.4g}",
+                    val=f"{val_l2:.4g}",
+                    samples_s=f"{rec['samples_per_s']:.1f}",
+                    refresh=True,
+                )
             self._save(op, opt, sched, epoch + 1, rec, improved)
             if stop:
                 break
