@@ -213,7 +213,7 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
     tmp = partial.with_name(partial.name + f".{os.getpid()}.{time.time_ns()}")
     f = storage.create(
         tmp, recipe=rec, params=pdict, n=n, base_seed=seed, seeds=seeds,
-        grid=rec.grid(p), channels=rec.channels(p),
+        grid=rec.grid(p), shapes=rec.shapes(p),
     )  # fmt: skip
     f.close()
     os.replace(tmp, partial)

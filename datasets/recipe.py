@@ -81,6 +81,12 @@ class Recipe:
     def channels(self, p: Any) -> tuple[int, int]:
         return len(self.input_names), len(self.output_names)
 
+    def shapes(self, p: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Per-sample shapes of inputs and outputs; default ``[C, *grid.shape]`` each."""
+        c_in, c_out = self.channels(p)
+        shape = self.grid(p).shape
+        return (c_in, *shape), (c_out, *shape)
+
     def worker(self, p: Any) -> Callable[[np.ndarray], SampleBatch]:
         """Build (once per process) the function that computes a batch of seeds."""
         raise NotImplementedError

@@ -3,7 +3,7 @@
 ::
 
     /inputs    float32 [N, C_in, *S]    chunked one sample per chunk, lzf-compressed
-    /outputs   float32 [N, C_out, *S]
+    /outputs   float32 [N, C_out, *S]   (seismic recipes: gathers [N, sources, time, receivers])
     /seeds     int64 [N]                the seed of every sample
     /done      bool [N]                 finished samples (resumable generation)
     /extras/<name>  [N, ...]            recipe-specific arrays (e.g. solution on the mesh nodes)
@@ -80,18 +80,20 @@ def create(
     base_seed: int,
     seeds: np.ndarray,
     grid: Grid,
-    channels: tuple[int, int],
+    shapes: tuple[tuple[int, ...], tuple[int, ...]],
 ) -> h5py.File:
-    """Create a new (partial) file with every dataset allocated and nothing done."""
+    """Create a new (partial) file with every dataset allocated and nothing done.
+
+    ``shapes``: per-sample shapes of inputs and outputs (``[C, *grid.shape]`` for most
+    recipes; seismic outputs are gathers ``[sources, time, receivers]``).
+    """
     f = h5py.File(path, "w")
-    shape = grid.shape
-    c_in, c_out = channels
-    for name, c in (("inputs", c_in), ("outputs", c_out)):
+    for name, shape in zip(("inputs", "outputs"), shapes):
         f.create_dataset(
             name,
-            shape=(n, c, *shape),
+            shape=(n, *shape),
             dtype="float32",
-            chunks=(1, c, *shape),
+            chunks=(1, *shape),
             compression="lzf",
             shuffle=True,
         )
