@@ -80,4 +80,8 @@ class FNO(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x: [B, in_channels, *S] -> [B, out_channels, *S]``."""
         check_input(x, self.in_channels, self.ndim)
+        if torch.is_autocast_enabled(x.device.type):
+            # FFTs have no bf16 kernels: run the spectral network in float32 under autocast
+            with torch.autocast(x.device.type, enabled=False):
+                return self.net(x.float())
         return self.net(x)

@@ -114,9 +114,15 @@ class NeuralSpectralBlock(nn.Module):
 
     def latent_transform(self, z: torch.Tensor) -> torch.Tensor:
         """``z: [M, h, T, d]`` -> ``z + sum_k W_k [sin(w_k z), cos(w_k z)]``, same shape."""
-        arg = z.unsqueeze(-1) * self.freqs.to(z.dtype)
-        basis = torch.cat([torch.sin(arg), torch.cos(arg)], dim=-1)  # [M, h, T, d, 2K]
-        return z + torch.einsum("mhtik,hiok->mhto", basis, self.spectral.to(z.dtype))
+        # tiny tensors: computed in float32 even under bf16 autocast (sin/cos of bf16 args
+        # would lose the basis' accuracy)
+        with torch.autocast(z.device.type, enabled=False):
+            dtype = torch.promote_types(z.dtype, torch.float32)
+            zf = z.to(dtype)
+            arg = zf.unsqueeze(-1) * self.freqs.to(dtype)
+            basis = torch.cat([torch.sin(arg), torch.cos(arg)], dim=-1)  # [M, h, T, d, 2K]
+            out = zf + torch.einsum("mhtik,hiok->mhto", basis, self.spectral.to(dtype))
+        return out.to(z.dtype)
 
     def forward(self, x: torch.Tensor, counts: tuple[int, ...]) -> torch.Tensor:
         """``x: [B, C, *S]`` with ``S`` divisible by ``counts`` -> ``[B, C, *S]``."""
