@@ -335,6 +335,8 @@ def train_from_args(args) -> int:
         resume=args.resume,
         device=args.device,
     )
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()  # started by the Trainer under torchrun
     print(
         f"{summary['model']}: {summary['params']:,} parameters, {summary['epochs']} epochs in "
         f"{summary['train_time_s']:.1f} s, best validation relative L2 "
