@@ -82,14 +82,16 @@ def train_and_test(
         steps = cfg.rollout_steps
     amp = trainer._amp()
     errs = evaluate(op, xt, yt, rollout_steps=steps, device=trainer.device, amp=amp)
-    n_steady = [h for h in hist[1:]] or hist  # epoch 1 includes warm-up (compile, caches)
+    steady = hist[1:] or hist  # epoch 1 includes warm-up (compile, caches)
+    seen = sum(h["samples_per_s"] * h["epoch_time"] for h in steady)
+    steady_time = sum(h["epoch_time"] for h in steady)
     return {
         "name": name,
         "seed": seed,
         "params": count_parameters(model),
         "epochs": len(hist),
         "train_time_s": hist[-1]["train_time"],
-        "samples_per_s": sum(h["samples_per_s"] for h in n_steady) / len(n_steady),
+        "samples_per_s": seen / max(steady_time, 1e-9),
         "val_l2": min(h["val_l2"] for h in hist),
         "test_l2": float(errs.mean()),
         "test_l2_std": float(errs.std()) if errs.numel() > 1 else 0.0,
