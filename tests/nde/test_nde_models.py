@@ -52,7 +52,7 @@ def test_neural_sde_local_error_gradients():
     y0 = torch.tensor([[2.0, 0.0]]).expand(4, 2)
     ts = torch.linspace(0, 0.5, 6)
     sol = sde.solve_regularized(y0, ts, sde.brownian(y0, ts, seed=0), t_reg=0.2)
-    assert sol.ys.shape == (6, 4, 2) and float(sol.penalty) > 0
+    assert sol.ys.shape == (6, 4, 2) and float(sol.penalty.detach()) > 0
     (sol.ys.square().mean() + sol.penalty).backward()
     assert _all_grads(sde) and sde.nfe > 0
     with pytest.raises(ValueError, match="regularize"):
