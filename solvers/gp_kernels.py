@@ -184,6 +184,7 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         *,
         max_frequency: float | None = None,
         peaks: torch.Tensor | None = None,
+        peak_weights: torch.Tensor | None = None,
         lengthscale: float | None = None,
     ) -> None:
         """Set the component frequencies (in place).
@@ -193,8 +194,9 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         * ``peaks: [P]`` (frequencies found in the data's spectrum, strongest first): the first
           ``min(P, Q // 2)`` components sit on the peaks with weight 1, the others are spread
           evenly on ``[0, max_frequency]`` with a small weight, free to move.
+          ``peak_weights: [P]`` (default 1) replace the weight 1, e.g. relative amplitudes.
 
-        ``lengthscale`` (default ``2 / max_frequency``-ish: a few periods) is given to all.
+        ``lengthscale`` (if given) is set for all components.
         """
         q = self.num_mixtures
         top = max_frequency
@@ -209,7 +211,10 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         if peaks is not None and len(peaks) > 0:
             k = min(len(peaks), max(q // 2, 1))
             freqs[:k] = peaks[:k].to(freqs)
-            log_w[:k] = 0.0
+            if peak_weights is None:
+                log_w[:k] = 0.0
+            else:
+                log_w[:k] = peak_weights[:k].to(log_w).clamp_min(1e-3).log()
             rest = q - k
             if rest > 0:
                 freqs[k:] = torch.linspace(0.0, top, rest, dtype=freqs.dtype)

@@ -98,23 +98,27 @@ def boundary_mask(grid: Grid, faces: Sequence[str], letters: str) -> torch.Tenso
     return mask
 
 
-def spectral_peaks(values: torch.Tensor, spacing: float, axis: int, k: int = 4) -> torch.Tensor:
+def spectral_peaks(
+    values: torch.Tensor, spacing: float, axis: int, k: int = 4, *, with_amplitude: bool = False
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Frequencies (cycles per unit length) of the ``k`` strongest spectral peaks of ``values``
     along ``axis`` (power averaged over the other axes; linear trend removed). Returns ``[<=k]``,
-    strongest first; empty when the data are constant along the axis.
+    strongest first; empty when the data are constant along the axis. ``with_amplitude``: also
+    return each peak's amplitude relative to the strongest (``sqrt`` of the power ratio).
     """
     v = torch.movedim(values.detach(), axis, -1)
     v = v.reshape(-1, v.shape[-1])
     n = v.shape[-1]
+    empty = torch.zeros(0, dtype=values.dtype)
     if n < 4:
-        return torch.zeros(0, dtype=values.dtype)
+        return (empty, empty) if with_amplitude else empty
     ramp = torch.linspace(0, 1, n, dtype=v.dtype, device=v.device)
     v = v - v[:, :1] - (v[:, -1:] - v[:, :1]) * ramp  # remove the end-to-end ramp
     power = torch.fft.rfft(v * torch.hann_window(n, periodic=False, dtype=v.dtype), dim=-1)
     power = power.abs().pow(2).mean(0)
     power[0] = 0.0
     if float(power.max()) <= 1e-30:
-        return torch.zeros(0, dtype=values.dtype)
+        return (empty, empty) if with_amplitude else empty
     freqs = torch.fft.rfftfreq(n, d=spacing, dtype=v.dtype)
     # local maxima above 1% of the strongest peak
     inner = (power[1:-1] >= power[:-2]) & (power[1:-1] >= power[2:])
@@ -127,7 +131,11 @@ def spectral_peaks(values: torch.Tensor, spacing: float, axis: int, k: int = 4) 
         den = a - 2 * b + c
         shift = 0.5 * (a - c) / den if den != 0 else 0.0
         out.append((i + max(-0.5, min(0.5, shift))) * float(freqs[1]))
-    return torch.tensor(out, dtype=values.dtype)
+    freqs_out = torch.tensor(out, dtype=values.dtype)
+    if with_amplitude:
+        amp = (power[idx] / power.max()).sqrt().to(values.dtype).cpu()
+        return freqs_out, amp
+    return freqs_out
 
 
 class KroneckerGPSolver(torch.nn.Module):
@@ -487,7 +495,7 @@ class KroneckerGPSolver(torch.nn.Module):
             gfield.reshape(-1)[self.mask.flatten()] = self.g
         for d in range(nd):
             h = self.grid.spacing[d]
-            peaks = None
+            peaks = amps = None
             if init == "spectrum":
                 sources = [forcing]
                 # boundary data along axis d: faces of the OTHER axes carry lines along d
@@ -498,13 +506,18 @@ class KroneckerGPSolver(torch.nn.Module):
                     for side, idx in (("-", 0), ("+", -1)):
                         if c + side in self.faces:
                             sources.append(gfield.select(ax, idx).unsqueeze(ax))
-                p = [spectral_peaks(s, h, d) for s in sources]
-                p = torch.cat(p) if p else torch.zeros(0)
-                peaks = _unique(p, tol=0.5 / self.grid.lengths[d])
+                pairs = [spectral_peaks(s, h, d, with_amplitude=True) for s in sources]
+                p = torch.cat([f for f, _ in pairs])
+                a = torch.cat([w for _, w in pairs])
+                order = torch.argsort(a, descending=True)
+                peaks, amps = _unique(p[order], a[order], tol=0.5 / self.grid.lengths[d])
                 found[self.letters[d]] = peaks.tolist()
             ell = lengthscale if lengthscale is not None else self.grid.lengths[d]
             self.kernels[d].initialize_frequencies(
-                max_frequency=max_frequency[d], peaks=peaks, lengthscale=ell
+                max_frequency=max_frequency[d],
+                peaks=peaks,
+                peak_weights=amps,
+                lengthscale=ell,
             )
         return found
 
@@ -515,13 +528,17 @@ class KroneckerGPSolver(torch.nn.Module):
         return -self.pde.residual_from(zero, d, self.points).reshape(self.grid.shape)
 
 
-def _unique(freqs: torch.Tensor, tol: float) -> torch.Tensor:
+def _unique(
+    freqs: torch.Tensor, amps: torch.Tensor, tol: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Drop frequencies within ``tol`` of an earlier (stronger) one; keeps order."""
     keep: list[float] = []
-    for f in freqs.tolist():
+    keep_a: list[float] = []
+    for f, a in zip(freqs.tolist(), amps.tolist()):
         if all(abs(f - k) > tol for k in keep):
             keep.append(f)
-    return torch.tensor(keep, dtype=freqs.dtype)
+            keep_a.append(a)
+    return torch.tensor(keep, dtype=freqs.dtype), torch.tensor(keep_a, dtype=freqs.dtype)
 
 
 @dataclass
