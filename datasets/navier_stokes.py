@@ -43,7 +43,7 @@ class NavierStokes2D(Recipe):
     version = 1
     description = "FNO/LSM vorticity benchmark (nu 1e-5, 20 unit-time frames, 64x64)"
     Params = NavierStokesParams
-    batch_size = 10
+    batch_size = 40  # samples integrated together (one batched FFT per step)
     input_names = ("vorticity_t0",)
 
     def params(self, overrides=None):
