@@ -365,8 +365,9 @@ class Trainer:
         perm = torch.randperm(n, generator=g)
         bs = self.config.batch_size
         batches = list(perm.split(bs))
-        if len(batches) > 1 and batches[-1].numel() < self.world:
-            batches = batches[:-1]  # every rank needs at least one sample
+        if len(batches) > 1 and batches[-1].numel() < max(2, self.world):
+            # every rank needs a sample, and BatchNorm needs two in a batch
+            batches = batches[:-1]
         return batches
 
     # ------------------------------------------------------------------ main loop
