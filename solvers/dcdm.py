@@ -44,7 +44,10 @@ def load_model(path: str | Path | None = None, *, map_location="cpu") -> DCDMNet
         raise FileNotFoundError(
             f"model file {path} not found; train one with `python -m sciml.solvers.dcdm_train`"
         )
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    from torch.torch_version import TorchVersion
+
+    with torch.serialization.safe_globals([TorchVersion]):  # version strings in the metadata
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
     net = DCDMNet(**ckpt["config"])
     net.load_state_dict(ckpt["state_dict"])
     net.eval()

@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "families": list(TRAIN_FAMILIES),
         "final_loss_mean50": float(np.mean(tail)) if tail else None,
         "train_seconds": wall,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "threads": torch.get_num_threads(),
     }
     save_model(net, args.out, meta)

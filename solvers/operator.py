@@ -6,7 +6,8 @@ accepts
 * a ``scipy.sparse`` matrix (converted once to a torch sparse CSR tensor),
 * a torch sparse CSR (or COO) tensor, or a dense torch tensor ``[n, n]``,
 * an object with a ``matrix`` attribute and a ``matvec`` method (e.g.
-  :class:`sciml.physics.elliptic.EllipticSystem`; its matrix-free ``matvec`` is used),
+  :class:`sciml.physics.elliptic.EllipticSystem`; its matrix-free ``matvec`` is used on GPU
+  and for autograd, scipy's CSR kernel for plain CPU tensors),
 * a matrix-free callable ``f(x: [B, n]) -> [B, n]`` together with ``n=``.
 
 and checks what the solvers rely on: square, right shape, finite, symmetric (a cheap randomized
@@ -97,7 +98,10 @@ class LinearOperator:
         if self.matrix is None:
             return self
         m = self.matrix.to(device=device, dtype=dtype or self.matrix.dtype)
-        return _from_torch(m, scipy_matrix=self._scipy, name=self.name)
+        op = _from_torch(m, scipy_matrix=self._scipy, name=self.name)
+        if m.device.type == "cpu" and self._scipy is not None:
+            op._apply = _scipy_apply(self._scipy, op._apply)
+        return op
 
     @property
     def scipy_matrix(self):
@@ -202,7 +206,10 @@ def as_operator(
         def apply(x: torch.Tensor) -> torch.Tensor:
             return A.matvec(x if cast is None else x.to(cast))
 
-        op = LinearOperator(sm.shape[0], apply, scipy_matrix=sm.tocsr(), name=type(A).__name__)
+        sm = sm.tocsr()
+        op = LinearOperator(
+            sm.shape[0], _scipy_apply(sm, apply), scipy_matrix=sm, name=type(A).__name__
+        )
         if check and not np.isfinite(sm.data).all():
             raise ValueError("A contains NaN or inf entries")
     elif _is_scipy_sparse(A) or isinstance(A, np.ndarray):
@@ -215,6 +222,8 @@ def as_operator(
             raise ValueError("A contains NaN or inf entries")
         m = scipy_to_torch(sm, device=device, dtype=dtype or torch.float64)
         op = _from_torch(m, scipy_matrix=sm, name="scipy")
+        if m.device.type == "cpu":
+            op._apply = _scipy_apply(sm, op._apply)
     elif isinstance(A, torch.Tensor):
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"A must be a square matrix [n, n], got shape {tuple(A.shape)}")
@@ -257,6 +266,25 @@ def scipy_to_torch(
             check_invariants=False,
         )
     return m.to(device)
+
+
+def _scipy_apply(sm, torch_apply):
+    """CPU apply through scipy's (single-threaded, fast) CSR kernel when no gradient is needed.
+
+    torch's CPU sparse CSR matmul is far slower when cores are oversubscribed; autograd and
+    non-CPU tensors still go through ``torch_apply``.
+    """
+    cache = {np.dtype(np.float64): sm}
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu" or (x.requires_grad and torch.is_grad_enabled()):
+            return torch_apply(x)
+        xn = x.detach().numpy()
+        if xn.dtype not in cache:
+            cache[xn.dtype] = sm.astype(xn.dtype)
+        return torch.from_numpy(np.ascontiguousarray((cache[xn.dtype] @ xn.T).T))
+
+    return apply
 
 
 def _is_scipy_sparse(A) -> bool:
