@@ -64,6 +64,17 @@ def fresh_process_outputs(jobs: list[dict]) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
+def run_fresh_process_jobs(families: list, folder: Path) -> dict:
+    """One new process for the save/load check of several families: name -> (got, expected)."""
+    jobs, expected = [], {}
+    for cls in families:
+        job, exp = cls().prepare_fresh_process_job(folder / cls.__name__)
+        jobs.append(job)
+        expected[cls.__name__] = (job, exp)
+    fresh_process_outputs(jobs)
+    return {k: (torch.load(job["output"]), exp) for k, (job, exp) in expected.items()}
+
+
 class OperatorContract:
     """Mixin: subclasses set ``name``, ``ndims`` and implement ``kwargs(ndim)``."""
 
@@ -120,17 +131,36 @@ class OperatorContract:
         with pytest.raises(ValueError, match="x must have shape"):
             model(torch.randn(2, 2, 16))  # 1-D input to a 2-D model
 
-    def test_save_load_in_fresh_process_is_identical(self, tmp_path):
+    def prepare_fresh_process_job(self, folder: Path) -> tuple[dict, torch.Tensor]:
+        """Save the model and an input into ``folder``; return the job and expected output."""
+        folder.mkdir(parents=True, exist_ok=True)
         model = self.make(2).eval()
         x = torch.randn(2, 2, 12, 12)
         with torch.no_grad():
             expected = model(x)
-        save_model(tmp_path / "m.pt", model)
-        torch.save(x, tmp_path / "x.pt")
-        job = {"model": str(tmp_path / "m.pt"), "input": str(tmp_path / "x.pt")}
-        job["output"] = str(tmp_path / "y.pt")
-        fresh_process_outputs([job])
-        got = torch.load(tmp_path / "y.pt")
+        save_model(folder / "m.pt", model)
+        torch.save(x, folder / "x.pt")
+        job = {"model": str(folder / "m.pt"), "input": str(folder / "x.pt")}
+        job["output"] = str(folder / "y.pt")
+        return job, expected
+
+    def test_save_load_in_fresh_process_is_identical(self, tmp_path, request):
+        """Bitwise identical outputs after loading in a new Python process.
+
+        A test module may provide a ``fresh_process_results`` fixture that runs the jobs of
+        all its families in one process (saves interpreter start-ups); otherwise this runs
+        its own.
+        """
+        try:
+            shared = request.getfixturevalue("fresh_process_results")
+        except pytest.FixtureLookupError:
+            shared = {}
+        if type(self).__name__ in shared:
+            got, expected = shared[type(self).__name__]
+        else:
+            job, expected = self.prepare_fresh_process_job(tmp_path)
+            fresh_process_outputs([job])
+            got = torch.load(job["output"])
         assert torch.equal(got, expected), (got - expected).abs().max()
 
     def test_golden_output(self):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from operator_contract import OperatorContract  # noqa: E402
+from operator_contract import OperatorContract, run_fresh_process_jobs  # noqa: E402
 
 from sciml.operators.lsm import LSM, pad_multiple, patch_counts, patchify, unpatchify  # noqa: E402
 from sciml.operators.registry import build, names  # noqa: E402
@@ -57,6 +57,18 @@ class TestUNet(OperatorContract):
 
     def kwargs(self, ndim):
         return dict(width=8, ndim=ndim, levels=2)
+
+
+@pytest.fixture(scope="module")
+def fresh_process_results(tmp_path_factory):
+    """All families' save/load checks in ONE new Python process (start-up is the cost)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        families = [TestLSM, TestLSMInstanceNorm, TestFNO, TestUNet]
+        return run_fresh_process_jobs(families, tmp_path_factory.mktemp("fresh"))
+    finally:
+        torch.set_num_threads(n)
 
 
 def test_registry_names_and_errors():
