@@ -175,15 +175,6 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", default="benchmarks/results", help="directory or .json path")
     args = p.parse_args(argv)
     devices = [args.device] if args.device == "cpu" else [args.device, "cpu"]
-    rows = []
-    for dev in devices:
-        gpu = dev.startswith("cuda")
-        wave_samples = 2 if args.quick else (64 if gpu else 8)
-        rows.append(bench_wave(dev, wave_samples, nt=1000))
-        for n, steps in ((64, 100 if args.quick else 1000), (256, 20 if args.quick else 200)):
-            rows.append(bench_ns(dev, n, steps))
-        if not args.quick:
-            rows.append(bench_ns(dev, 64, 200, batch=64 if gpu else 8))
     meta = {
         "platform": platform.platform(),
         "torch": torch.__version__,
@@ -194,9 +185,23 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out)
     json_path = out if out.suffix == ".json" else out / "physics_speed.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
+    jobs = []
+    for dev in devices:
+        gpu = dev.startswith("cuda")
+        jobs.append(
+            lambda dev=dev, gpu=gpu: bench_wave(dev, 2 if args.quick else (64 if gpu else 8), 1000)
+        )
+        for n, steps in ((64, 100 if args.quick else 1000), (256, 20 if args.quick else 200)):
+            jobs.append(lambda dev=dev, n=n, steps=steps: bench_ns(dev, n, steps))
+        if not args.quick:
+            jobs.append(lambda dev=dev, gpu=gpu: bench_ns(dev, 64, 200, batch=64 if gpu else 8))
+    rows = []
+    for job in jobs:  # results are written after every row, so a killed run keeps its rows
+        rows.append(job())
+        print(json.dumps(rows[-1]), flush=True)
+        json_path.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
+        json_path.with_suffix(".md").write_text(_markdown(rows, meta))
     md = _markdown(rows, meta)
-    json_path.with_suffix(".md").write_text(md)
     print(md)
     return {"meta": meta, "results": rows}
 
