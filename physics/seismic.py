@@ -124,10 +124,13 @@ class Survey:
         nt: int = 1000,
         dt: float = 1e-3,
         freq: float = 15.0,
+        max_vel: float | None = 4500.0,
     ) -> Survey:
         """The OpenFWI acquisition on ``grid`` (default 70 x 70 at 10 m): ``n_sources`` sources
         evenly spaced from the left to the right edge and a receiver at every grid column, all
-        at ``depth``; ``nt`` steps of ``dt``; Ricker wavelet of ``freq`` Hz."""
+        at ``depth``; ``nt`` steps of ``dt``; Ricker wavelet of ``freq`` Hz. ``max_vel`` is
+        the velocity ceiling (OpenFWI's families stay below 4500 m/s; pass your own upper
+        bound for faster media, or None for the per-batch maximum)."""
         if grid is None:
             from sciml.physics.velocity_models import openfwi_grid
 
@@ -138,7 +141,7 @@ class Survey:
         cols = torch.linspace(0, grid.shape[1] - 1, n_sources, dtype=torch.float64).round().long()
         sources = torch.stack([torch.full((n_sources,), z, dtype=torch.float64), x[cols]], 1)
         receivers = torch.stack([torch.full_like(x, z), x], 1)
-        return cls(sources, receivers, ricker(freq, nt, dt), dt, freq, max_vel=4500.0)
+        return cls(sources, receivers, ricker(freq, nt, dt), dt, freq, max_vel=max_vel)
 
 
 def _indices(points: torch.Tensor, grid: Grid, name: str) -> torch.Tensor:
