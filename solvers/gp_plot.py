@@ -40,7 +40,7 @@ def plot_gp_solution(
     if grid.ndim == 1:
         fine = grid.with_shape((resolution,))
         x = fine.axes(dtype=torch.float64)[0]
-        pred = model.predict(fine.points(dtype=torch.float64))
+        pred = model.predict(fine.points(dtype=torch.float64)).cpu()
         axes[0].plot(x, pred, lw=1.0, label="GP-HM")
         if exact is not None:
             ref = exact(fine.points(dtype=torch.float64))
@@ -51,7 +51,7 @@ def plot_gp_solution(
     else:
         m = min(resolution, 300)
         fine = grid.with_shape((m,) * grid.ndim)
-        pred = model.predict_grid(fine)
+        pred = model.predict_grid(fine).cpu()
         if grid.ndim > 2:
             pred = pred[..., m // 2]
         extent = [*grid.bounds[1], *grid.bounds[0]]
@@ -74,7 +74,7 @@ def plot_gp_solution(
         kern = model.kernels[d]
         top = max(float(kern.frequencies.abs().max()) * 1.3, 1.0)
         s = torch.linspace(0.0, top, 4000, dtype=torch.float64)
-        spec = model.spectrum(d, s).clamp_min(1e-300)
+        spec = model.spectrum(d, s).cpu().clamp_min(1e-300)
         smax = max(smax, float(spec.max()))
         line = axes[2].semilogy(s, spec, lw=1.0, label=f"axis {letter}")[0]
         for f in (true_frequencies or {}).get(letter, []):

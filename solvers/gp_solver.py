@@ -114,7 +114,9 @@ def spectral_peaks(
         return (empty, empty) if with_amplitude else empty
     ramp = torch.linspace(0, 1, n, dtype=v.dtype, device=v.device)
     v = v - v[:, :1] - (v[:, -1:] - v[:, :1]) * ramp  # remove the end-to-end ramp
-    power = torch.fft.rfft(v * torch.hann_window(n, periodic=False, dtype=v.dtype), dim=-1)
+    power = torch.fft.rfft(
+        v * torch.hann_window(n, periodic=False, dtype=v.dtype, device=v.device), dim=-1
+    )
     power = power.abs().pow(2).mean(0)
     power[0] = 0.0
     if float(power.max()) <= 1e-30:
