@@ -13,7 +13,8 @@ digits and the spiral ODE; local-regularization training time <= 1.1x unregulari
     python benchmarks/nde_regularization.py --quick --out out/nde_regularization
 
 writes ``<out>.json`` and ``<out>.md``. Training uses one CPU thread by default (the models
-are tiny); timings on a shared machine are noisy, NFE counts are deterministic.
+are tiny). NFE counts are deterministic; wall-clock times on a shared machine are noisy, so the
+training-time target is checked on process CPU time (wall clock is reported too).
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def targets(rows: list[dict]) -> list[dict]:
         if r["method"].startswith("local"):
             out.append(
                 {
-                    "check": f"{r['task']}/{r['method']}: train time <= 1.1x unregularized",
-                    "value": f"{r['train_time_ratio']:.2f}x",
-                    "met": bool(r["train_time_ratio"] <= 1.1),
+                    "check": f"{r['task']}/{r['method']}: train time <= 1.1x unregularized "
+                    "(process CPU time)",
+                    "value": f"{r['train_cpu_ratio']:.2f}x CPU ({r['train_time_ratio']:.2f}x wall)",
+                    "met": bool(r["train_cpu_ratio"] <= 1.1),
                 }
             )
     return out
@@ -87,7 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         if "none" not in methods:
             methods = ["none", *methods]
         for m in methods:
-            r = run(task, m, quick=args.quick, seed=args.seed, device=args.device)
+            r = run(
+                task,
+                m,
+                quick=args.quick,
+                seed=args.seed,
+                device=args.device,
+                progress=sys.stderr.isatty(),
+            )
             rows.append(r)
             print(
                 f"{task:>10} {m:>12}: {r['metric']} {r['value']:.4g}  train {r['train_time_s']:.1f}s"
@@ -110,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|",
         *[f"| {c['check']} | {c['value']} | {'yes' if c['met'] else 'NO'} |" for c in checks],
     ]
+    refs = [r for r in rows if "true_field_predict_nfe" in r and r["method"] == "none"]
+    if refs:
+        lines += ["", "## Reference", ""]
+        lines += [
+            f"- {r['task']}: the true vector field needs {r['true_field_predict_nfe']} NFE on the "
+            f"same prediction batch and tolerances (unregularized model: {r['predict_nfe']:.0f})."
+            for r in refs
+        ]
     md = "\n".join(lines) + "\n"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

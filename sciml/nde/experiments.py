@@ -19,13 +19,21 @@ from typing import Any
 
 import torch
 from torch import nn
+from torchdiffeq import odeint
 
 from sciml.nde.classifier import ODEClassifier
-from sciml.nde.data import digits_data, irregular_series_data, spiral_ode_data, spiral_sde_data
+from sciml.nde.data import (
+    SPIRAL_A,
+    digits_data,
+    irregular_series_data,
+    spiral_ode_data,
+    spiral_sde_data,
+)
 from sciml.nde.fields import MLPField
 from sciml.nde.latent_ode import LatentODE
 from sciml.nde.neural_ode import NeuralODE
 from sciml.nde.neural_sde import NeuralSDE
+from sciml.nde.nfe import NFECounter
 from sciml.nde.regularizers import (
     RNODE,
     STEER,
@@ -172,7 +180,7 @@ def _run_digits(method, iters, cfg, device, progress, weight_scale) -> dict[str,
     w = _weight(cfg, method, iters, weight_scale)
     nfe = 0
     bs = 128
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with _progress(iters, f"digits/{method}", progress) as bar:
         for it in range(iters):
             idx = torch.randint(len(xtr), (bs,), device=device)
@@ -189,6 +197,7 @@ def _run_digits(method, iters, cfg, device, progress, weight_scale) -> dict[str,
             bar.set_postfix(loss=f"{loss.item():.3f}", nfe=model.ode.nfe)
             bar.update()
     t_train = time.perf_counter() - t0
+    c_train = time.process_time() - c0
     model.eval()
     with torch.no_grad():
         model.ode.reset_nfe()
@@ -196,8 +205,22 @@ def _run_digits(method, iters, cfg, device, progress, weight_scale) -> dict[str,
         acc = (model(xte).argmax(-1) == yte).float().mean().item()
         t_pred = time.perf_counter() - t0
     return _row(
-        "digits", method, "test accuracy", acc, t_train, t_pred, nfe / iters, model.ode.nfe, iters
+        "digits",
+        method,
+        "test accuracy",
+        acc,
+        t_train,
+        t_pred,
+        nfe / iters,
+        model.ode.nfe,
+        iters,
+        train_cpu_s=c_train,
     )
+
+
+class _TrueSpiral(nn.Module):
+    def forward(self, t, y):
+        return (y**3) @ torch.tensor(SPIRAL_A, dtype=y.dtype, device=y.device)
 
 
 def _run_spiral_ode(method, iters, cfg, device, progress, weight_scale) -> dict[str, Any]:
@@ -212,7 +235,7 @@ def _run_spiral_ode(method, iters, cfg, device, progress, weight_scale) -> dict[
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     w = _weight(cfg, method, iters, weight_scale)
     nfe = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with _progress(iters, f"spiral-ode/{method}", progress) as bar:
         for it in range(iters):
             s = torch.randint(len(t) - batch_time, (batch_size,), device=device)
@@ -230,6 +253,7 @@ def _run_spiral_ode(method, iters, cfg, device, progress, weight_scale) -> dict[
             bar.set_postfix(loss=f"{loss.item():.4f}", nfe=model.nfe)
             bar.update()
     t_train = time.perf_counter() - t0
+    c_train = time.process_time() - c0
     with torch.no_grad():  # every window of the trajectory, solved as one batch
         s = torch.arange(len(t) - batch_time + 1, device=device)
         ys = torch.stack([y[s + i] for i in range(batch_time)])
@@ -238,8 +262,21 @@ def _run_spiral_ode(method, iters, cfg, device, progress, weight_scale) -> dict[
         pred = model(y[s], t[:batch_time])
         t_pred = time.perf_counter() - t0
         mse = (pred - ys).pow(2).mean().item()
+        # reference: what the true vector field costs the same solver on the same batch
+        true_f = NFECounter(_TrueSpiral().to(device))
+        odeint(true_f, y[s], t[:batch_time], rtol=cfg.rtol, atol=cfg.atol)
     return _row(
-        "spiral-ode", method, "window MSE", mse, t_train, t_pred, nfe / iters, model.nfe, iters
+        "spiral-ode",
+        method,
+        "window MSE",
+        mse,
+        t_train,
+        t_pred,
+        nfe / iters,
+        model.nfe,
+        iters,
+        train_cpu_s=c_train,
+        true_field_predict_nfe=true_f.nfe,
     )
 
 
@@ -276,7 +313,7 @@ def _run_spiral_sde(method, iters, cfg, device, progress, weight_scale) -> dict[
     def moments_loss(ys):
         return (ys.mean(1) - mean).pow(2).mean() + (ys.var(1) - var).pow(2).mean()
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with _progress(iters, f"spiral-sde/{method}", progress) as bar:
         for it in range(iters):
             z0 = y0.expand(n_paths, 2)
@@ -297,6 +334,7 @@ def _run_spiral_sde(method, iters, cfg, device, progress, weight_scale) -> dict[
             bar.set_postfix(loss=f"{loss.item():.4f}", nfe=model.nfe)
             bar.update()
     t_train = time.perf_counter() - t0
+    c_train = time.process_time() - c0
     with torch.no_grad():
         z0 = y0.expand(1000, 2)
         model.reset_nfe()
@@ -305,7 +343,16 @@ def _run_spiral_sde(method, iters, cfg, device, progress, weight_scale) -> dict[
         t_pred = time.perf_counter() - t0
         loss = moments_loss(ys).item()
     return _row(
-        "spiral-sde", method, "moment loss", loss, t_train, t_pred, nfe / iters, model.nfe, iters
+        "spiral-sde",
+        method,
+        "moment loss",
+        loss,
+        t_train,
+        t_pred,
+        nfe / iters,
+        model.nfe,
+        iters,
+        train_cpu_s=c_train,
     )
 
 
@@ -321,7 +368,7 @@ def _run_latent_ode(method, iters, cfg, device, progress, weight_scale) -> dict[
     w = _weight(cfg, method, iters, weight_scale)
     nfe = 0
     bs = 64
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with _progress(iters, f"latent-ode/{method}", progress) as bar:
         for it in range(iters):
             idx = torch.randint(ntr, (bs,), device=device)
@@ -342,6 +389,7 @@ def _run_latent_ode(method, iters, cfg, device, progress, weight_scale) -> dict[
             bar.set_postfix(loss=f"{loss.item():.4f}", nfe=model.ode.nfe)
             bar.update()
     t_train = time.perf_counter() - t0
+    c_train = time.process_time() - c0
     model.eval()
     with torch.no_grad():
         model.ode.reset_nfe()
@@ -359,6 +407,7 @@ def _run_latent_ode(method, iters, cfg, device, progress, weight_scale) -> dict[
         nfe / iters,
         model.ode.nfe,
         iters,
+        train_cpu_s=c_train,
     )
 
 
