@@ -60,7 +60,12 @@ class _SeismicRecipe(Recipe):
         from sciml.physics.seismic import Survey, simulate
 
         grid = self.grid(p)
-        survey = Survey.openfwi(grid, n_sources=p.n_sources, nt=p.nt, dt=p.dt, freq=p.freq)
+        # a fixed velocity ceiling fixes deepwave's time sub-step: a sample's data then do not
+        # depend on the other samples in its batch
+        survey = Survey.openfwi(
+            grid, n_sources=p.n_sources, nt=p.nt, dt=p.dt, freq=p.freq,
+            max_vel=max(4500.0, p.v_max),
+        )  # fmt: skip
         device = "cuda" if torch.cuda.is_available() else "cpu"
         make = getattr(velocity_models, self.family)
 
