@@ -104,15 +104,16 @@ for name, model in models.items():
 # %% [markdown]
 # ## Learned trajectories and step sizes
 #
-# Left: the latent trajectories of 40 test digits, projected on the two leading principal
-# components of the unregularized model's states. Right: the step sizes the solver accepted.
+# Left: the latent trajectories of 40 test digits (colour = class), projected on the two
+# leading principal components of each model's states. Right: the step sizes the solver
+# accepted (the last step overshoots t = 1; torchdiffeq interpolates back to it).
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(18, 4))
-zs0 = results["unregularized"]["zs"]
-mean = zs0.reshape(-1, zs0.shape[-1]).mean(0)
-_, _, v = torch.pca_lowrank(zs0.reshape(-1, zs0.shape[-1]) - mean, q=2, center=False)
 for ax, (name, r) in zip(axes[:3], results.items()):
+    flat = r["zs"].reshape(-1, r["zs"].shape[-1])  # each model has its own latent space
+    mean = flat.mean(0)
+    _, _, v = torch.pca_lowrank(flat - mean, q=2, center=False)
     p = (r["zs"][:, :40] - mean) @ v  # [41, 40, 2]
     for i in range(40):
         ax.plot(p[:, i, 0], p[:, i, 1], color=plt.cm.tab10(int(yte[i])), lw=0.8)
