@@ -193,7 +193,8 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
           ``[0, max_frequency]``.
         * ``peaks: [P]`` (frequencies found in the data's spectrum, strongest first): the first
           ``min(P, Q // 2)`` components sit on the peaks with weight 1, the others are spread
-          evenly on ``[0, max_frequency]`` with a small weight, free to move.
+          evenly on ``[0, max_frequency]`` with a small weight, free to move (the one at
+          frequency 0, a smooth background for trends, with weight 0.1).
           ``peak_weights: [P]`` (default 1) replace the weight 1, e.g. relative amplitudes.
 
         ``lengthscale`` (if given) is set for all components.
@@ -219,6 +220,7 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
             if rest > 0:
                 freqs[k:] = torch.linspace(0.0, top, rest, dtype=freqs.dtype)
                 log_w[k:] = math.log(1e-2 / rest)
+                log_w[k] = math.log(0.1)  # the frequency-0 component: a smooth background
         self.frequencies.copy_(freqs.to(self.frequencies.device))
         self.log_weights.copy_(log_w.to(self.log_weights.device))
         if lengthscale is not None:
