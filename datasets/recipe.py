@@ -59,14 +59,7 @@ class Recipe:
                 )
             default = fields[key].default
             if isinstance(value, str) and not isinstance(default, str):
-                try:
-                    value = type(default)(float(value) if isinstance(default, float) else value)
-                    if isinstance(default, bool):
-                        value = str(value).lower() in ("1", "true", "yes")
-                except ValueError:
-                    raise ValueError(
-                        f"params: {key} must be a {type(default).__name__}, got {value!r}"
-                    ) from None
+                value = _parse(key, value, default)
             kwargs[key] = value
         p = self.Params(**kwargs)
         self.validate(p)
@@ -90,6 +83,20 @@ class Recipe:
     def worker(self, p: Any) -> Callable[[np.ndarray], SampleBatch]:
         """Build (once per process) the function that computes a batch of seeds."""
         raise NotImplementedError
+
+
+def _parse(key: str, text: str, default: Any) -> Any:
+    """A CLI string as the type of the parameter's default."""
+    if isinstance(default, bool):
+        if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+            raise ValueError(f"params: {key} must be true or false, got {text!r}")
+        return text.lower() in ("1", "true", "yes")
+    try:
+        return type(default)(text)
+    except ValueError:
+        raise ValueError(
+            f"params: {key} must be a {type(default).__name__}, got {text!r}"
+        ) from None
 
 
 RECIPES: dict[str, Recipe] = {}

@@ -82,3 +82,15 @@ def test_pdebench_files_import(tmp_path):
     assert b[0][0].shape == (1, 16) and b[0][1].shape == (5, 16)
     with pytest.raises(ValueError, match="fmt: unknown format"):
         import_file(tmp_path / "1D_Burgers.hdf5", tmp_path / "c.h5", fmt="csv")
+
+
+def test_cli_style_parameters_are_typed():
+    from sciml.datasets import get_recipe
+
+    rec = get_recipe("darcy-pwc")
+    p = rec.params({"store_mesh_values": "false", "resolution": "33", "alpha": "2.5"})
+    assert p.store_mesh_values is False and p.resolution == 33 and p.alpha == 2.5
+    with pytest.raises(ValueError, match="store_mesh_values must be true or false"):
+        rec.params({"store_mesh_values": "maybe"})
+    with pytest.raises(ValueError, match="resolution must be a int"):
+        rec.params({"resolution": "3.5"})
