@@ -9,6 +9,7 @@ A run folder holds ``config.json`` (model spec + training config + data), ``spli
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +338,8 @@ def train_from_args(args) -> int:
     )
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()  # started by the Trainer under torchrun
+    if os.environ.get("RANK", "0") != "0":
+        return 0
     print(
         f"{summary['model']}: {summary['params']:,} parameters, {summary['epochs']} epochs in "
         f"{summary['train_time_s']:.1f} s, best validation relative L2 "
