@@ -445,6 +445,7 @@ class Trainer:
         train_time = sum(h.get("epoch_time", 0.0) for h in self.history)
         last_epoch = cfg.epochs if stop_after_epoch is None else min(stop_after_epoch, cfg.epochs)
         stop = False
+        last_postfix = 0.0
         for epoch in range(start_epoch, last_epoch):
             op.train()
             t0 = time.perf_counter()
@@ -488,12 +489,15 @@ class Trainer:
                         bar.n = min(train_time + time.perf_counter() - t0, cfg.time_budget)
                     else:
                         bar.update(1)
-                    rate = count * self.world / max(time.perf_counter() - t0, 1e-9)
-                    bar.set_postfix(
-                        loss=f"{loss_sum.item() / max(count, 1):.4g}",
-                        samples_s=f"{rate:.1f}",
-                        refresh=False,
-                    )
+                    now = time.perf_counter()
+                    if now - last_postfix > 1.0:  # .item() syncs the GPU: at most once a second
+                        last_postfix = now
+                        rate = count * self.world / max(now - t0, 1e-9)
+                        bar.set_postfix(
+                            loss=f"{loss_sum.item() / max(count, 1):.4g}",
+                            samples_s=f"{rate:.1f}",
+                            refresh=False,
+                        )
             epoch_time = time.perf_counter() - t0
             train_time += epoch_time
             total = self._all_sum(torch.stack([loss_sum, torch.tensor(float(count)).to(loss_sum)]))
