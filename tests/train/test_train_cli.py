@@ -78,3 +78,25 @@ def test_cli_errors_are_clear(tmp_path, data_file, capsys):
     assert rc == 2 and "does not exist" in capsys.readouterr().err
     rc = main(["eval", str(tmp_path / "nothing"), "--data", str(data_file)])
     assert rc == 2 and "has no model.pt" in capsys.readouterr().err
+
+
+def test_cli_rollout_train_then_eval(tmp_path):
+    """Time-dependent data (inputs = initial frame, outputs = later frames): 2 in -> 3 out."""
+    from train_problems import heat_trajectories
+
+    u0, frames = heat_trajectories(12, frames=5, size=16, seed=2)
+    path = tmp_path / "heat.h5"
+    with h5py.File(path, "w") as f:
+        f["inputs"], f["outputs"] = u0.numpy(), frames.numpy()
+        f["seeds"], f["done"] = np.arange(12, dtype=np.int64), np.ones(12, dtype=bool)
+        f.attrs["grid"] = json.dumps(Grid((16, 16), periodic=True).to_dict())
+        f.attrs["complete"], f.attrs["recipe"], f.attrs["params"] = True, "heat", "{}"
+    run = tmp_path / "run"
+    args = ["train", "--model", "fno", "--data", str(path), "--out", str(run), "--epochs", "2",
+            "--width", "8", "--modes", "4", "--input-frames", "2", "--rollout-steps", "3",
+            "--n-test", "3", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    assert main(["eval", str(run), "--data", str(path), "--resolutions", "8"]) == 0
+    res = json.loads((run / "eval" / "eval.json").read_text())
+    assert res["n"] == 3 and np.isfinite(res["rel_l2_mean"])
+    assert np.isfinite(res["transfer"][0]["rel_l2"])
