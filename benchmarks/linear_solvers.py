@@ -45,6 +45,15 @@ def run(args: argparse.Namespace) -> dict:
     if not args.no_density:
         cases.append((min(args.sizes), 1000.0))
     rows = []
+    meta = dict(
+        machine=_machine(device),
+        device=device,
+        rtol=args.rtol,
+        family=args.family,
+        model=str(args.model or "shipped solvers/models/dcdm3d.pt"),
+        model_meta=getattr(model, "meta", {}),
+        torch=str(torch.__version__),
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(cases) * len(args.methods), unit="solve")
@@ -55,7 +64,8 @@ def run(args: argparse.Namespace) -> dict:
         results = {}
         for m in args.methods:
             bar.set_description(f"{n}^3 {'jump ' if ratio else ''}{m}")
-            res = run_method(m, problem, rtol=args.rtol, device=device, model=model)
+            cap = args.dcdm_maxiter if m.startswith("dcdm") else None
+            res = run_method(m, problem, rtol=args.rtol, device=device, model=model, maxiter=cap)
             results[m] = res
             rows.append(
                 dict(
@@ -75,6 +85,7 @@ def run(args: argparse.Namespace) -> dict:
                 )
             )
             bar.update()
+            _write(out, rows, meta)  # partial results survive an interrupted run
         tag = f"{n}" + ("_jump" if ratio else "")
         plot_convergence(
             results,
@@ -82,6 +93,10 @@ def run(args: argparse.Namespace) -> dict:
             title=f"{n}^3 {args.family}{' 1:1000 jump' if ratio else ''}, rtol {args.rtol:g}",
         )
     bar.close()
+    return _write(out, rows, meta)
+
+
+def _write(out: Path, rows: list[dict], meta: dict) -> dict:
     # ratios within each (n, problem) group
     for r in rows:
         group = [g for g in rows if g["n"] == r["n"] and g["problem"] == r["problem"]]
@@ -89,15 +104,6 @@ def run(args: argparse.Namespace) -> dict:
         for peer in ("cg", "petsc-gamg"):
             if peer in ref and ref[peer]["converged"]:
                 r[f"total_vs_{peer}"] = r["total_s"] / ref[peer]["total_s"]
-    meta = dict(
-        machine=_machine(device),
-        device=device,
-        rtol=args.rtol,
-        family=args.family,
-        model=str(args.model or "shipped solvers/models/dcdm3d.pt"),
-        model_meta=getattr(model, "meta", {}),
-        torch=str(torch.__version__),
-    )
     report = dict(meta=meta, rows=rows)
     Path(f"{out}.json").write_text(json.dumps(report, indent=2))
     Path(f"{out}.md").write_text(to_markdown(report))
@@ -134,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     ap.add_argument("--model", default=None, help="DCDM checkpoint (default: shipped)")
+    ap.add_argument("--dcdm-maxiter", type=int, default=150, help="iteration cap for DCDM")
     ap.add_argument("--no-density", action="store_true", help="skip the 1:1000 jump case")
     ap.add_argument("--quick", action="store_true", help="32^3 only: a small CPU run")
     ap.add_argument("--out", default="out/linear_solvers")

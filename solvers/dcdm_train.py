@@ -91,6 +91,8 @@ def train_dcdm(
     density_fraction: float = 0.3,
     problem_every: int = 4,
     warmup: int = 50,
+    k0_max: float = 6.0,
+    noise_max: float = 0.1,
     model: DCDMNet | None = None,
     progress: bool = True,
     log: list | None = None,
@@ -106,6 +108,8 @@ def train_dcdm(
         density_fraction: share of problems with a 1:1000 density jump.
         problem_every: steps between new random problems.
         warmup: linear learning-rate warm-up steps.
+        k0_max, noise_max: right-hand-side spectrum: mode roll-off ``k0`` drawn log-uniformly in
+            ``[1, k0_max]``, white-noise share in ``[0, noise_max]``.
         model: continue training this model (default: a fresh ``DCDMNet(ndim)``).
         log: if a list, ``(step, n, loss, seconds)`` rows are appended.
     """
@@ -132,7 +136,9 @@ def train_dcdm(
             if i % problem_every == 0:
                 prob, geo = pool.draw()
                 sysm = prob.system
-            f = low_frequency_fields(prob.shape, batch, rng=rng)
+            f = low_frequency_fields(
+                prob.shape, batch, rng=rng, k0=(1.0, k0_max), noise=(0.0, noise_max)
+            )
             b = sysm.to_vector(torch.from_numpy(f).float())
             b = b / b.norm(dim=-1, keepdim=True)
             field = sysm.to_field(b)
@@ -183,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--density-fraction", type=float, default=0.3)
+    ap.add_argument("--k0-max", type=float, default=6.0, help="highest mode roll-off of b")
+    ap.add_argument("--noise-max", type=float, default=0.1, help="largest white-noise share")
+    ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--init", default=None, help="continue from this checkpoint")
     ap.add_argument("--out", default="solvers/models/dcdm3d.pt")
     args = ap.parse_args(argv)
@@ -201,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         seed=args.seed,
         density_fraction=args.density_fraction,
+        warmup=args.warmup,
+        k0_max=args.k0_max,
+        noise_max=args.noise_max,
         model=model,
         log=log,
     )
