@@ -251,6 +251,7 @@ def _solve_poisson(args: argparse.Namespace) -> int:
         device=args.device,
         model_path=args.model,
         plot=args.plot,
+        k=args.k,
     )
     return 0 if all(bool(r.converged) for r in results.values()) else 1
 
@@ -272,6 +273,7 @@ def _add_solve_poisson(solve_sub) -> None:
     p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
     p.add_argument("--model", default=None, help="DCDM checkpoint (default: the shipped one)")
     p.add_argument("--plot", default=None, help="PNG with the convergence curves")
+    p.add_argument("--k", type=int, default=2, help="DCDM: directions kept (paper: 2)")
     p.set_defaults(func=_solve_poisson)
 
 

@@ -162,6 +162,7 @@ def solve_poisson_command(
     device: str | None = None,
     model_path: str | None = None,
     plot: str | None = None,
+    k: int = 2,
     print_fn=print,
 ) -> dict[str, SolveResult]:
     """``sciml solve poisson``: build one 3-D problem, run ``methods``, print a table, plot."""
@@ -185,7 +186,7 @@ def solve_poisson_command(
         f"{'method':<11} {'iters':>6} {'setup s':>8} {'solve s':>8} {'s/iter':>8} {'residual':>10}"
     )
     for m in methods:
-        res = run_method(m, problem, rtol=rtol, device=device, model=model)
+        res = run_method(m, problem, rtol=rtol, device=device, model=model, k=k)
         results[m] = res
         flag = "" if bool(res.converged) else "  (not converged)"
         print_fn(
