@@ -13,6 +13,15 @@ from sciml.solvers.dcdm_train import dcdm_loss, train_dcdm
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, low_frequency_fields, make_problem
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The budget is for one core; oversubscribed intra-op threads make convolutions crawl."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def problem2d():
     return make_problem(20, ndim=2, family="spheres", seed=2)
