@@ -12,10 +12,19 @@ modes (fast inverse DCT of decaying random cosine-mode amplitudes,
 training obstacle families (never the held-out family), a fraction of them with a 1:1000
 density jump. ``A q`` uses the system's matrix-free, differentiable matvec.
 
-Reproduce the shipped model (CPU, 2 threads)::
+Reproduce the shipped model ``solvers/models/dcdm3d.pt`` (CPU, 2 torch threads; three stages,
+~66 min of wall time in all on a shared 2-core machine; the right-hand-side spectrum is widened
+in stages 2-3 because a model trained only on smooth ``b`` stalls once DCDM's residuals turn
+rough)::
 
-    python -m sciml.solvers.dcdm_train --schedule 32:1500,64:150 --batch 4 --seed 0 \\
-        --out solvers/models/dcdm3d.pt
+    python -m sciml.solvers.dcdm_train --schedule 32:450 --batch 4 --seed 0 --out stage1.pt
+    python -m sciml.solvers.dcdm_train --init stage1.pt --schedule 32:150 --batch 4 --seed 1 \
+        --lr 1e-3 --warmup 10 --k0-max 16 --noise-max 0.5 --out stage2.pt
+    python -m sciml.solvers.dcdm_train --init stage2.pt --schedule 32:400 --batch 4 --seed 2 \
+        --lr 1e-3 --warmup 10 --k0-max 32 --noise-max 1.0 --out solvers/models/dcdm3d.pt
+
+(stage 1 ran with ``torch.nn.utils.clip_grad_norm_``, since replaced by an equivalent local
+clip, so a rerun matches up to floating-point differences.)
 
 ``--schedule`` is a list of ``n:steps`` stages (grid size per side : optimiser steps).
 """
@@ -183,7 +192,7 @@ def _parse_schedule(text: str) -> list[tuple[int, int]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--schedule", default="32:1500,64:150", help="n:steps stages")
+    ap.add_argument("--schedule", default="32:450", help="n:steps stages")
     ap.add_argument("--ndim", type=int, default=3)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--lr", type=float, default=2e-3)
