@@ -10,9 +10,10 @@ and twice the resolution, the predictions resampled back and compared with the t
 * ``darcy``: ``darcy-pwc`` (FEniCSx) at 85x85, 1000 train / 200 test (``--quick``: 33x33,
   200 / 50).
 * ``ns``: vorticity, viscosity 1e-5, 64x64, 1000 / 200, 10 frames in -> 10-step rollout
-  (``--quick``: 32x32, 100 / 20). Data come from ``sciml.physics.solve_navier_stokes``
-  (pseudo-spectral Crank-Nicolson, FNO forcing and initial field, dt 1e-3, frames at
-  t = 1..20).
+  (``--quick``: 32x32, 100 / 20). Data come from the ``navier-stokes-2d`` recipe
+  (pseudo-spectral Crank-Nicolson, FNO forcing and initial field, frames at t = 1..20;
+  solved at 256x256 with dt 1e-4 where CUDA is available, else at the recipe's documented
+  CPU setting).
 
 Throughput mode (``--mode throughput``): training samples/s at 85x85, batch 20, for LSM width 64
 and FNO width 32 / 12 modes, in fp32, bf16 autocast, + channels_last, + torch.compile (GPU).
@@ -74,24 +75,17 @@ def darcy_data(res: int, n_train: int, n_test: int, data_dir: Path, workers: int
     return (x[tr], y[tr]), (x[te], y[te]), str(path)
 
 
-def ns_data(res: int, n_train: int, n_test: int, data_dir: Path, device: torch.device):
-    from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
+def ns_data(res: int, n_train: int, n_test: int, data_dir: Path, workers: int):
+    """The ``navier-stokes-2d`` recipe's frames t = 1..20: 10 in, a 10-step rollout out."""
+    from sciml.datasets import generate
+    from sciml.train.data import load_dataset_file
 
     n = n_train + n_test
-    path = data_dir / f"ns-1e-5-{res}-n{n}.pt"
+    path = data_dir / f"navier-stokes-2d-{res}-n{n}.h5"
     if not path.exists():
         print(f"solving {n} Navier-Stokes trajectories (nu=1e-5) at {res}x{res} -> {path}")
-        grid = Grid((res, res), periodic=True)
-        trajs = []
-        for start in range(0, n, 250):  # batches of trajectories on the device
-            seeds = list(range(start, min(n, start + 250)))
-            w0 = navier_stokes_initial(grid, seeds, device=device, dtype=torch.float64)
-            _, traj = solve_navier_stokes(
-                w0, grid, nu=1e-5, t_end=20.0, dt=1e-3, record_steps=20, progress=True
-            )
-            trajs.append(traj.float().cpu())
-        torch.save(torch.cat(trajs), path)
-    traj = torch.load(path)  # [n, 20, res, res]: w at t = 1..20
+        generate("navier-stokes-2d", n, path, params={"resolution": res}, workers=workers)
+    _, traj, _ = load_dataset_file(path)  # [n, 20, res, res]: w at t = 1..20
     # Trainer rollout layout: trajectory = cat([x, y], dim=1)
     x, y = traj[:, :1], traj[:, 1:]
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:]), str(path)
@@ -143,7 +137,7 @@ def run_accuracy(args, device: torch.device) -> dict:
             grid = Grid((res, res))  # the recipe's vertex grid on the unit square
         elif task == "ns":
             res, n_tr, n_te = (32, 100, 20) if q else (64, 1000, 200)
-            train, test, src = ns_data(res, n_tr, n_te, data_dir, device)
+            train, test, src = ns_data(res, n_tr, n_te, data_dir, args.workers)
             in_ch, rollout = 10, {"input_frames": 10, "rollout_steps": 10}
             grid = Grid((res, res), periodic=True)
         else:

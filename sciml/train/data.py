@@ -61,49 +61,15 @@ def as_tensors(data: Any, name: str = "data") -> tuple[torch.Tensor, torch.Tenso
 
 
 def load_dataset_file(path: str | Path) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    """Read a sciml dataset file (CONTRACTS D): ``(inputs, outputs, meta)``.
+    """Read a complete sciml data-set file into memory: ``(inputs, outputs, meta)``.
 
-    Uses ``sciml.datasets.GridDataset`` when available; otherwise reads the HDF5 arrays
-    directly. Only finished samples (``/done``) are returned. ``meta`` holds the file's
-    attributes (``recipe``, ``params``, ``grid`` as a dict, ...).
+    ``meta`` holds the file's attributes (``recipe``, ``params``, ``grid`` as a dict, ...).
+    Errors for a missing, unreadable or unfinished file come from
+    :class:`sciml.datasets.GridDataset`.
     """
-    import json
+    from sciml.datasets import GridDataset
 
-    import h5py
-    import numpy as np
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"data file {str(path)!r} does not exist")
-    try:
-        from sciml.datasets import GridDataset
-    except ImportError:  # pragma: no cover - the datasets package is part of sciml
-        GridDataset = None
-    if GridDataset is not None:
-        ds = GridDataset(path)
-        meta = dict(ds.meta)
-        meta["grid"] = ds.grid.to_dict()
-        return ds.inputs_array().float(), ds.outputs_array().float(), meta
-    with h5py.File(path, "r") as f:
-        for key in ("inputs", "outputs"):
-            if key not in f:
-                raise ValueError(f"{str(path)!r} has no /{key} dataset (not a sciml dataset file)")
-        done = np.asarray(f["done"][:], dtype=bool) if "done" in f else None
-        x, y = f["inputs"][:], f["outputs"][:]
-        meta = {}
-        for k, v in f.attrs.items():
-            if isinstance(v, bytes):
-                v = v.decode()
-            if isinstance(v, str) and k in ("params", "grid", "versions"):
-                try:
-                    v = json.loads(v)
-                except json.JSONDecodeError:
-                    pass
-            meta[k] = v.item() if hasattr(v, "item") and np.ndim(v) == 0 else v
-    if done is not None:
-        x, y = x[done], y[done]
-    return (
-        torch.from_numpy(np.ascontiguousarray(x)).float(),
-        torch.from_numpy(np.ascontiguousarray(y)).float(),
-        meta,
-    )
+    ds = GridDataset(path)
+    meta = dict(ds.meta)
+    meta["grid"] = ds.grid.to_dict()
+    return ds.inputs_array().float(), ds.outputs_array().float(), meta
