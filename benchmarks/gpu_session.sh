@@ -37,13 +37,13 @@ step() {  # step NAME SECONDS CMD...: run with a time limit, keep going on failu
 for s in $STEPS; do
   case $s in
   # equal wall-clock Darcy training (110 s per model) on darcy-pwc 85x85, 1000/200
-  operators_darcy) step $s 260 python3 benchmarks/operators_darcy_ns.py --tasks darcy --models lsm,fno --budget 110 --seeds 1 --device cuda --amp bf16 --data-dir .bench_data --no-progress --out "$OUT/operators_darcy.json" ;;
+  operators_darcy) step $s 250 python3 benchmarks/operators_darcy_ns.py --tasks darcy --models lsm,fno --budget 110 --seeds 1 --device cuda --amp bf16 --channels-last --data-dir .bench_data --no-progress --out "$OUT/operators_darcy.json" ;;
   # learned CG on the GPU vs CG on the same GPU (PETSc GAMG's CPU figure comes from the CPU run)
-  linear) step $s 60 python3 benchmarks/linear_solvers.py --sizes 64 128 --device cuda --methods cg jacobi dcdm dcdm-fpcg --out "$OUT/linear_solvers" ;;
+  linear) step $s 45 python3 benchmarks/linear_solvers.py --sizes 64 128 --device cuda --methods cg jacobi dcdm dcdm-fpcg --out "$OUT/linear_solvers" ;;
   # GPU correctness checks that skip on CPU (device agreement, bf16 training, CUDA CG)
-  gpu_tests) step $s 45 python3 -P -m pytest -q -p no:cacheprovider tests/physics/test_physics_gpu.py tests/train/test_train_gpu.py tests/solvers/test_krylov_cg.py ;;
+  gpu_tests) step $s 40 python3 -P -m pytest -q -p no:cacheprovider tests/physics/test_physics_gpu.py tests/train/test_train_gpu.py tests/solvers/test_krylov_cg.py ;;
   # PDE engine speed: NS steps/s at 64^2 and 256^2 (wave rows need deepwave: skipped there)
-  physics) step $s 40 python3 benchmarks/physics_speed.py --device cuda --out "$OUT/physics" ;;
+  physics) step $s 35 python3 benchmarks/physics_speed.py --device cuda --out "$OUT/physics" ;;
   # GP solver: 2-D Poisson sin(100x)sin(100y) and the 400 x 400 grid's time per iteration
   gp) step $s 40 python3 benchmarks/gp_highfreq.py --quick --device cuda --problems poisson-2d-sin100 --big 400 --out "$OUT/gp" ;;
   # operator training throughput: fp32 / bf16 / channels_last / compile
