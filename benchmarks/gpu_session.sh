@@ -41,7 +41,7 @@ for s in $STEPS; do
   # learned CG on the GPU vs CG on the same GPU (PETSc GAMG's CPU figure comes from the CPU run)
   linear) step $s 45 python3 benchmarks/linear_solvers.py --sizes 64 128 --device cuda --methods cg jacobi dcdm dcdm-fpcg --out "$OUT/linear_solvers" ;;
   # GPU correctness checks that skip on CPU (device agreement, bf16 training, CUDA CG)
-  gpu_tests) step $s 40 python3 -P -m pytest -q -p no:cacheprovider tests/physics/test_physics_gpu.py tests/train/test_train_gpu.py tests/solvers/test_krylov_cg.py ;;
+  gpu_tests) step $s 40 python3 -P -m pytest -q -p no:cacheprovider tests/physics/test_physics_gpu.py tests/train/test_train_gpu.py tests/solvers/test_krylov_cg.py tests/solvers/test_dcdm_model.py ;;
   # PDE engine speed: NS steps/s at 64^2 and 256^2 (wave rows need deepwave: skipped there)
   physics) step $s 35 python3 benchmarks/physics_speed.py --device cuda --out "$OUT/physics" ;;
   # GP solver: 2-D Poisson sin(100x)sin(100y) and the 400 x 400 grid's time per iteration
