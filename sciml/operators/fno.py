@@ -77,6 +77,14 @@ class FNO(nn.Module):
             sd.pop("_metadata")
         return sd
 
+    def _apply(self, fn, *args, **kwargs):
+        # neuraloperator's grid embedding caches its coordinate grid (a plain attribute, not a
+        # buffer) on the device of the first call; drop it when the module moves or casts
+        for module in self.modules():
+            if hasattr(module, "_grid") and hasattr(module, "_res"):
+                module._grid, module._res = None, None
+        return super()._apply(fn, *args, **kwargs)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x: [B, in_channels, *S] -> [B, out_channels, *S]``."""
         check_input(x, self.in_channels, self.ndim)
