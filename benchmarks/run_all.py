@@ -25,6 +25,10 @@ def main() -> int:
     args = ap.parse_args()
     scripts = sorted(p for p in HERE.glob("*.py") if p.name != Path(__file__).name)
     if args.only:
+        unknown = sorted(set(args.only) - {p.stem for p in scripts})
+        if unknown:
+            print(f"--only: unknown benchmark(s) {unknown}; known: {[p.stem for p in scripts]}")
+            return 2
         scripts = [p for p in scripts if p.stem in args.only]
     failed = []
     for script in scripts:
