@@ -50,6 +50,7 @@ def load_model(path: str | Path | None = None, *, map_location="cpu") -> DCDMNet
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     net = DCDMNet(**ckpt["config"])
     net.load_state_dict(ckpt["state_dict"])
+    net.to(map_location)  # load_state_dict copies into the (CPU) parameters
     net.eval()
     net.meta = ckpt.get("meta", {})
     return net
