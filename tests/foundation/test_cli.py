@@ -17,3 +17,7 @@ def test_version_and_info():
 def test_no_subcommand_prints_help_and_fails(capsys):
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+def test_bench_rejects_unknown_benchmark_names():
+    assert main(["bench", "no-such-benchmark"]) == 2
