@@ -140,20 +140,18 @@ def check_matches(f: h5py.File, path: Path, *, recipe: Any, params: dict, n: int
 
 
 def write_batch(f: h5py.File, indices: np.ndarray, batch) -> None:
-    """Store one batch and mark it done (then flush, so a kill loses at most this batch)."""
+    """Store one batch (a contiguous index range) and mark it done, then flush: a kill loses
+    at most this batch."""
     lo, hi = int(indices[0]), int(indices[-1]) + 1
-    contiguous = hi - lo == len(indices)
+    if hi - lo != len(indices):
+        raise ValueError(f"indices must be a contiguous range, got {indices}")
     for name, arr in (("inputs", batch.inputs), ("outputs", batch.outputs)):
         expected = (len(indices), *f[name].shape[1:])
         if arr.shape != expected:
             raise ValueError(f"recipe returned {name} of shape {arr.shape}, expected {expected}")
         if not np.isfinite(arr).all():
             raise ValueError(f"recipe returned non-finite {name} for samples {lo}..{hi - 1}")
-        if contiguous:
-            f[name][lo:hi] = arr.astype(np.float32)
-        else:
-            for j, i in enumerate(indices):
-                f[name][int(i)] = arr[j]
+        f[name][lo:hi] = arr.astype(np.float32)
     for name, arr in batch.extras.items():
         key = f"extras/{name}"
         if key not in f:
@@ -174,9 +172,7 @@ def write_batch(f: h5py.File, indices: np.ndarray, batch) -> None:
         g = f.create_group(key)
         for name, arr in mesh.items():
             g.create_dataset(name, data=arr, compression="lzf")
-    done = f["done"][...]
-    done[indices] = True
-    f["done"][...] = done
+    f["done"][lo:hi] = True
     f.flush()
 
 
