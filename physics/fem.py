@@ -132,11 +132,14 @@ def _set_dg0_from_grid(fn, grid: Grid, values, name: str) -> None:
     if not torch.isfinite(values).all():
         raise ValueError(f"{name}: grid values contain NaN or inf")
     Q = fn.function_space
-    dmesh = Q.mesh
-    tdim = dmesh.topology.dim
-    imap = dmesh.topology.index_map(tdim)
-    cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
-    mid = torch.as_tensor(dolfinx.mesh.compute_midpoints(dmesh, tdim, cells)[:, : grid.ndim])
+    mid = getattr(fn, "_sciml_midpoints", None)
+    if mid is None or mid.shape[1] != grid.ndim:  # cell midpoints, computed once per function
+        dmesh = Q.mesh
+        tdim = dmesh.topology.dim
+        imap = dmesh.topology.index_map(tdim)
+        cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+        mid = torch.as_tensor(dolfinx.mesh.compute_midpoints(dmesh, tdim, cells)[:, : grid.ndim])
+        fn._sciml_midpoints = mid
     lo = torch.tensor([b[0] for b in grid.bounds], dtype=torch.float64)
     hi = torch.tensor([b[1] for b in grid.bounds], dtype=torch.float64)
     mid = torch.minimum(torch.maximum(mid, lo), hi)
