@@ -352,8 +352,10 @@ def run_throughput(args, device: torch.device) -> dict:
     variants = throughput_variants(device, compile_on_cpu=args.compile)
     models = {k: v for k, v in throughput_models(size).items() if k in args.models}
     rows = []
-    for name, kw in models.items():
-        for label, opts, backend, only in variants:
+    partial = Path(args.out).with_suffix(".partial.json")
+    # variants outside, models inside: the slow compile rows come last, after every cheap row
+    for label, opts, backend, only in variants:
+        for name, kw in models.items():
             if only is not None and name not in only:
                 continue
             if args.tp_variants and label not in args.tp_variants:
@@ -392,10 +394,13 @@ def run_throughput(args, device: torch.device) -> dict:
                     row["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
                 print({k: v for k, v in row.items() if k != "options"}, flush=True)
                 rows.append(row)
+                partial.parent.mkdir(parents=True, exist_ok=True)
+                partial.write_text(json.dumps(rows, indent=1))  # survives a killed run
     for r in rows:  # speed-up over the CUDA default (bf16 autocast) in the same run
         base = [b for b in rows if b["model"] == r["model"] and b["variant"] == "bf16"]
         if base and base[0].get("samples_per_s") and r.get("samples_per_s"):
             r["vs_bf16"] = r["samples_per_s"] / base[0]["samples_per_s"]
+    rows.sort(key=lambda r: list(models).index(r["model"]))  # stable: variants stay in order
     suggested = suggest_settings(rows)
     evidence = device.type == "cuda" and size == "full"
     table = markdown_table(
