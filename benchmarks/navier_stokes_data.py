@@ -14,11 +14,11 @@ recipe integrates ``batch_size = 40`` trajectories together.
 3. **Agreement over the whole horizon** (CUDA): the recipe at its CPU setting (64^2,
    ``dt = 4e-3``, the full 20 time units) on both devices: relative difference per frame (the
    flow is chaotic, so round-off differences grow; this is the tolerance the recipe states).
-4. ``--full-batch`` (CUDA): one real batch of 40 trajectories at the published setting through
+4. ``--parts full`` (CUDA): one real batch of 40 trajectories at the published setting through
    the recipe's worker, end to end: measured samples/s.
 
     python benchmarks/navier_stokes_data.py --quick --out out/ns_data           # CPU only
-    python benchmarks/navier_stokes_data.py --device cuda --full-batch --out out/ns_data
+    python benchmarks/navier_stokes_data.py --device cuda --parts rate,agreement,full --out out/ns
 """
 
 from __future__ import annotations
@@ -62,16 +62,25 @@ def rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm())
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (also read by tests/benchmarks/test_gpu_scripts.py)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     ap.add_argument("--quick", action="store_true", help="CPU sizes: batch 4, a few steps")
     ap.add_argument("--steps", type=int, help="timed steps (default: 400 CUDA, 4 CPU)")
     ap.add_argument("--batch", type=int, help="trajectories integrated together (default 40)")
-    ap.add_argument("--full-batch", action="store_true", help="CUDA: one real recipe batch")
+    ap.add_argument(
+        "--parts",
+        default="rate,agreement",
+        help="comma list: rate (CPU always), agreement (CUDA), full (CUDA: one real recipe batch)",
+    )
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--out", default="out/navier_stokes_data", help="output folder")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -84,10 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     rows, agreement = [], {}
 
+    parts = [x for x in args.parts.split(",") if x]
     cpu_steps = args.steps if (args.steps and not cuda) else (2 if args.quick else 4)
-    t_cpu, w_cpu = step_rate(w0, grid, cpu_steps, graph=False)
-    rows.append(dict(device="cpu", loop="eager", batch=batch, steps=cpu_steps, s_per_step=t_cpu))
-    if cuda:
+    t_cpu = None
+    if "rate" in parts or not cuda:
+        t_cpu, w_cpu = step_rate(w0, grid, cpu_steps, graph=False)
+        rows.append(
+            dict(device="cpu", loop="eager", batch=batch, steps=cpu_steps, s_per_step=t_cpu)
+        )
+    if cuda and "rate" in parts:
         steps = args.steps or 400
         for graph in (False, True):
             t, w = step_rate(w0.to(device), grid, steps, graph=graph)
@@ -103,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         # the same initial state on both devices, after the CPU's timed steps
         _, w_gpu = step_rate(w0.to(device), grid, cpu_steps, graph=True)
         agreement["after_timed_steps"] = dict(steps=cpu_steps, rel_l2=rel(w_gpu, w_cpu))
+    if cuda and "agreement" in parts:
         # the whole horizon at the recipe's CPU setting, both devices
         p = rec.params({"solver_resolution": 64, "dt": 4e-3})
         small = np.arange(4)
@@ -116,28 +131,29 @@ def main(argv: list[str] | None = None) -> int:
             setting="64^2, dt 4e-3, t = 1..20, 4 samples, float32 output",
             rel_l2_per_frame=per_frame,
         )
-        if args.full_batch:
-            p = rec.params({"solver_resolution": 256, "dt": 1e-4})
-            run = rec.worker(p, device=device)
-            _sync(device)
-            t1 = time.perf_counter()
-            out = run(np.arange(rec.batch_size))
-            _sync(device)
-            dt = time.perf_counter() - t1
-            agreement["full_batch"] = dict(samples=len(out.outputs), seconds=dt)
-            rows.append(
-                dict(
-                    device="cuda",
-                    loop="recipe worker, end to end",
-                    batch=rec.batch_size,
-                    steps=PUBLISHED_STEPS,
-                    s_per_step=dt / PUBLISHED_STEPS,
-                    measured=True,
-                )  # fmt: skip
-            )
+    if cuda and "full" in parts:
+        p = rec.params({"solver_resolution": 256, "dt": 1e-4})
+        run = rec.worker(p, device=device)
+        _sync(device)
+        t1 = time.perf_counter()
+        out = run(np.arange(rec.batch_size))
+        _sync(device)
+        dt = time.perf_counter() - t1
+        agreement["full_batch"] = dict(samples=len(out.outputs), seconds=dt)
+        rows.append(
+            dict(
+                device="cuda",
+                loop="recipe worker, end to end",
+                batch=rec.batch_size,
+                steps=PUBLISHED_STEPS,
+                s_per_step=dt / PUBLISHED_STEPS,
+                measured=True,
+            )  # fmt: skip
+        )
     for r in rows:
         r["samples_per_s"] = r["batch"] / (PUBLISHED_STEPS * r["s_per_step"])
-        r["vs_cpu"] = t_cpu * batch / (r["s_per_step"] * r["batch"])
+        if t_cpu is not None:
+            r["vs_cpu"] = t_cpu * batch / (r["s_per_step"] * r["batch"])
     report = dict(
         device=str(device),
         torch=torch.__version__,
@@ -157,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        vs_cpu = f"{r['vs_cpu']:.1f}" if "vs_cpu" in r else ""
         lines.append(
             f"| {r['device']} | {r['loop']} | {r['batch']} | {r['steps']} | {1e3 * r['s_per_step']:.3f} "
-            f"| {r['samples_per_s']:.3g}{'' if r.get('measured') else ' (extrapolated)'} "
-            f"| {r['vs_cpu']:.1f} |"
+            f"| {r['samples_per_s']:.3g}{'' if r.get('measured') else ' (extrapolated)'} | {vs_cpu} |"
         )
     if agreement:
         lines += ["", "Agreement GPU vs CPU (relative L2): " + json.dumps(agreement)]

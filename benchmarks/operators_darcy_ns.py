@@ -427,7 +427,8 @@ def run_throughput(args, device: torch.device) -> dict:
 
 
 # ---------------------------------------------------------------------------------- main
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (also read by tests/benchmarks/test_gpu_scripts.py)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["accuracy", "throughput"], default="accuracy")
     p.add_argument("--quick", action="store_true", help="small CPU run (reduced everything)")
@@ -455,7 +456,11 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default="out/bench_data")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--out", default="out/operators_darcy_ns.json")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     args.models = [m for m in args.models.split(",") if m]
     args.tp_batch_sizes = [int(b) for b in args.tp_batch_sizes.split(",")]

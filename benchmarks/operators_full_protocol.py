@@ -126,7 +126,8 @@ def run_model(name: str, task: str, train, test, cfg: TrainConfig, args, out: Pa
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (also read by tests/benchmarks/test_gpu_scripts.py)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--task", choices=["darcy", "ns"], required=True)
     ap.add_argument("--models", default="lsm,fno")
@@ -143,7 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default="out/bench_data")
     ap.add_argument("--no-progress", action="store_true")
     ap.add_argument("--out", default="out/operators_full_protocol")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     size = (QUICK if args.quick else FULL)[args.task]

@@ -67,3 +67,41 @@ def test_full_protocol_quick_toy_runs_and_tests_the_final_model(tmp_path, one_th
     assert row["finished"] and row["epochs"] == 1 and 0 < row["test_l2"] < 2
     assert row["published"] == 0.1556
     assert (tmp_path / "out" / "ns_fno" / "last.pt").exists()
+
+
+def session_commands() -> list[tuple[str, list[str]]]:
+    """``(step, argv)`` of every ``step NAME LIMIT python3 ...`` line of gpu_session.sh."""
+    import re
+    import shlex
+
+    out = []
+    for line in (ROOT / "benchmarks" / "gpu_session.sh").read_text().splitlines():
+        m = re.match(r"\s*(\w+)\) step \$s (\d+) (.*?) ;;$", line)
+        if m:
+            cmd = m.group(3).replace("$PY", "python3").replace('"$OUT', '"/tmp/o')
+            cmd = cmd.replace("${SCIML_PROTOCOL_FLAGS:-}", "")
+            out.append((m.group(1), int(m.group(2)), shlex.split(cmd)))
+    return out
+
+
+def test_gpu_session_steps_parse_and_fit_ten_minutes():
+    """Every step's command line is valid for its script (a typo would waste a GPU session),
+    the test files it names exist, and the default group's limits fit one 600 s call."""
+    steps = session_commands()
+    names = {s for s, _, _ in steps}
+    group = "gpu_tests18 cg linear18 ns_data ns_recipe operators_tp roofline".split()
+    assert set(group) <= names
+    script = (ROOT / "benchmarks" / "gpu_session.sh").read_text()
+    assert "gpu_tests18 cg linear18 ns_data ns_recipe operators_tp roofline" in script
+    assert sum(limit for s, limit, _ in steps if s in group) <= 540
+    for name, _, argv in steps:
+        if "pytest" in argv:
+            files = [a for a in argv if a.startswith("tests/")]
+            assert files and all((ROOT / f).exists() for f in files), name
+            continue
+        script_path = next(a for a in argv if a.startswith("benchmarks/"))
+        if name not in group and name != "darcy_full":
+            continue  # the earlier session's steps (scripts without build_parser)
+        mod = load(Path(script_path).stem)
+        args = argv[argv.index(script_path) + 1 :]
+        mod.build_parser().parse_args(args)  # SystemExit on an unknown option
