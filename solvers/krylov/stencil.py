@@ -59,18 +59,25 @@ def stencil_apply(
 
     ``faces[d][i]`` is the transmissibility between cells ``i`` and ``i + e_d`` (the
     wrap-around face at the last index of a periodic axis; zero there otherwise). A pure
-    function of its arguments, so ``torch.compile`` can fuse it (and the vector updates of a
-    Krylov step around it) into one kernel.
+    function of its arguments. Two formulations with the same operations in the same order:
+    under ``torch.compile`` zero-padded shifts of whole arrays (which inductor fuses, with the
+    vector updates of a Krylov step around it, into one loop); in eager mode in-place
+    multiply-subtracts on slices (3-4x fewer temporaries than the shifts).
     """
     lead = p.ndim - len(faces)
     y = center * p
+    compiling = torch.compiler.is_compiling()
     for d, (t, per) in enumerate(zip(faces, periodic)):
         ax = lead + d
-        tp = t * p
         if per:
-            y = y - t * torch.roll(p, -1, ax) - torch.roll(tp, 1, ax)
+            y = y - t * torch.roll(p, -1, ax) - torch.roll(t * p, 1, ax)
+        elif compiling:
+            y = y - t * _shift(p, ax, +1) - _shift(t * p, ax, -1)
         else:
-            y = y - t * _shift(p, ax, +1) - _shift(tp, ax, -1)
+            n = p.shape[ax]
+            tp = t.narrow(d, 0, n - 1)
+            y.narrow(ax, 0, n - 1).addcmul_(tp, p.narrow(ax, 1, n - 1), value=-1)
+            y.narrow(ax, 1, n - 1).addcmul_(tp, p.narrow(ax, 0, n - 1), value=-1)
     return y
 
 
