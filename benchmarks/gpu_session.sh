@@ -8,7 +8,7 @@
 #   run(command="bash benchmarks/gpu_session.sh /tmp/s $OUT/session.tgz", carry=[".whl"])
 #
 # Groups (default: gpu18, the measurements of issue 18, sized for one 10-minute call: the
-# step limits below add up to 530 s, plus ~20 s of installing; typical runs end earlier):
+# step limits below add up to 540 s, plus ~20 s of installing; typical runs end earlier):
 #   gpu18     gpu_tests18 cg linear18 ns_data ns_recipe operators_tp roofline
 #   previous  operators_darcy linear gpu_tests physics gp operators_tp   (the earlier session)
 #   darcy_full: the 500-epoch Darcy protocol for LSM alone, a call of its own (needs
@@ -74,7 +74,7 @@ for s in $STEPS; do
   linear18) step $s 50 $PY benchmarks/linear_solvers.py --sizes 128 --no-density --device cuda --methods cg jacobi cg-fused jacobi-fused --out "$OUT/linear18/linear_solvers" ;;
   # navier-stokes-2d recipe: samples/s GPU (eager, CUDA graph) vs CPU at 256^2 dt 1e-4, and
   # GPU-CPU agreement (after the timed steps; whole 20-unit horizon at the CPU setting)
-  ns_data) step $s 30 $PY benchmarks/navier_stokes_data.py --device cuda --parts rate,agreement --out "$OUT/ns_data" ;;
+  ns_data) step $s 40 $PY benchmarks/navier_stokes_data.py --device cuda --parts rate,agreement --out "$OUT/ns_data" ;;
   # one real batch of 40 published-setting trajectories end to end (measured, not extrapolated)
   # (estimated ~170 us per step of 40 at 256^2 in float64: ~35 s)
   ns_recipe) step $s 75 $PY benchmarks/navier_stokes_data.py --device cuda --parts full --out "$OUT/ns_recipe" ;;
