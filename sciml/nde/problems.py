@@ -196,31 +196,31 @@ class Digits(RegularizationProblem):
             raise ValueError(f"n_train must be in [1, 1437] or None, got {n_train}")
         self.dim, self.hidden, self.n_train, self.batch_size = dim, hidden, n_train, batch_size
 
-    def load(self, device):
+    def load(self, device: torch.device) -> None:
         self.xtr, self.ytr, self.xte, self.yte = (v.to(device) for v in digits_data())
         if self.n_train is not None:  # the first n_train training images
             self.xtr, self.ytr = self.xtr[: self.n_train], self.ytr[: self.n_train]
 
-    def num_train(self):
+    def num_train(self) -> int:
         return len(self.xtr)
 
-    def build(self, regularizer):
+    def build(self, regularizer: Any) -> nn.Module:
         return ODEClassifier(
             64, 10, dim=self.dim, hidden=self.hidden, rtol=self.rtol, atol=self.atol,
             regularizer=regularizer,
         )  # fmt: skip
 
-    def solver(self, model):
+    def solver(self, model: nn.Module) -> Any:
         return model.ode
 
-    def fit_loss(self, model, idx):
+    def fit_loss(self, model: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits, penalty = model.forward_regularized(self.xtr[idx])
         return nn.functional.cross_entropy(logits, self.ytr[idx]), penalty
 
-    def predict(self, model):
+    def predict(self, model: nn.Module) -> Any:
         return model(self.xte).argmax(-1)
 
-    def score(self, prediction):
+    def score(self, prediction: Any) -> float:
         return (prediction == self.yte).float().mean().item()
 
 
@@ -249,15 +249,15 @@ class SpiralODE(RegularizationProblem):
     }
     window = 10
 
-    def load(self, device):
+    def load(self, device: torch.device) -> None:
         t, y = spiral_ode_data(n_times=100, t_end=5.0)
         self.t, self.y = t.to(device), y.to(device)
         self.offsets = torch.arange(self.window, device=device)
 
-    def num_train(self):
+    def num_train(self) -> int:
         return len(self.t) - self.window  # window starts 0 .. 89
 
-    def build(self, regularizer):
+    def build(self, regularizer: Any) -> nn.Module:
         field = MLPField(2, 50, depth=1, time=False, cubic=True)
         return NeuralODE(field, rtol=self.rtol, atol=self.atol, regularizer=regularizer)
 
@@ -265,19 +265,19 @@ class SpiralODE(RegularizationProblem):
         """``[window, B, 2]``: the observations of the windows starting at ``starts: [B]``."""
         return self.y[starts[None, :] + self.offsets[:, None]]
 
-    def fit_loss(self, model, idx):
+    def fit_loss(self, model: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         sol = model.solve_regularized(self.y[idx], self.t[: self.window])
         return (sol.ys - self._windows(idx)).abs().mean(), sol.penalty
 
-    def predict(self, model):
+    def predict(self, model: nn.Module) -> Any:
         starts = torch.arange(len(self.t) - self.window + 1, device=self.t.device)
         return model(self.y[starts], self.t[: self.window]), self._windows(starts)
 
-    def score(self, prediction):
+    def score(self, prediction: Any) -> float:
         pred, target = prediction
         return (pred - target).pow(2).mean().item()
 
-    def reference(self):
+    def reference(self) -> dict[str, Any]:
         starts = torch.arange(len(self.t) - self.window + 1, device=self.t.device)
         true_f = NFECounter(_TrueSpiral())
         odeint(true_f, self.y[starts], self.t[: self.window], rtol=self.rtol, atol=self.atol)
@@ -316,26 +316,26 @@ class SpiralSDE(RegularizationProblem):
         self.n_paths = n_paths
         self.batch_size = n_paths  # every path in every step
 
-    def load(self, device):
+    def load(self, device: torch.device) -> None:
         data = spiral_sde_data()
         self.t, self.mean, self.var, self.y0 = (
             v.to(device) for v in (data.t, data.mean, data.var, data.y0)
         )
 
-    def start(self):
+    def start(self) -> None:
         # Brownian seeds come from the problem's own stream: every method sees the same paths
         self.gen = torch.Generator().manual_seed(1)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"generator": self.gen.get_state()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gen.set_state(state["generator"])
 
-    def num_train(self):
+    def num_train(self) -> int:
         return self.n_paths
 
-    def build(self, regularizer):
+    def build(self, regularizer: Any) -> nn.Module:
         self.check_supported(regularizer.name)
         self.steer = regularizer if isinstance(regularizer, STEER) else None
         return NeuralSDE(
@@ -350,18 +350,18 @@ class SpiralSDE(RegularizationProblem):
     def _moments_loss(self, ys: torch.Tensor) -> torch.Tensor:
         return (ys.mean(1) - self.mean).pow(2).mean() + (ys.var(1) - self.var).pow(2).mean()
 
-    def fit_loss(self, model, idx):
+    def fit_loss(self, model: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z0 = self.y0.expand(idx.numel(), 2)
         t = self.steer.perturb(self.t) if self.steer is not None else self.t
         bm = model.brownian(z0, t, seed=int(torch.randint(2**31, (), generator=self.gen)))
         sol = model.solve_regularized(z0, t, bm)
         return self._moments_loss(sol.ys), sol.penalty
 
-    def predict(self, model):
+    def predict(self, model: nn.Module) -> Any:
         z0 = self.y0.expand(1000, 2)
         return model(z0, self.t, model.brownian(z0, self.t, seed=12345))
 
-    def score(self, prediction):
+    def score(self, prediction: Any) -> float:
         return self._moments_loss(prediction).item()
 
 
@@ -384,23 +384,23 @@ class LatentODEProblem(RegularizationProblem):
     }
     n_series, n_train = 640, 512
 
-    def load(self, device):
+    def load(self, device: torch.device) -> None:
         data = irregular_series_data(n_series=self.n_series)
         self.t, self.x, self.mask, self.full = (v.to(device) for v in data)
 
-    def num_train(self):
+    def num_train(self) -> int:
         return self.n_train
 
-    def build(self, regularizer):
+    def build(self, regularizer: Any) -> nn.Module:
         return LatentODE(
             1, latent=4, hidden=32, rec_hidden=32, rtol=self.rtol, atol=self.atol,
             regularizer=regularizer,
         )  # fmt: skip
 
-    def solver(self, model):
+    def solver(self, model: nn.Module) -> Any:
         return model.ode
 
-    def fit_loss(self, model, idx):
+    def fit_loss(self, model: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, mask = self.x[idx], self.mask[idx]
         xh, kl, penalty = model.forward_regularized(x, mask, self.t)
         if isinstance(model.ode.regularizer, STEER):  # the last output time moved: not fitted
@@ -409,9 +409,9 @@ class LatentODEProblem(RegularizationProblem):
         rec = ((xh - x).pow(2) * mask).sum() / mask.sum()
         return rec + 1e-3 * kl.mean(), penalty
 
-    def predict(self, model):
+    def predict(self, model: nn.Module) -> Any:
         xh, _ = model(self.x[self.n_train :], self.mask[self.n_train :], self.t)
         return xh
 
-    def score(self, prediction):
+    def score(self, prediction: Any) -> float:
         return (prediction - self.full[self.n_train :]).pow(2).mean().item()

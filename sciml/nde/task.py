@@ -66,7 +66,9 @@ class RegularizedTask(Task):
         self.problem, self.weight = problem, weight
         self._w = 0.0
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: Any, device: torch.device
+    ) -> nn.Module:
         self.problem.setup(device)
         self.module = model
         return model
@@ -80,7 +82,7 @@ class RegularizedTask(Task):
     def begin_step(self, step: int, total_steps: int | None) -> None:
         self._w = 0.0 if self.weight is None else float(self.weight(step))
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
         solver = self.problem.solver(self.module)
         solver.reset_nfe()
         fit, penalty = net(idx)
@@ -97,7 +99,7 @@ class RegularizedTask(Task):
     def validate(self, module: nn.Module) -> dict[str, float]:
         return {"val": math.nan}
 
-    def save_model(self, module, path, extra) -> None:
+    def save_model(self, module: nn.Module, path: Any, extra: dict[str, Any]) -> None:
         """Regularized-NDE experiments keep no inference file (the checkpoint holds the
         weights)."""
 

@@ -23,6 +23,11 @@ What it does:
   per-channel Gaussian normalisers fitted on the training split and saved with the model
   (:class:`~sciml.train.normalizers.NormalizedOperator`); autoregressive rollout for time-dependent data (``input_frames=10, rollout_steps=10``: 10
   frames in, predict the next, feed it back, 10 steps, loss summed over the steps);
+* an epoch budget, an iteration budget (``max_steps``: the last epoch may be partial) or a time
+  budget; before every optimiser step the task hears the global step
+  (:meth:`~sciml.train.task.Task.begin_step`: per-step schedules such as a penalty weight), and
+  per-step log values (:attr:`~sciml.train.task.Task.step_logs`, e.g. solver evaluations) are
+  averaged per step; the epoch record holds wall-clock and process CPU times;
 * bf16 autocast on GPU, optional ``channels_last`` and ``torch.compile``, gradient clipping;
 * a validation split carved from the training data; the saved model is the one with the best
   validation metric of the task (the test set is never looked at);
