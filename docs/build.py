@@ -90,10 +90,11 @@ def expand_modules(patterns: tuple[str, ...]) -> list[str]:
         folder = PKG / pkg.replace(".", "/")
         if not (folder / "__init__.py").exists():
             continue
-        names.append(pkg)
-        names += [
+        modules = [
             f"{pkg}.{f.stem}" for f in sorted(folder.glob("*.py")) if not f.stem.startswith("_")
         ]
+        if modules or (folder / "__init__.py").read_text().strip():  # else: an empty placeholder
+            names += [pkg, *modules]
     return names
 
 
@@ -112,10 +113,12 @@ def index_page(built: set[str], mode: str) -> str:
     for n, item in enumerate(course.COURSE, 1):
         if item.stem in built:
             link = f"[{item.title}](tutorials/{item.stem}.ipynb)"
+        elif item.present:
+            link = f'<span class="coming">{item.title} (not executed in this build)</span>'
         else:
             link = f'<span class="coming">{item.title} (coming)</span>'
         rows.append(f"| {n} | {item.stage} | {link} | {item.summary} |")
-    coming = [item for item in course.COURSE if item.stem not in built]
+    coming = [item for item in course.COURSE if not item.present]
     note = (
         f'\n!!! note "Coming"\n    {len(coming)} step(s) of the path are being written: '
         + ", ".join(f"`tutorials/{i.stem}.py`" for i in coming)
@@ -160,13 +163,19 @@ The pages of this build were executed at {how}.
 
 
 def tutorial_header(item: course.Lesson, meta: dict) -> str:
+    """A note under the title (HTML: notebook Markdown has no admonitions)."""
     mode = meta.get("mode", "?")
-    how = "at the tests' small sizes (`SCIML_SMOKE=1`)" if mode == "smoke" else "at full size"
+    how = (
+        "at the tests' small sizes (<code>SCIML_SMOKE=1</code>)"
+        if mode == "smoke"
+        else "at full size"
+    )
     return (
-        f'!!! info "Run it yourself"\n'
-        f"    `python tutorials/{item.stem}.py` (add `SCIML_SMOKE=1` for the small version), or\n"
-        f"    open `tutorials/{item.stem}.py` as a notebook with jupytext. This page was\n"
-        f"    executed {how} in {meta.get('seconds', 0):.0f} s on {meta.get('executed', '?')}.\n"
+        '<div class="admonition info"><p class="admonition-title">Run it yourself</p>'
+        f"<p><code>python tutorials/{item.stem}.py</code> (add <code>SCIML_SMOKE=1</code> "
+        f"for the small version), or open <code>tutorials/{item.stem}.py</code> as a notebook "
+        f"with jupytext. This page was executed {how} in {meta.get('seconds', 0):.0f} s on "
+        f"{meta.get('executed', '?')}.</p></div>"
     )
 
 

@@ -14,11 +14,11 @@ window.MathJax = {
   },
 };
 
+// Material's document$ fires once per page (no instant navigation). MathJax typesets the page
+// at startup; afterwards only math that is new is typeset. (Clearing MathJax's cache here
+// would drop the per-glyph CSS of the math typeset at startup: blank equations.)
 document$.subscribe(() => {
-  if (window.MathJax && MathJax.typesetPromise) {
-    MathJax.startup.output.clearCache();
-    MathJax.typesetClear();
-    MathJax.texReset();
-    MathJax.typesetPromise();
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    MathJax.startup.promise.then(() => MathJax.typesetPromise());
   }
 });

@@ -156,7 +156,16 @@ const finish = () => {
       .filter(el => !el.querySelector('mjx-container'))
       .map(el => el.textContent.slice(0, 80)),
     typeset: document.querySelectorAll('mjx-container').length,
+    figures: document.querySelectorAll('.jp-OutputArea-output img').length,
     merrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80)),
+    // typeset but drawn with no glyphs (CHTML draws each character from a CSS ::before rule)
+    blank: [...document.querySelectorAll('mjx-container')].filter(c => {
+      const glyphs = [...c.querySelectorAll('mjx-c')];
+      return glyphs.length === 0 || glyphs.every(g => {
+        const content = getComputedStyle(g, '::before').content;
+        return !content || content === 'none' || content === 'normal';
+      });
+    }).length,
     text: texts.join(' '),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href)
       .filter(h => h.startsWith(origin)),
@@ -177,15 +186,15 @@ _RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\$[^$\s][^$]*\\[A-Za-z]+[^$]*\
 
 
 def _pages(site: Path) -> list[str]:
-    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("index.html"))
-    return ["/" + p[: -len("index.html")] for p in pages]
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    return ["/" + p for p in pages if p != "404.html"]
 
 
 def _target(site: Path, url: str) -> tuple[Path | None, str]:
     parts = urlsplit(url)
     rel = unquote(parts.path).lstrip("/")
     path = site / rel
-    if path.is_dir():
+    if path.is_dir() or not rel:
         path = path / "index.html"
     return (path if path.is_file() else None), unquote(parts.fragment)
 
@@ -209,8 +218,8 @@ def test_every_page_renders_offline(site, server, browser):
     import course
 
     pages = _pages(site)
-    assert "/" in pages and len(pages) >= 5, pages
-    built = {i.stem for i in course.COURSE if (site / "tutorials" / i.stem / "index.html").exists()}
+    assert "/index.html" in pages and len(pages) >= 5, pages
+    built = {i.stem for i in course.COURSE if (site / "tutorials" / f"{i.stem}.html").exists()}
     assert built, "no tutorial page was built"
     problems: list[str] = []
     links: dict[str, set[str]] = {}
@@ -226,6 +235,8 @@ def test_every_page_renders_offline(site, server, browser):
             problems.append(f"{page}: image did not load: {src}")
         for tex in info["untypeset"]:
             problems.append(f"{page}: equation not typeset: {tex}")
+        if info["blank"]:
+            problems.append(f"{page}: {info['blank']} equation(s) typeset without glyphs (blank)")
         for err in info["merrors"]:
             problems.append(f"{page}: MathJax error: {err}")
         if m := _RAW_MATH.search(info["text"]):
@@ -233,8 +244,10 @@ def test_every_page_renders_offline(site, server, browser):
             problems.append(f"{page}: raw TeX in the text: ...{around}...")
         for url in info["external"]:
             problems.append(f"{page}: request outside the site: {url}")
-        stem = page.strip("/").split("/")[-1]
+        stem = Path(page).stem
         if page.startswith("/tutorials/") and stem in built:
+            if info["figures"] == 0:
+                problems.append(f"{page}: no figure (the tutorial's PNGs were not attached)")
             if "$" in (ROOT / "tutorials" / f"{stem}.py").read_text() and info["typeset"] == 0:
                 problems.append(f"{page}: the tutorial has $ math but no equation is typeset")
         for url in info["links"]:
@@ -249,17 +262,17 @@ def test_every_page_renders_offline(site, server, browser):
             problems.append(f"broken anchor {url} (on {sorted(where)[0]})")
 
     # screenshots a person looks at: the index, a tutorial (an equation and a figure), an API page
-    browser.get(server + "/")
+    browser.get(server + "/index.html")
     browser.execute_async_script(_INSPECT)
     shots = [_shot(browser, "index")]
     tut = next(
         (s for s in ("neural_operator_darcy", "grid_mesh_fem") if s in built), sorted(built)[0]
     )
-    browser.get(f"{server}/tutorials/{tut}/")
+    browser.get(f"{server}/tutorials/{tut}.html")
     browser.execute_async_script(_INSPECT)
     shots.append(_shot(browser, "tutorial"))
     shots.append(_shot(browser, "tutorial_figure", scroll_to=".jp-OutputArea-output img"))
-    browser.get(f"{server}/api/foundation/")
+    browser.get(f"{server}/api/foundation.html")
     browser.execute_async_script(_INSPECT)
     shots.append(_shot(browser, "api"))
     print("screenshots:", ", ".join(str(p) for p in shots))
@@ -272,8 +285,8 @@ def test_navigation_follows_the_course(site):
     import course
 
     html = (site / "index.html").read_text()
-    nav_order = [m for m in re.findall(r'href="(?:\./)?tutorials/([a-z0-9_]+)/"', html)]
-    expected = [i.stem for i in course.COURSE if (site / "tutorials" / i.stem).exists()]
+    nav_order = re.findall(r'href="(?:\./)?tutorials/([a-z0-9_]+)\.html"', html)
+    expected = [i.stem for i in course.COURSE if (site / "tutorials" / f"{i.stem}.html").exists()]
     seen = list(dict.fromkeys(nav_order))
     assert seen == expected, (seen, expected)
     # rows whose tutorial is not there yet are listed as coming, not linked
