@@ -213,6 +213,42 @@ def _shot(browser, name: str, *, scroll_to: str | None = None) -> Path:
     return path
 
 
+def _check_page(browser, server: str, site: Path, page: str) -> tuple[list[str], dict]:
+    """Open ``page`` and list what is wrong with it; its internal links are in ``info``."""
+    problems = []
+    browser.get_log("browser")  # drop what an earlier page left
+    browser.get(server + page)
+    info = browser.execute_async_script(_INSPECT)
+    for entry in browser.get_log("browser"):
+        if entry["level"] == "SEVERE":
+            problems.append(f"{page}: console error: {entry['message'][:300]}")
+    for src in info["images"]:
+        problems.append(f"{page}: image did not load: {src}")
+    for tex in info["untypeset"]:
+        problems.append(f"{page}: equation not typeset: {tex}")
+    if info["blank"]:
+        problems.append(f"{page}: {info['blank']} equation(s) typeset without glyphs (blank)")
+    for err in info["merrors"]:
+        problems.append(f"{page}: MathJax error: {err}")
+    if m := _RAW_MATH.search(info["text"]):
+        around = info["text"][max(0, m.start() - 40) : m.end() + 40]
+        problems.append(f"{page}: raw TeX in the text: ...{around}...")
+    for url in info["external"]:
+        problems.append(f"{page}: request outside the site: {url}")
+    return problems, info
+
+
+def _check_links(site: Path, links: dict[str, set[str]]) -> list[str]:
+    problems = []
+    for url, where in sorted(links.items()):
+        path, fragment = _target(site, url)
+        if path is None:
+            problems.append(f"broken link {url} (on {sorted(where)[0]})")
+        elif fragment and fragment not in _ids(path):
+            problems.append(f"broken anchor {url} (on {sorted(where)[0]})")
+    return problems
+
+
 def test_every_page_renders_offline(site, server, browser):
     sys.path.insert(0, str(ROOT / "docs"))
     import course
@@ -225,25 +261,8 @@ def test_every_page_renders_offline(site, server, browser):
     links: dict[str, set[str]] = {}
     t0 = time.perf_counter()
     for page in pages:
-        browser.get_log("browser")  # drop what an earlier page left
-        browser.get(server + page)
-        info = browser.execute_async_script(_INSPECT)
-        for entry in browser.get_log("browser"):
-            if entry["level"] == "SEVERE":
-                problems.append(f"{page}: console error: {entry['message'][:300]}")
-        for src in info["images"]:
-            problems.append(f"{page}: image did not load: {src}")
-        for tex in info["untypeset"]:
-            problems.append(f"{page}: equation not typeset: {tex}")
-        if info["blank"]:
-            problems.append(f"{page}: {info['blank']} equation(s) typeset without glyphs (blank)")
-        for err in info["merrors"]:
-            problems.append(f"{page}: MathJax error: {err}")
-        if m := _RAW_MATH.search(info["text"]):
-            around = info["text"][max(0, m.start() - 40) : m.end() + 40]
-            problems.append(f"{page}: raw TeX in the text: ...{around}...")
-        for url in info["external"]:
-            problems.append(f"{page}: request outside the site: {url}")
+        found, info = _check_page(browser, server, site, page)
+        problems += found
         stem = Path(page).stem
         if page.startswith("/tutorials/") and stem in built:
             if info["figures"] == 0:
@@ -253,13 +272,7 @@ def test_every_page_renders_offline(site, server, browser):
         for url in info["links"]:
             links.setdefault(url, set()).add(page)
     print(f"{len(pages)} pages in {time.perf_counter() - t0:.0f} s")
-
-    for url, where in sorted(links.items()):
-        path, fragment = _target(site, url)
-        if path is None:
-            problems.append(f"broken link {url} (on {sorted(where)[0]})")
-        elif fragment and fragment not in _ids(path):
-            problems.append(f"broken anchor {url} (on {sorted(where)[0]})")
+    problems += _check_links(site, links)
 
     # screenshots a person looks at: the index, a tutorial (an equation and a figure), an API page
     browser.get(server + "/index.html")
@@ -296,3 +309,37 @@ def test_navigation_follows_the_course(site):
     assert any(d["location"].startswith("tutorials/") for d in meta["docs"]), (
         "tutorials not searchable"
     )
+
+
+def test_the_checks_see_each_fault(site, server, browser, tmp_path):
+    """A copy of the index with one fault of each kind: every check must report it."""
+    faults = (
+        '<p><a href="no-such-page.html">dead</a> <a href="index.html#no-such-anchor">anchor</a></p>'
+        '<p><img src="no-such-figure.png" alt="missing"></p>'
+        "<p>raw: $$ \\int_0^1 u \\, dx $$</p>"
+        '<p><span class="arithmatex">\\(\\frac{1}{\\)</span></p>'
+        '<p><span class="arithmatex">\\(a^b^c\\)</span></p>'
+        '<script>throw new Error("planted script error")</script>'
+        '<img src="http://127.0.0.2:9/outside.png" alt="outside">'
+    )
+    html = (site / "index.html").read_text().replace("</article>", faults + "</article>", 1)
+    page = site / "faulty.html"
+    page.write_text(html)
+    try:
+        problems, info = _check_page(browser, server, site, "/faulty.html")
+        links = {url: {"/faulty.html"} for url in info["links"]}
+        problems += _check_links(site, links)
+    finally:
+        page.unlink()
+    text = "\n".join(problems)
+    for expected in (
+        "broken link",
+        "broken anchor",
+        "image did not load: no-such-figure.png",
+        "raw TeX in the text",
+        "equation not typeset",
+        "MathJax error: Double exponent",
+        "console error",
+        "request outside the site",
+    ):
+        assert expected in text, f"{expected!r} not reported; got:\n{text}"
