@@ -112,12 +112,13 @@ def index_page(built: set[str], mode: str) -> str:
     rows = []
     for n, item in enumerate(course.COURSE, 1):
         if item.stem in built:
-            link = f"[{item.title}](tutorials/{item.stem}.ipynb)"
+            link = f"**[{item.title}](tutorials/{item.stem}.ipynb)**"
         elif item.present:
             link = f'<span class="coming">{item.title} (not executed in this build)</span>'
         else:
             link = f'<span class="coming">{item.title} (coming)</span>'
-        rows.append(f"| {n} | {item.stage} | {link} | {item.summary} |")
+        stage = f'<br><span class="stage">{item.stage}</span>'
+        rows.append(f"| {n} | {link}{stage} | {item.summary} |")
     coming = [item for item in course.COURSE if not item.present]
     note = (
         f'\n!!! note "Coming"\n    {len(coming)} step(s) of the path are being written: '
@@ -143,8 +144,8 @@ ends with exercises.
 
 ## The path
 
-| # | Stage | Tutorial | What you do |
-|---|---|---|---|
+| # | Tutorial | What you do |
+|---|---|---|
 {chr(10).join(rows)}
 {note}
 ## How to use it

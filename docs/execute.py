@@ -129,24 +129,31 @@ def run_notebook(
         # IPC sockets in the work folder: nothing listens on the network
         km = KernelManager(kernel_name="python3", transport="ipc", ip=str(work / "kernel"))
         client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": work}})
-        with client.setup_kernel(env=env, cwd=str(work)):
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                before = _pngs(work)
-                try:
-                    client.execute_cell(cell, index)
-                except CellExecutionError as exc:
-                    error = f"{tutorial.name}, cell {index}:\n{exc}"
-                cell.outputs = [
-                    o for o in cell.outputs if not (o.get("name") == "stderr" and error is None)
-                ]
-                after = _pngs(work)
-                for png in sorted(p for p, stamp in after.items() if before.get(p) != stamp):
-                    cell.outputs.append(_png_output(png))
-                    figures += 1
-                if error is not None:
-                    break
+        try:
+            with client.setup_kernel(env=env, cwd=str(work)):
+                for index, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code":
+                        continue
+                    before = _pngs(work)
+                    try:
+                        client.execute_cell(cell, index)
+                    except CellExecutionError as exc:
+                        error = f"{tutorial.name}, cell {index}:\n{exc}"
+                    cell.outputs = [
+                        o for o in cell.outputs if not (o.get("name") == "stderr" and error is None)
+                    ]
+                    after = _pngs(work)
+                    for png in sorted(p for p, stamp in after.items() if before.get(p) != stamp):
+                        cell.outputs.append(_png_output(png))
+                        figures += 1
+                    if error is not None:
+                        break
+        finally:
+            # we own the kernel (km was passed in): nbclient leaves it running otherwise
+            if client.kc is not None:
+                client.kc.stop_channels()
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     seconds = time.perf_counter() - t0
     nb.metadata["sciml_docs"] = {
         "key": key,

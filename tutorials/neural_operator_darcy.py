@@ -121,7 +121,9 @@ op = ops["LSM"]
 errors = evaluate(op, x_test, y_test)
 pred = predict(op, x_test)
 worst = int(errors.argmax())
-fig, axs = plt.subplots(1, 5, figsize=(19, 3.4))
+fig, axs = plt.subplots(2, 3, figsize=(12, 7))
+axs = axs.ravel()
+axs[5].set_axis_off()
 axs[0].hist(errors.numpy(), bins=10)
 axs[0].set_xlabel("LSM test relative L2 per sample")
 panels = [
@@ -130,7 +132,7 @@ panels = [
     (pred[worst, 0], "LSM u"),
     (pred[worst, 0] - y_test[worst, 0], "error"),
 ]
-for ax, (img, title) in zip(axs[1:], panels):
+for ax, (img, title) in zip(axs[1:5], panels):
     im = ax.imshow(img.numpy().T, origin="lower", cmap="RdBu_r")
     ax.set_title(f"worst sample: {title}")
     fig.colorbar(im, ax=ax, shrink=0.8)

@@ -204,7 +204,7 @@ def _shot(browser, name: str, *, scroll_to: str | None = None) -> Path:
     if scroll_to:
         browser.execute_script(
             "const el = document.querySelector(arguments[0]);"
-            "if (el) el.scrollIntoView({block: 'start'}); window.scrollBy(0, -70);",
+            "if (el) el.scrollIntoView({block: 'center'});",
             scroll_to,
         )
         time.sleep(0.3)
@@ -278,9 +278,7 @@ def test_every_page_renders_offline(site, server, browser):
     browser.get(server + "/index.html")
     browser.execute_async_script(_INSPECT)
     shots = [_shot(browser, "index")]
-    tut = next(
-        (s for s in ("neural_operator_darcy", "grid_mesh_fem") if s in built), sorted(built)[0]
-    )
+    tut = next((s for s in ("grid_mesh_fem", "neural_operator_darcy") if s in built), min(built))
     browser.get(f"{server}/tutorials/{tut}.html")
     browser.execute_async_script(_INSPECT)
     shots.append(_shot(browser, "tutorial"))
