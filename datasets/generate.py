@@ -45,8 +45,42 @@ def mpi_world():
 _WORKER = None
 
 
-def _init_worker(name: str, params: dict) -> None:
+def die_with_parent(parent: int, *, poll_s: float = 1.0) -> None:
+    """Make this (worker) process exit as soon as process ``parent`` is gone.
+
+    A ``kill -9`` of ``sciml data generate --workers K`` must not leave K orphan workers
+    (each holding a FEniCSx/torch process image) computing for nobody. On Linux the kernel
+    does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. Everywhere, a daemon thread also checks
+    every ``poll_s`` seconds that the parent is still ours (a fallback, and it covers a
+    parent that died before the ``prctl`` call).
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(poll_s)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="sciml-parent-watch", daemon=True).start()
+
+
+def _init_worker(name: str, params: dict, parent: int) -> None:
     global _WORKER
+    die_with_parent(parent)
     recipe = get_recipe(name)
     _WORKER = recipe.worker(recipe.params(params))
 
@@ -108,9 +142,10 @@ def generate(
     f = None
     todo = None
     error = None
+    created = False
     if rank == 0:
         try:
-            f, todo = _open_for_writing(rec, p, pdict, n, seed, out, partial, overwrite)
+            f, todo, created = _open_for_writing(rec, p, pdict, n, seed, out, partial, overwrite)
         except (ValueError, FileNotFoundError, PermissionError, OSError) as exc:
             error = exc
     if comm is not None:
@@ -135,7 +170,10 @@ def generate(
             _run_mpi(comm, rec, p, batches, seeds, f, bar)
         elif workers > 1:
             with ProcessPoolExecutor(
-                workers, mp_context=_spawn(), initializer=_init_worker, initargs=(rec.name, pdict)
+                workers,
+                mp_context=_spawn(),
+                initializer=_init_worker,
+                initargs=(rec.name, pdict, os.getpid()),
             ) as pool:
                 futures = [pool.submit(_run_batch, b, seeds[b]) for b in batches]
                 for fut in _as_completed(futures):
@@ -149,7 +187,13 @@ def generate(
                 bar.update(len(b))
     except BaseException:
         if f is not None:
-            f.close()  # everything written so far is flushed; rerun to resume
+            # everything written so far is flushed; rerun to resume. A partial file this run
+            # created and finished nothing in is removed, so that a corrected command (other
+            # parameters) is not refused because of it.
+            nothing_done = created and not f["done"][...].any()
+            f.close()
+            if nothing_done:
+                partial.unlink(missing_ok=True)
         bar.close()
         raise
     bar.close()
@@ -190,15 +234,20 @@ def _run_mpi(comm, rec, p, batches, seeds, f, bar) -> None:
 
 
 def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrite: bool):
-    """Return ``(file, todo_indices)``, or ``(None, None)`` when ``out`` is already complete."""
+    """Return ``(file, todo_indices, created)``, or ``(None, None, False)`` when ``out`` is
+    already complete; ``created``: this call made a new partial file."""
+    if out.is_dir():
+        raise ValueError(f"out: {str(out)!r} is a folder, expected a file path (e.g. data.h5)")
     if not out.parent.exists():
         raise FileNotFoundError(f"out: folder {out.parent} does not exist")
+    if not out.parent.is_dir():
+        raise ValueError(f"out: {str(out.parent)!r} is a file, not a folder")
     if not os.access(out.parent, os.W_OK):
         raise PermissionError(f"out: folder {out.parent} is not writable")
     if out.exists() and not overwrite:
         with _open_existing(out) as existing:
             storage.check_matches(existing, out, recipe=rec, params=pdict, n=n, base_seed=seed)
-        return None, None
+        return None, None, False
     if partial.exists() and not overwrite:
         f = _open_existing(partial, "a")
         try:
@@ -208,7 +257,7 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
             raise
         todo = np.flatnonzero(~f["done"][...])
         print(f"resuming {partial}: {n - len(todo)} of {n} samples already done")
-        return f, todo
+        return f, todo, False
     seeds = sample_seeds(seed, n)
     tmp = partial.with_name(partial.name + f".{os.getpid()}.{time.time_ns()}")
     f = storage.create(
@@ -219,7 +268,7 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
     os.replace(tmp, partial)
     if out.exists():  # overwrite: the old complete file goes only now
         out.unlink()
-    return h5py.File(partial, "a"), np.arange(n)
+    return h5py.File(partial, "a"), np.arange(n), True
 
 
 def _open_existing(path: Path, mode: str = "r") -> h5py.File:

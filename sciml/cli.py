@@ -18,10 +18,18 @@ from sciml.commands import COMMANDS
 USER_ERRORS = (ValueError, KeyError, TypeError, OSError)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error reported as one line (``sciml train: error: argument
+    --epochs: must be >= 1, got '0' (see sciml train --help)``) and exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import sciml
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sciml", description="Scientific ML: PDE engines, neural operators, learned solvers."
     )
     parser.add_argument("--version", action="version", version=f"sciml {sciml.__version__}")

@@ -13,6 +13,10 @@ def _nde(args: argparse.Namespace) -> int:
     from sciml.nde.experiments import SDE_METHODS, run
     from sciml.nde.report import add_ratios, markdown_table
 
+    if args.json:  # before the training, so that an unwritable path loses no results
+        from sciml.io import check_out_path
+
+        check_out_path(args.json, overwrite=True, what="--json")
     if args.threads > 0:  # the models are tiny; extra threads only add contention
         torch.set_num_threads(args.threads)
     regs = list(dict.fromkeys(args.reg))
