@@ -190,6 +190,7 @@ def import_file(path: str | Path, out: str | Path, *, fmt: str, overwrite: bool 
         raise FileNotFoundError(f"out: folder {out.parent} does not exist")
     inputs, outputs, grid = FORMATS[fmt](path)
     n = inputs.shape[0]
+    storage.ensure_space(out, inputs.nbytes + outputs.nbytes)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.import")
     try:
         with h5py.File(tmp, "w") as f:

@@ -190,8 +190,11 @@ def generate(
             # everything written so far is flushed; rerun to resume. A partial file this run
             # created and finished nothing in is removed, so that a corrected command (other
             # parameters) is not refused because of it.
-            nothing_done = created and not f["done"][...].any()
-            f.close()
+            try:
+                nothing_done = created and not f["done"][...].any()
+                f.close()
+            except OSError:  # the file cannot be read or flushed any more: keep it as it is
+                nothing_done = False
             if nothing_done:
                 partial.unlink(missing_ok=True)
         bar.close()
@@ -259,6 +262,7 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
         print(f"resuming {partial}: {n - len(todo)} of {n} samples already done")
         return f, todo, False
     seeds = sample_seeds(seed, n)
+    storage.ensure_space(partial, 0)  # room for the empty file and its metadata
     tmp = partial.with_name(partial.name + f".{os.getpid()}.{time.time_ns()}")
     f = storage.create(
         tmp, recipe=rec, params=pdict, n=n, base_seed=seed, seeds=seeds,

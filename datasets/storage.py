@@ -19,9 +19,11 @@ every sample is done, so a file at ``<out>`` always reads as complete.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ __all__ = [
     "create",
     "check_matches",
     "write_batch",
+    "ensure_space",
     "finalize",
     "read_meta",
     "check_layout",
@@ -143,10 +146,40 @@ def check_matches(f: h5py.File, path: Path, *, recipe: Any, params: dict, n: int
             )
 
 
+#: free space kept in reserve for HDF5 metadata when checking a write (bytes)
+SPACE_MARGIN = 1 << 20
+
+
+def ensure_space(path: Path, nbytes: int) -> None:
+    """Raise ``OSError(ENOSPC)`` naming ``path`` unless its disk has room for ``nbytes`` more.
+
+    HDF5 cannot recover from a write that fails for lack of space (the library crashes when
+    the file is flushed or closed afterwards), so sciml checks before every write instead:
+    the uncompressed size plus 10 % and :data:`SPACE_MARGIN`, an upper bound of what lzf
+    chunks and metadata take.
+    """
+    path = Path(path)
+    free = shutil.disk_usage(path.parent if not path.is_dir() else path).free
+    need = int(nbytes * 1.1) + SPACE_MARGIN
+    if free < need:
+        raise OSError(
+            errno.ENOSPC,
+            f"no space left on the disk of {str(path)!r} (the next write needs about "
+            f"{need / 1e6:.2f} MB, {free / 1e6:.2f} MB are free); free some space and run the "
+            "same command again: the finished samples are kept",
+        )
+
+
 def write_batch(f: h5py.File, indices: np.ndarray, batch) -> None:
     """Store one batch (a contiguous index range) and mark it done, then flush: a kill loses
-    at most this batch."""
+    at most this batch. Checks the free space first (:func:`ensure_space`)."""
     lo, hi = int(indices[0]), int(indices[-1]) + 1
+    nbytes = batch.inputs.nbytes + batch.outputs.nbytes
+    nbytes += sum(a.nbytes for a in batch.extras.values())
+    nbytes += sum(a.nbytes for m in (batch.meshes or []) for a in m.values())
+    if batch.shared_mesh is not None and "mesh" not in f:
+        nbytes += sum(a.nbytes for a in batch.shared_mesh.values())
+    ensure_space(Path(f.filename), nbytes)
     if hi - lo != len(indices):
         raise ValueError(f"indices must be a contiguous range, got {indices}")
     for name, arr in (("inputs", batch.inputs), ("outputs", batch.outputs)):

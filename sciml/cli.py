@@ -44,6 +44,8 @@ def _message(exc: BaseException) -> str:
         return str(exc.args[0])
     if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in str(exc):
         return f"{exc.strerror or exc}: {exc.filename!r}"
+    if isinstance(exc, OSError) and exc.strerror and not exc.filename:
+        return exc.strerror  # sciml's own OSErrors carry the whole message (no "[Errno N]")
     return str(exc)
 
 

@@ -87,14 +87,20 @@ def _data_import(args: argparse.Namespace) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser("data", help="generate, inspect and plot PDE data sets (HDF5)")
     dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
+    from sciml.commands._types import nonnegative_int, positive_int
+
     g = dsub.add_parser("generate", help="run a recipe: resumable, atomic, parallel (workers/MPI)")
     g.add_argument("recipe", help="recipe name (see `sciml data list`)")
-    g.add_argument("--n", type=int, required=True, help="number of samples")
+    g.add_argument("--n", type=positive_int, required=True, help="number of samples")
     g.add_argument("--out", required=True, help="output HDF5 file")
-    g.add_argument("--resolution", type=int, help="output grid points per axis")
+    g.add_argument("--resolution", type=positive_int, help="output grid points per axis")
     g.add_argument("--param", action="append", metavar="KEY=VALUE", help="recipe parameter")
-    g.add_argument("--seed", type=int, default=0, help="base seed (sample i: seed of (base, i))")
-    g.add_argument("--workers", type=int, default=1, help="worker processes (or use mpirun)")
+    g.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="base seed (sample i: seed of (base, i))"
+    )
+    g.add_argument(
+        "--workers", type=positive_int, default=1, help="worker processes (or use mpirun)"
+    )
     g.add_argument("--resume", action="store_true", help="continue an interrupted run")
     g.add_argument("--overwrite", action="store_true", help="replace an existing file")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -104,7 +110,9 @@ def add_parser(sub) -> None:
     i.set_defaults(func=_data_info)
     s = dsub.add_parser("show", help="plot one sample (inputs and outputs) as a picture")
     s.add_argument("file", help="HDF5 data file (sciml data generate / import)")
-    s.add_argument("--index", type=int, default=0, help="sample to plot (0-based; default 0)")
+    s.add_argument(
+        "--index", type=nonnegative_int, default=0, help="sample to plot (0-based; default 0)"
+    )
     s.add_argument(
         "--out",
         default="sample.png",
