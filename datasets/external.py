@@ -68,6 +68,11 @@ def read_neuralop_pt(path: str | Path) -> tuple[np.ndarray, np.ndarray, Grid]:
             f"neuraloperator file {str(path)!r}: field 'x' has shape {list(x.shape)}, expected "
             "[N, *S] with 1-3 spatial axes"
         )
+    if not 2 <= y.ndim <= 5:
+        raise FileFormatError(
+            f"neuraloperator file {str(path)!r}: field 'y' has shape {list(y.shape)}, expected "
+            "[N, *S] or [N, T, *S]"
+        )
     if x.shape[0] != y.shape[0]:
         raise FileFormatError(
             f"neuraloperator file {str(path)!r}: field 'x' holds {x.shape[0]} samples but "
@@ -75,6 +80,11 @@ def read_neuralop_pt(path: str | Path) -> tuple[np.ndarray, np.ndarray, Grid]:
         )
     if x.shape[0] == 0:
         raise FileFormatError(f"neuraloperator file {str(path)!r}: field 'x' holds no samples")
+    if min(x.shape[1:]) < 2:
+        raise FileFormatError(
+            f"neuraloperator file {str(path)!r}: field 'x' has shape {list(x.shape)}; every "
+            "spatial axis needs at least 2 points"
+        )
     x = _finite(path, "field 'x'", x.float().numpy())
     y = _finite(path, "field 'y'", y.float().numpy())
     spatial = x.shape[1:]
