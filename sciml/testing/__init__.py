@@ -4,7 +4,8 @@ A new member is tested by registering it; its test file parametrizes the family'
 over the registry (see ``tests/datasets/test_recipe_contract.py``):
 
 * :mod:`sciml.testing.recipes` -- data-set recipes: declared shapes match the worker's output,
-  a seed gives the same sample whatever the batch, bad parameters give a clear error.
+  a seed gives the same sample whatever the batch, bad parameters give a clear error;
+* :mod:`sciml.testing.processes` -- kill -9 and orphan checks for fault tests.
 """
 
 from sciml.testing.recipes import check_recipe, check_recipe_parameters
