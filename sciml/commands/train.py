@@ -49,7 +49,8 @@ def _train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from sciml.train.runs import train_run
+    from sciml.train.runs import resolve_device, train_run
+    from sciml.train.speed import tuned_train_options
 
     cfg = _read_config(args.config) if args.config else {}
     model = args.model or cfg.get("model")
@@ -64,6 +65,10 @@ def _train(args: argparse.Namespace) -> int:
     train.update({k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k) is not None})
     if args.no_progress:
         train["progress"] = False
+    if args.device is not None:
+        resolve_device(args.device)  # a bad --device is one clear line, before anything else
+    # settings measured fastest on CUDA for this model, where the user chose none (see speed.py)
+    train = tuned_train_options(train, model, args.device)
     summary = train_run(
         model=model,
         data=data,

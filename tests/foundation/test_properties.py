@@ -198,11 +198,9 @@ def test_mesh_constructor_is_valid_or_refused(args):
 
 # ---------------------------------------------------------------------------- recipe parameters
 def _recipes():
-    from sciml.datasets import get_recipe
-    from sciml.datasets.recipe import RECIPES
+    from sciml.datasets import recipe_names
 
-    get_recipe("darcy-pwc")
-    return sorted(RECIPES)
+    return recipe_names()
 
 
 @FAST
