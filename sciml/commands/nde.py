@@ -62,10 +62,6 @@ def _nde(args: argparse.Namespace) -> int:
     from sciml.nde.experiment import run_experiment
     from sciml.nde.registry import make_problem
 
-    if args.json:  # before the training, so that an unwritable path loses no results
-        from sciml.io import check_out_path
-
-        check_out_path(args.json, overwrite=True, what="--json")
     if args.threads > 0:  # the models are tiny; extra threads only add contention
         torch.set_num_threads(args.threads)
     problem = make_problem(args.task)
