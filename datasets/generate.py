@@ -20,6 +20,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sciml._process import guarded_call
 from sciml.datasets import storage
 from sciml.datasets.recipe import SampleBatch, sample_seeds
 from sciml.datasets.recipes import get_recipe
@@ -46,42 +47,10 @@ def mpi_world():
 _WORKER = None
 
 
-def die_with_parent(parent: int, *, poll_s: float = 1.0) -> None:
-    """Make this (worker) process exit as soon as process ``parent`` is gone.
-
-    A ``kill -9`` of ``sciml data generate --workers K`` must not leave K orphan workers
-    (each holding a FEniCSx/torch process image) computing for nobody. On Linux the kernel
-    does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. Everywhere, a daemon thread also checks
-    every ``poll_s`` seconds that the parent is still ours (a fallback, and it covers a
-    parent that died before the ``prctl`` call).
-    """
-    import signal
-    import sys
-    import threading
-
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
-            pass
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent:
-                os._exit(1)
-            time.sleep(poll_s)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watch, name="sciml-parent-watch", daemon=True).start()
-
-
-def _init_worker(name: str, params: dict, parent: int) -> None:
+def _init_worker(name: str, params: dict) -> None:
+    """Pool initializer (called through :func:`sciml._process.guarded_call`, which makes the
+    worker die with its parent before this heavy import runs)."""
     global _WORKER
-    die_with_parent(parent)
     recipe = get_recipe(name)
     _WORKER = recipe.worker(recipe.params(params))
 
@@ -173,8 +142,8 @@ def generate(
             with ProcessPoolExecutor(
                 workers,
                 mp_context=_spawn(),
-                initializer=_init_worker,
-                initargs=(rec.name, pdict, os.getpid()),
+                initializer=guarded_call,
+                initargs=(os.getpid(), f"{__name__}:_init_worker", rec.name, pdict),
             ) as pool:
                 futures = [pool.submit(_run_batch, b, seeds[b]) for b in batches]
                 for fut in _as_completed(futures):
@@ -280,6 +249,11 @@ def _open_existing(path: Path, mode: str = "r") -> h5py.File:
     try:
         return h5py.File(path, mode)
     except OSError as exc:
+        if "unable to lock file" in str(exc):
+            raise ValueError(
+                f"out: {path} is in use by another process (is another `sciml data generate` "
+                "for it still running? let it finish or stop it first)"
+            ) from None
         raise ValueError(
             f"out: {path} exists but is not a readable HDF5 file ({exc}); it is left untouched"
         ) from None

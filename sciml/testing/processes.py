@@ -42,12 +42,14 @@ def descendants(pid: int) -> list[int]:
 
 
 def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    """Whether any thread of ``pid`` still runs (a zombie, dead but not yet reaped, counts as
+    gone only once all its threads have ended: until then it may hold files and locks)."""
+    tasks = Path(f"/proc/{pid}/task")
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stats = [(t / "stat").read_text() for t in tasks.iterdir()]
     except OSError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return any(stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X") for stat in stats)
 
 
 def kill9(pid: int) -> None:
