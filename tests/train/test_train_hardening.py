@@ -185,10 +185,13 @@ def test_kill9_at_random_points_then_resume_is_bit_identical(data_file, tmp_path
             time.sleep(0.02)
         time.sleep(rng.uniform(0.0, duration))
         tree = descendants(proc.pid)
+        running = proc.poll() is None
         kill9(proc.pid)
         proc.wait()
         assert wait_gone(tree) == []
         done = (run / "last.pt").exists()
+        epoch = safe_torch_load(run / "last.pt")["epoch"] if done else 0
+        print(f"fault train round {round_}: killed while running {running}, at epoch {epoch}")
         train_run(out=run, train=cfg, resume=done, overwrite=not done, **kw)
         assert_same_weights(tmp_path / "ref" / "model.pt", run / "model.pt")
         assert_same_weights(tmp_path / "ref" / "last.pt", run / "last.pt")
