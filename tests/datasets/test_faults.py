@@ -2,8 +2,9 @@
 MPI ranks) and a full disk. Every run resumed after the fault ends bit-identical to an
 uninterrupted one; no process outlives its parent; no half-written file appears at ``--out``.
 
-The kill points are drawn from a seeded generator (reproducible); ``SCIML_FAULT_ROUNDS``
-(default 1) repeats each kill with new points -- the BENCHMARKS.md table ran 5.
+Each kill lands after a random number of finished samples (read from the progress bar) plus
+a random fraction of a batch, drawn from a seeded generator; ``SCIML_FAULT_ROUNDS`` (default
+1) repeats each kill with new points -- the BENCHMARKS.md table ran 5.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,9 +51,11 @@ def reference(tmp_path_factory):
     return generate("darcy-pwc", N, out, params=PARAMS, progress=False)
 
 
-def _command(out: Path, mode: str) -> list[str]:
+def _command(out: Path, mode: str, *, quiet: bool = True) -> list[str]:
     cmd = [sys.executable, "-m", "sciml.cli", "data", "generate", "darcy-pwc", "--n", str(N),
-           "--out", str(out), "--resolution", "9", "--param", "refine=2", "--quiet"]  # fmt: skip
+           "--out", str(out), "--resolution", "9", "--param", "refine=2"]  # fmt: skip
+    if quiet:
+        cmd.append("--quiet")
     if mode == "workers":
         cmd += ["--workers", "2"]
     if mode == "mpi":
@@ -58,21 +63,36 @@ def _command(out: Path, mode: str) -> list[str]:
     return cmd
 
 
+def _follow_progress(stream, state: dict) -> None:
+    """Read the progress bar (``k/N`` on stderr) into ``state["done"]``."""
+    tail = b""
+    while chunk := stream.read1(4096):
+        tail = (tail + chunk)[-400:]
+        counts = re.findall(rb"(\d+)/%d\b" % N, tail)
+        if counts:
+            state["done"] = int(counts[-1])
+
+
 def _kill_at_random_point(out: Path, mode: str, rng: random.Random) -> dict:
-    """Start a generation, kill -9 it at a random moment of its work, return what happened."""
+    """Start a generation, kill -9 it once a random number of samples is done (read from its
+    progress bar) plus a random fraction of a batch, and report what happened."""
     proc = subprocess.Popen(
-        _command(out, mode), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _command(out, mode, quiet=False), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+    state = {"done": -1}
+    threading.Thread(target=_follow_progress, args=(proc.stderr, state), daemon=True).start()
+    target = rng.randrange(0, N)
     end = time.monotonic() + 240
-    while not partial_path(out).exists() and proc.poll() is None and time.monotonic() < end:
-        time.sleep(0.02)
-    time.sleep(rng.uniform(0.0, 2.0))  # somewhere inside the ~2 s of sample generation
+    while state["done"] < target and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0.0, 0.3))
     tree = descendants(proc.pid)
     running = proc.poll() is None
     kill9(proc.pid)
     proc.wait()
     orphans = wait_gone(tree)
-    return {"killed_while_running": running, "children": len(tree), "orphans": orphans}
+    return {"target": target, "killed_while_running": running, "children": len(tree),
+            "orphans": orphans}  # fmt: skip
 
 
 @pytest.mark.parametrize("mode", ["serial", "workers", "mpi"])

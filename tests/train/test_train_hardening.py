@@ -164,7 +164,17 @@ def test_a_crash_between_the_two_files_of_an_epoch_resumes_exactly(
     assert len(rows) == 1 + cfg["epochs"]  # no gap, no duplicate row
 
 
+def _rows(csv_path: Path) -> int:
+    try:
+        return max(0, len(csv_path.read_text().splitlines()) - 1)
+    except OSError:
+        return 0
+
+
 def test_kill9_at_random_points_then_resume_is_bit_identical(data_file, tmp_path):
+    """kill -9 of `sciml train` in a random epoch (after a random number of finished epochs,
+    read from metrics.csv, plus a random fraction of one), then --resume (or a fresh start
+    when no epoch had finished): weights and history equal the uninterrupted run's."""
     epochs = 25
     cfg = {"epochs": epochs, "batch_size": 4, "lr": 3e-3, "progress": False, "seed": 0}
     kw = dict(model="fno", data=data_file, model_options={"width": 6, "modes": 3}, n_test=4,
@@ -183,7 +193,11 @@ def test_kill9_at_random_points_then_resume_is_bit_identical(data_file, tmp_path
         while not (run / "config.json").exists() and proc.poll() is None:
             assert time.monotonic() < end
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, duration))
+        target = rng.randrange(0, epochs)  # kill in epoch target + 1 (or while saving it)
+        while _rows(run / "metrics.csv") < target and proc.poll() is None:
+            assert time.monotonic() < end
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, duration / epochs))
         tree = descendants(proc.pid)
         running = proc.poll() is None
         kill9(proc.pid)
@@ -191,7 +205,8 @@ def test_kill9_at_random_points_then_resume_is_bit_identical(data_file, tmp_path
         assert wait_gone(tree) == []
         done = (run / "last.pt").exists()
         epoch = safe_torch_load(run / "last.pt")["epoch"] if done else 0
-        print(f"fault train round {round_}: killed while running {running}, at epoch {epoch}")
+        print(f"fault train round {round_}: target epoch {target}, killed while running "
+              f"{running}, last.pt at epoch {epoch}")  # fmt: skip
         train_run(out=run, train=cfg, resume=done, overwrite=not done, **kw)
         assert_same_weights(tmp_path / "ref" / "model.pt", run / "model.pt")
         assert_same_weights(tmp_path / "ref" / "last.pt", run / "last.pt")
