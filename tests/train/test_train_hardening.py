@@ -247,3 +247,23 @@ def test_train_on_a_real_full_disk_is_one_line(data_file, small_disk, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "No space left" in err, err
     assert not any(p.name.endswith(".tmp") for p in (disk / "run").iterdir())
+
+
+def test_the_quickstart_comparison_runs(data_file):
+    """Regression: ``train_and_test`` (sciml quickstart, benchmarks) called a Trainer method
+    that the pluggable-task Trainer no longer has (``trainer._amp()``: AttributeError)."""
+    from sciml.operators.registry import build
+    from sciml.train import TrainConfig
+    from sciml.train.compare import train_and_test
+    from sciml.train.data import load_dataset_file
+
+    x, y, _ = load_dataset_file(data_file)
+    row = train_and_test(
+        "FNO",
+        lambda: build("fno", in_channels=1, out_channels=1, width=4, modes=2),
+        (x[:16], y[:16]),
+        (x[16:], y[16:]),
+        TrainConfig(epochs=1, batch_size=4, progress=False),
+        device="cpu",
+    )
+    assert row["epochs"] == 1 and 0 < row["test_l2"] < 10 and row["infer_s_per_sample"] > 0
