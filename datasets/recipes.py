@@ -1,3 +1,3 @@
 """Imports every recipe module so that :data:`sciml.datasets.recipe.RECIPES` is filled."""
 
-from sciml.datasets import darcy, elasticity_holes, navier_stokes, seismic  # noqa: F401
+from sciml.datasets import darcy, darcy_dgno, elasticity_holes, navier_stokes, seismic  # noqa: F401
