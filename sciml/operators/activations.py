@@ -44,6 +44,10 @@ class Activation(nn.Module):
         """``sigma'(h)``, same shape as ``h``."""
         raise NotImplementedError
 
+    def value_and_derivative(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(sigma(h), sigma'(h))`` (subclasses share the intermediate results)."""
+        return self(h), self.derivative(h)
+
     def extra_repr(self) -> str:
         return self.name
 
@@ -61,6 +65,10 @@ class Tanh(Activation):
 
     def derivative(self, h):
         return 1 - torch.tanh(h) ** 2
+
+    def value_and_derivative(self, h):
+        t = torch.tanh(h)
+        return t, 1 - t * t
 
 
 class SiLU(Activation):
@@ -104,6 +112,11 @@ class TanhSin(Activation):
     def derivative(self, h):
         s = torch.sin(math.pi * (h + 1))
         return (1 - torch.tanh(s) ** 2) * math.pi * torch.cos(math.pi * (h + 1)) + 1
+
+    def value_and_derivative(self, h):
+        p = math.pi * (h + 1)
+        t = torch.tanh(torch.sin(p))
+        return t + h, (1 - t * t) * math.pi * torch.cos(p) + 1
 
 
 class SiLUSin(Activation):

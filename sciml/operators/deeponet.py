@@ -57,6 +57,8 @@ class DeepONet(nn.Module):
         activation: name from :data:`sciml.operators.activations.ACTIVATIONS` (``tanh``,
             ``silu``, ``tanh_sin``, ``silu_sin``, ``silu_id``, ...).
         head: ``"split"`` or ``"linear"`` (see the module docstring).
+        bounds: the box of the query points (default the unit box); the trunk sees them mapped
+            to ``[-1, 1]^d``.
     """
 
     def __init__(
@@ -111,6 +113,16 @@ class DeepONet(nn.Module):
             raise ValueError(f"coord_dim must be 1, 2 or 3, got {coord_dim!r}")
         self.in_features, self.in_channels = in_features, in_channels
         self.out_channels, self.coord_dim, self.head = out_channels, coord_dim, head
+        box = tuple(map(tuple, bounds)) if bounds else ((0.0, 1.0),) * coord_dim
+        if len(box) != coord_dim or any(not hi > lo for lo, hi in box):
+            raise ValueError(
+                f"bounds must be {coord_dim} pairs (lo, hi) with lo < hi, got {bounds!r}"
+            )
+        # the trunk sees coordinates mapped from the box to [-1, 1]^d
+        centre = torch.tensor([(lo + hi) / 2 for lo, hi in box])
+        scale = torch.tensor([2.0 / (hi - lo) for lo, hi in box])
+        self.register_buffer("coord_centre", centre, persistent=False)
+        self.register_buffer("coord_scale", scale, persistent=False)
         self.branch = FeatureMLP(in_features, width, layers, activation)
         self.trunk = FeatureMLP(coord_dim, width, layers, activation)
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -178,6 +190,10 @@ class DeepONet(nn.Module):
             )
         return points.to(device=x.device, dtype=x.dtype), None
 
+    def _trunk_input(self, pts: torch.Tensor) -> torch.Tensor:
+        """Coordinates mapped from the box to ``[-1, 1]^d``."""
+        return (pts - self.coord_centre.to(pts.dtype)) * self.coord_scale.to(pts.dtype)
+
     # ------------------------------------------------------------------ combination
     def _head_matrix(self) -> torch.Tensor:
         return self.head_weight if self.head == "linear" else self.head_mask
@@ -194,14 +210,20 @@ class DeepONet(nn.Module):
         for w, i in self._terms(bf):
             bm = w * bf[i].unsqueeze(1) * m  # [B, C, width]
             t = tf[i]
-            if t.ndim == 2:  # shared points [N, width]
+            if t.ndim == 2:  # shared points [N, width]: one matrix product each
                 y = y + bm @ t.T
-                if jac is not None:  # [N, width, d] -> [B, C, N, d]
-                    dy = dy + torch.einsum("bck,nkd->bcnd", bm, jac[i])
+                if jac is not None:  # [N, d, width] -> [B, C, N, d]
+                    j = jac[i]
+                    dy = dy + (bm @ j.reshape(-1, j.shape[-1]).T).reshape(
+                        *bm.shape[:2], *j.shape[:2]
+                    )
             else:  # per-sample points [B, N, width]
-                y = y + torch.einsum("bck,bnk->bcn", bm, t)
-                if jac is not None:
-                    dy = dy + torch.einsum("bck,bnkd->bcnd", bm, jac[i])
+                y = y + bm @ t.transpose(1, 2)
+                if jac is not None:  # [B, N, d, width]
+                    j = jac[i]
+                    dy = dy + (bm @ j.reshape(j.shape[0], -1, j.shape[-1]).transpose(1, 2)).reshape(
+                        *bm.shape[:2], *j.shape[1:3]
+                    )
         y = y + self.bias.to(y.dtype)[:, None]
         return (y, dy) if jac is not None else y
 
@@ -220,7 +242,7 @@ class DeepONet(nn.Module):
         """
         flat, grid = self._branch_input(x)
         pts, shape = self._points(points, grid, x)
-        y = self._combine(self.branch(flat), self.trunk(pts))
+        y = self._combine(self.branch(flat), self.trunk(self._trunk_input(pts)))
         return y.reshape(*y.shape[:2], *shape) if shape is not None else y
 
     def forward_with_gradient(
@@ -233,5 +255,7 @@ class DeepONet(nn.Module):
         """
         flat, _ = self._branch_input(x)
         pts, _ = self._points(points, None, x)
-        tf, jac = self.trunk.forward_with_jacobian(pts)
+        scale = self.coord_scale.to(pts.dtype)
+        tf, jac = self.trunk.forward_with_jacobian(self._trunk_input(pts))
+        jac = [j * scale[:, None] for j in jac]  # chain rule of the [-1, 1] map
         return self._combine(self.branch(flat), tf, jac)

@@ -6,7 +6,7 @@ The branch and trunk networks of :class:`~sciml.operators.deeponet.DeepONet` and
 these blocks, so the forward pass returns all of them.
 
 :meth:`FeatureMLP.forward_with_jacobian` also propagates ``dh/dx`` in forward mode
-(``J <- sigma'(z) * (W J)``): the coordinate gradient of every feature for the cost of ``d``
+(``J <- sigma'(z) * (J W^T)``): the coordinate gradient of every feature for the cost of ``d``
 extra matrix products per layer, independent of how many functions (batch samples) share the
 points. The result stays in the autograd graph, so physics losses built from it train the
 weights.
@@ -61,16 +61,18 @@ class FeatureMLP(nn.Module):
 
         Returns:
             ``(features, jacobians)``: ``features[i]: [..., width]`` and
-            ``jacobians[i]: [..., width, in_features]`` with ``J[..., k, j] = d h_k / d x_j``.
+            ``jacobians[i]: [..., in_features, width]`` with ``J[..., j, k] = d h_k / d x_j``
+            (the coordinate axis first, so each layer's update is one matrix product).
         """
         feats, jacs = [], []
         h = x
-        jac = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device).expand(*x.shape, x.shape[-1])
+        d = x.shape[-1]
+        jac = torch.eye(d, dtype=x.dtype, device=x.device).expand(*x.shape[:-1], d, d)
         for lin in self.linears:
             z = lin(h)
-            jz = torch.einsum("ow,...wd->...od", lin.weight, jac)
-            h = self.act(z)
-            jac = self.act.derivative(z).unsqueeze(-1) * jz
+            jz = jac @ lin.weight.T  # [..., d, width]
+            h, dsig = self.act.value_and_derivative(z)
+            jac = dsig.unsqueeze(-2) * jz
             feats.append(h)
             jacs.append(jac)
         return feats, jacs

@@ -48,12 +48,19 @@ def _multionet(**kw) -> nn.Module:
     return MultiONet(**kw)
 
 
+def _dgno(**kw) -> nn.Module:
+    from sciml.operators.dgno import DGNO
+
+    return DGNO(**kw)
+
+
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "lsm": _lsm,
     "fno": _fno,
     "unet": _unet,
     "deeponet": _deeponet,
     "multionet": _multionet,
+    "dgno": _dgno,
 }
 
 
