@@ -36,7 +36,7 @@ from sciml.grid import Grid
 from sciml.inverse.langevin import mala
 from sciml.inverse.observations import Observations
 
-__all__ = ["LatentPosterior", "invert_dgno", "band_coverage"]
+__all__ = ["LatentPosterior", "invert_dgno", "band_coverage", "load_dgno_run", "save_posterior"]
 
 
 @dataclass
@@ -274,3 +274,60 @@ def _summaries(model, samples: torch.Tensor, grid: Grid, draws: int, g) -> Laten
         a_samples=f(a_samples),
         info={"samples": int(samples.shape[0])},
     )
+
+
+def load_dgno_run(run_dir, *, device="cpu"):
+    """``(model, loss, physics_std)`` from a DGNO run folder (its ``model.pt``, written by the
+    Trainer with :class:`~sciml.operators.dgno_task.DGNOTask`).
+
+    Errors a user can cause (missing folder or file, another model, a file without the DGNO
+    settings) are one-line ``FileNotFoundError`` / ``ValueError`` naming the path.
+    """
+    from pathlib import Path
+
+    from sciml.operators.dgno import DGNO
+    from sciml.operators.dgno_task import DGNOLoss, physics_std
+    from sciml.train.checkpoint import load_model
+
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise FileNotFoundError(f"run folder {str(run)!r} does not exist")
+    path = run / "model.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"run folder {str(run)!r} has no model.pt (train it first)")
+    model, extra = load_model(path, map_location=device)
+    if not isinstance(model, DGNO):
+        raise ValueError(f"{str(path)!r} holds a {type(model).__name__}, not a DGNO model")
+    if not isinstance(extra.get("dgno_loss"), dict):
+        raise ValueError(f"{str(path)!r} has no DGNO loss settings ('dgno_loss' in extra)")
+    try:
+        loss = DGNOLoss.from_dict(extra["dgno_loss"])
+        std = physics_std(extra)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{str(path)!r}: {exc}") from None
+    return model, loss, std
+
+
+def save_posterior(post: LatentPosterior, path, *, obs: Observations | None = None) -> None:
+    """Write the posterior fields (and the observation points) as ``.npz`` arrays."""
+    import numpy as np
+
+    arrays = {
+        "a_mean": post.a_mean.numpy(),
+        "a_std": post.a_std.numpy(),
+        "a_lower": post.a_lower.numpy(),
+        "a_upper": post.a_upper.numpy(),
+        "u_mean": post.u_mean.numpy(),
+        "u_std": post.u_std.numpy(),
+        "a_samples": post.a_samples.numpy(),
+        "beta": post.beta.numpy(),
+        "grid_shape": np.asarray(post.grid.shape),
+        "grid_bounds": np.asarray(post.grid.bounds),
+    }
+    if post.p_high is not None:
+        arrays["p_high"] = post.p_high.numpy()
+    if obs is not None:
+        arrays["obs_points"] = obs.points.numpy()
+        arrays["obs_values"] = obs.values.numpy()
+        arrays["obs_noise_std"] = obs.noise_std.numpy()
+    np.savez(path, **arrays)
