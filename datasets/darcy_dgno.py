@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.datasets.recipe import Recipe, SampleBatch, register
+from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 from sciml.mesh import Mesh
 
@@ -166,34 +166,29 @@ class _DgnoDarcy(Recipe):
         return run
 
 
-@register
 class DarcyTwoPhase(_DgnoDarcy):
     name = "darcy-two-phase"
     description = "two-phase Darcy (a in {5, 10}, f = 10, 29x29), FEniCSx P1 (DGNO benchmark)"
 
 
-@register
 class DarcyTwoPhaseOOD(_DgnoDarcy):
     name = "darcy-two-phase-ood"
     description = "darcy-two-phase with half the correlation length (tau = 6): OOD test set"
     tau_default = 6.0
 
 
-@register
 class DarcyLognormal(_DgnoDarcy):
     name = "darcy-lognormal"
     description = "smooth Darcy, a = exp(Matern field), f = 10, 29x29, FEniCSx P1 (DGNO)"
     medium = "lognormal"
 
 
-@register
 class DarcyTwoPhaseInverse(_DgnoDarcy):
     name = "darcy-two-phase-inverse"
     description = "darcy-two-phase + noisy u at 100 and 25 interior points (25 dB): inverse tests"
     with_observations = True
 
 
-@register
 class DarcyLognormalInverse(_DgnoDarcy):
     name = "darcy-lognormal-inverse"
     description = "darcy-lognormal + noisy u at 100 and 25 interior points (25 dB): inverse tests"

@@ -64,10 +64,10 @@ def _data_show(args: argparse.Namespace) -> int:
 
 
 def _data_list(args: argparse.Namespace) -> int:
-    from sciml.datasets import RECIPES, get_recipe
+    from sciml.datasets import get_recipe, recipe_names
 
-    get_recipe(next(iter(RECIPES), "darcy-pwc"))  # fills the registry
-    for name, rec in sorted(RECIPES.items()):
+    for name in recipe_names():
+        rec = get_recipe(name)
         print(f"{name:<20} v{rec.version}  {rec.description}")
     return 0
 

@@ -164,12 +164,3 @@ def test_inversion_with_physics_and_bands():
         invert_dgno(model, bad, DGNOLoss(), physics_std=1.0)
     with pytest.raises(ValueError, match="method must be"):
         invert_dgno(model, obs, DGNOLoss(), physics_std=1.0, method="mcmc")
-
-
-@pytest.mark.parametrize("module", ["langevin", "observations"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"sciml.inverse.{module}"))
-    assert result.attempted > 0 and result.failed == 0

@@ -147,14 +147,3 @@ def test_activation_derivatives_match_autograd(name):
     h = torch.linspace(-3, 3, 101, dtype=torch.float64).requires_grad_(True)
     (ref,) = torch.autograd.grad(act(h).sum(), h)
     assert (act.derivative(h) - ref).abs().max() < 1e-12
-
-
-@pytest.mark.parametrize(
-    "module", ["activations", "deeponet", "multionet", "field_encoder", "dgno"]
-)
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"sciml.operators.{module}"))
-    assert result.attempted > 0 and result.failed == 0

@@ -284,14 +284,3 @@ def test_darcy_flux_is_the_divergence_form_of_its_residual():
     div = sum(torch.autograd.grad(fl[:, i].sum(), xs, retain_graph=True)[0][:, i] for i in range(2))
     assert torch.allclose(-div, pde.forcing(x.detach()), atol=1e-10)
     assert torch.allclose(flux, a_smooth(x.detach())[:, None] * grad_of(u_exact, x))
-
-
-@pytest.mark.parametrize(
-    "module", ["weak_form", "strong_form", "mollifier", "quadrature", "test_functions"]
-)
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"sciml.physics.{module}"))
-    assert result.attempted > 0 and result.failed == 0
