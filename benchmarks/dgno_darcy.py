@@ -78,15 +78,17 @@ def dataset(recipe: str, n: int, seed: int, data_dir: Path, workers: int):
 
 # ---------------------------------------------------------------------------------- models
 def dgno_model(medium: str, quick: bool):
+    """The DGNO of each problem. Both use the mixed weak form: on the CPU budget the primal
+    form of the smooth problem learned far slower (test u 0.53 vs 0.27 after 150 s)."""
     from sciml.operators.registry import build
 
+    common = dict(latent=32 if quick else 64, width=100, layers=5, activation="tanh_sin",
+                  encoder_channels=32, mixed=True)  # fmt: skip
     if medium == "two-phase":
-        return build("dgno", medium=medium, latent=32 if quick else 128, width=100, layers=5,
-                     coefficient_width=128, activation="silu_sin", encoder_channels=32,
-                     u_scale=0.1, flux_scale=2.5)  # fmt: skip
-    return build("dgno", medium="lognormal", latent=32 if quick else 64, width=100, layers=5,
-                 coefficient_width=100, activation="silu_sin", encoder_channels=32,
-                 u_scale=1.0, flux_scale=5.0)  # fmt: skip
+        return build("dgno", medium="two-phase", coefficient_width=128, u_scale=0.1,
+                     flux_scale=2.5, **common)  # fmt: skip
+    return build("dgno", medium="lognormal", coefficient_width=100, u_scale=1.0,
+                 flux_scale=5.0, **common)  # fmt: skip
 
 
 def baseline_model(name: str):
@@ -119,12 +121,12 @@ def predict(op, a: torch.Tensor, device) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------------- training
-def train(name, model, task, train_data, val_data, budget, args, run_dir):
+def train(name, model, task, train_data, val_data, budget, args, run_dir, lr=None):
     from sciml.train import TrainConfig, Trainer
     from sciml.train.checkpoint import load_model
 
     cfg = TrainConfig(
-        epochs=100000, batch_size=args.batch_size, lr=args.lr, scheduler="cosine",
+        epochs=100000, batch_size=args.batch_size, lr=lr or args.lr, scheduler="cosine",
         time_budget=budget, progress=False, seed=args.seed, grad_clip=10.0,
         weight_decay=1e-4, eval_batch_size=50,
     )  # fmt: skip
@@ -167,10 +169,8 @@ def forward_study(medium, data, args, out: Path, quick: bool):
 
     (a_tr, u_tr), (a_val, u_val), (a_te, u_te), ood = data
     rows, models = [], {}
-    loss = DGNOLoss(
-        forcing=10.0, radius=args.radius, n_centres=32 if quick else 64,
-        kl_weight=0.01, constitutive_weight=10.0 if medium == "two-phase" else 1.0,
-    )  # fmt: skip
+    loss = DGNOLoss(forcing=10.0, radius=args.radius, n_centres=32 if quick else 64,
+                    kl_weight=0.1, val_centres=64)  # fmt: skip
     plan = [
         ("DGNO", "label-free", args.budget_dgno if medium == "two-phase" else args.budget_smooth)
     ]
@@ -202,7 +202,8 @@ def forward_study(medium, data, args, out: Path, quick: bool):
             task = None
             tr, va = (a_tr[: args.labels], u_tr[: args.labels]), (a_val, u_val)
         n_params = params(model)
-        op, extra, info = train(name, model, task, tr, va, budget, args, run_dir)
+        lr = args.dgno_lr if name == "DGNO" else args.lr
+        op, extra, info = train(name, model, task, tr, va, budget, args, run_dir, lr)
         row = {"problem": medium, "model": name, "training": kind, "params": n_params, **info}
         row["test_l2"] = rel_l2(predict(op, a_te, args.device), u_te)
         if ood is not None:
@@ -308,6 +309,7 @@ def main() -> int:
     ap.add_argument("--radius", type=float, default=0.02, help="test-function radius")
     ap.add_argument("--batch-size", type=int, default=10)
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
+    ap.add_argument("--dgno-lr", type=float, default=3e-3, help="DGNO's peak learning rate")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--workers", type=int, default=1, help="data generation processes")
