@@ -100,13 +100,13 @@ print(f"{N_TRAIN} training coefficients on a {grid.shape} grid (their solutions 
 # %%
 model = build(
     "dgno", medium="two-phase", sensor_shape=grid.shape,
-    latent=16 if SMOKE else 128, width=40 if SMOKE else 100, layers=4 if SMOKE else 5,
+    latent=16 if SMOKE else 64, width=40 if SMOKE else 100, layers=4 if SMOKE else 5,
     coefficient_width=40 if SMOKE else 128, encoder_channels=16 if SMOKE else 32,
-    activation="silu_sin", u_scale=0.1, flux_scale=2.5,
+    activation="silu_sin" if SMOKE else "tanh_sin", u_scale=0.1, flux_scale=2.5,
 )  # fmt: skip
 loss = DGNOLoss(forcing=10.0, radius=0.03 if SMOKE else 0.02, n_centres=24 if SMOKE else 64,
-                kl_weight=0.01, val_centres=32 if SMOKE else 128)  # fmt: skip
-config = TrainConfig(epochs=EPOCHS, batch_size=10, lr=3e-3 if SMOKE else 1e-3,
+                kl_weight=0.01 if SMOKE else 0.1, val_centres=32 if SMOKE else 64)  # fmt: skip
+config = TrainConfig(epochs=EPOCHS, batch_size=10, lr=3e-3,
                      scheduler="cosine", time_budget=BUDGET, progress=False, grad_clip=10.0)  # fmt: skip
 run = OUT / "dgno_run"
 history = Trainer(model, config, task=DGNOTask(loss), out_dir=run, device="cpu").fit(
