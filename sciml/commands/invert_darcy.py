@@ -99,10 +99,10 @@ def _invert(args: argparse.Namespace) -> int:
 
     from sciml.inverse.latent_inversion import invert_dgno, load_dgno_run, save_posterior
     from sciml.inverse.observations import load_observations
+    from sciml.io import check_out_dir
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file, expected a folder")
+    check_out_dir(out, what="--out")  # a file, or a folder nobody can write: before any work
     targets = [out / n for n in ("posterior.npz", "summary.json", "coefficient.png")]
     if any(t.exists() for t in targets) and not args.overwrite:
         raise FileExistsError(f"--out {str(out)!r} already holds results; pass --overwrite")

@@ -82,6 +82,10 @@ def files(tmp_path_factory):
     with h5py.File(d / "pdebench_empty.h5", "w") as f:
         f["nu"] = np.zeros((2, 8, 8))
     p.pdebench_bad = d / "pdebench_empty.h5"
+    p.obs = d / "obs.json"
+    p.obs.write_text(json.dumps({"points": [[0.5, 0.5]], "values": [0.1], "noise_std": 0.01}))
+    p.obs_bad = d / "obs_bad.json"
+    p.obs_bad.write_text(json.dumps({"points": [[0.5, 0.5]], "values": [0.1, 0.2]}))
     p.config_bad = d / "cfg_bad.json"
     p.config_bad.write_text("{model: fno")
     p.config_unknown = d / "cfg_unknown.json"
@@ -268,6 +272,21 @@ TABLE = [
      "is a file, not a folder"),
     ("nde-reg", ["nde", "spiral-ode", "--reg", "magic"], "invalid choice: 'magic'"),
     ("nde-task", ["nde", "lorenz"], "invalid choice: 'lorenz'"),
+    # ---------------------------------------------------------------- sciml invert
+    ("invert-obs-missing", ["invert", "darcy", R, "--obs", "{tmp}/none.json", "--out",
+                            "{tmp}/inv"], "does not exist"),
+    ("invert-obs-fields", ["invert", "darcy", R, "--obs", "{obs_bad}", "--out", "{tmp}/inv"],
+     "obs_bad.json"),
+    ("invert-out-is-file", ["invert", "darcy", R, "--obs", "{obs}", "--out", "{text}"],
+     "is a file, expected a folder"),
+    ("invert-not-dgno", ["invert", "darcy", R, "--obs", "{obs}", "--out", "{tmp}/inv"],
+     "not a DGNO model"),
+    ("invert-code-running-model", ["invert", "darcy", "{run_evil}", "--obs", "{obs}", "--out",
+                                   "{tmp}/inv"], "was refused"),
+    ("invert-garbage-model", ["invert", "darcy", "{run_garbage}", "--obs", "{obs}", "--out",
+                              "{tmp}/inv"], "is not a readable torch file"),
+    ("invert-method", ["invert", "darcy", R, "--obs", "{obs}", "--out", "{tmp}/inv",
+                       "--method", "mcmc"], "invalid choice: 'mcmc'"),
     # ---------------------------------------------------------------- sciml bench
     ("bench-unknown", ["bench", "no-such-benchmark"], "unknown benchmark(s) ['no-such-benchmark']"),
 ]  # fmt: skip
@@ -302,7 +321,7 @@ def test_the_table_covers_every_subcommand():
     from sciml.commands import COMMANDS
 
     covered = {t[1][0] for t in TABLE}
-    assert covered >= set(COMMANDS) - {"invert"}, set(COMMANDS) - covered
+    assert covered >= set(COMMANDS), set(COMMANDS) - covered
     data = {t[1][1] for t in TABLE if t[1][0] == "data"}
     assert data >= {"generate", "info", "show", "import"}
 
@@ -329,14 +348,25 @@ def test_data_commands_have_help_for_every_option():
         ["eval", "{run}", "--data", "{data}", "--out", "{readonly}/eval"],
         ["quickstart", "--out", "{readonly}/q"],
         ["nde", "spiral-ode", "--json", "{readonly}/r.json"],
+        ["invert", "darcy", "{run}", "--obs", "{obs}", "--out", "{readonly}/inv"],
     ],
-    ids=["data-show", "data-import", "data-generate", "train", "eval", "quickstart", "nde"],
+    ids=[
+        "data-show",
+        "data-import",
+        "data-generate",
+        "train",
+        "eval",
+        "quickstart",
+        "nde",
+        "invert",
+    ],  # fmt: skip
 )
 def test_read_only_output_folder_is_one_line_and_exit_2(files, readonly_dir, argv, capsys):
     good_pt = files.tmp / "good_neuralop.pt"
     if not good_pt.exists():
         torch.save({"x": torch.zeros(2, 8, 8), "y": torch.zeros(2, 8, 8)}, good_pt)
-    names = {"data": files.data, "run": files.run, "readonly": readonly_dir, "neuralop": good_pt}
+    names = {"data": files.data, "run": files.run, "readonly": readonly_dir, "neuralop": good_pt,
+             "obs": files.obs}  # fmt: skip
     rc, out, err = run_cli([a.format(**names) for a in argv], capsys)
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert rc == 2 and len(lines) == 1 and "not writable" in lines[0], err
