@@ -70,9 +70,11 @@ def _data_show(args: argparse.Namespace) -> int:
 def _data_list(args: argparse.Namespace) -> int:
     from sciml.datasets import get_recipe, recipe_names
 
-    for name in recipe_names():
+    names = recipe_names()
+    width = max(map(len, names), default=0)
+    for name in names:
         rec = get_recipe(name)
-        print(f"{name:<20} v{rec.version}  {rec.description}")
+        print(f"{name:<{width}}  v{rec.version}  {rec.description}")
     return 0
 
 
