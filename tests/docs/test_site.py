@@ -126,7 +126,7 @@ def browser():
                 "--no-first-run", "--disable-extensions", "--disable-background-networking"):  # fmt: skip
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    env = dict(os.environ, SE_AVOID_STATS="true")
+    env = dict(os.environ, SE_AVOID_STATS="true", SE_OFFLINE="true")  # never a download
     service = Service(executable_path=driver_path, env=env)
     driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(60)
