@@ -3,8 +3,22 @@
 A tutorial joins the course by a row here (and its file in ``tutorials/``). A row whose file
 is not there yet is listed on the index as *coming* and reported by the build; it never
 breaks the build. ``tests/docs/test_course.py`` checks that every file in ``tutorials/`` has
-a row and that every present tutorial meets the course standard (title, equations, a figure,
-exercises, an asserted number).
+a row and that every tutorial meets the course standard (``STANDARD`` below).
+
+Adding a tutorial ``tutorials/NAME.py`` (jupytext percent format, runnable as a script):
+
+1. a row ``Lesson("NAME", title, stage, summary)`` in ``COURSE`` at its place on the path
+   (the test names a tutorial that has none, in one line);
+2. the first cell is Markdown starting ``# Title``; the idea and the maths in Markdown cells
+   with ``$...$`` / ``$$...$$`` equations (valid TeX: the browser test fails on MathJax errors);
+3. it reads ``SCIML_SMOKE`` (``=1``: the tests' small sizes, well under a minute) and asserts
+   its headline number with an ``assert`` statement;
+4. it saves at least one PNG with matplotlib into ``SCIML_TUTORIAL_OUT`` (default ``.``):
+   the executor (docs/execute.py) shows each PNG under the cell that wrote it, and the
+   browser test fails on a tutorial page without a figure;
+5. it ends with an ``## Exercises`` Markdown section;
+6. links in its Markdown resolve inside the site (or are full ``https://`` addresses), and it
+   downloads nothing.
 """
 
 from __future__ import annotations
@@ -137,7 +151,7 @@ def unlisted() -> list[Path]:
 STANDARD = {
     "title": "a title: the first cell is Markdown starting with '# Title'",
     "equation": "the maths as equations: at least one $...$ or $$...$$ in a Markdown cell",
-    "figure": "a figure: the code writes a PNG (the site shows each PNG under its cell)",
+    "figure": "a figure: the code saves a PNG into SCIML_TUTORIAL_OUT (shown under its cell)",
     "exercises": "an '## Exercises' section in a Markdown cell",
     "assert": "an asserted headline number (an assert statement)",
     "smoke": "a smoke mode: reads SCIML_SMOKE",

@@ -2,14 +2,18 @@
 
 Every file in ``tutorials/`` has a row in the course, and every tutorial of the course that
 exists has a title, the maths as ``$`` equations, a figure, an ``## Exercises`` section, an
-asserted number and a smoke mode. ``NOT_YET`` is the explicit list of what some tutorials
-still lack (being reworked in other branches); it only shrinks: an entry that a tutorial now
-meets fails the test until it is removed here.
+asserted number and a smoke mode. Each failure is one line naming the tutorial and what to
+do (add its row to docs/course.py; add what it lacks).
+
+``NOT_YET`` is the explicit list of what some tutorials still lack (being reworked in other
+branches). An entry that a tutorial now meets is reported as a warning (remove it), never a
+failure, so merging a branch that improves a tutorial does not break the suite.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -24,19 +28,33 @@ NOT_YET: dict[str, set[str]] = {
     "gp_high_frequency": {"equation", "exercises"},
     "nde_regularization": {"equation"},
     "deep_cg": {"equation", "exercises"},
+    # on the traversal branch (not merged yet) the tutorial has no $ maths
+    "latent_potential_flows": {"equation"},
 }
 
 
-def test_every_tutorial_is_in_the_course():
-    unlisted = course.unlisted()
-    assert not unlisted, (
-        "tutorials missing from the course table: add a Lesson row to docs/course.py "
-        f"(in the order of the path) for {[str(p.relative_to(ROOT)) for p in unlisted]}"
-    )
+FILES = sorted((ROOT / "tutorials").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_tutorial_has_a_course_row(path):
+    stems = {item.stem for item in course.COURSE}
+    if path.stem not in stems:
+        pytest.fail(
+            f"tutorials/{path.name} is not in the course: add "
+            f'Lesson("{path.stem}", TITLE, STAGE, SUMMARY) to COURSE in docs/course.py at its '
+            "place on the path",
+            pytrace=False,
+        )
+
+
+def test_course_rows_are_unique():
     stems = [item.stem for item in course.COURSE]
-    assert len(stems) == len(set(stems)), "a tutorial is listed twice in docs/course.py"
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    assert not twice, f"listed twice in docs/course.py: {twice}"
     titles = [item.title for item in course.COURSE]
-    assert len(titles) == len(set(titles)), "two course rows share a title"
+    twice = sorted({t for t in titles if titles.count(t) > 1})
+    assert not twice, f"two course rows share a title in docs/course.py: {twice}"
 
 
 def test_missing_rows_are_reported_not_fatal():
@@ -45,22 +63,24 @@ def test_missing_rows_are_reported_not_fatal():
         assert item.title and item.summary and item.stage
 
 
-PRESENT = course.lessons(present_only=True)
-
-
-@pytest.mark.parametrize("item", PRESENT, ids=[i.stem for i in PRESENT])
-def test_tutorial_meets_the_course_standard(item):
-    gaps = course.standard_gaps(item.path)
-    allowed = NOT_YET.get(item.stem, set())
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_tutorial_meets_the_course_standard(path):
+    gaps = course.standard_gaps(path)
+    allowed = NOT_YET.get(path.stem, set())
     unexpected = gaps - allowed
-    assert not unexpected, f"{item.path.name} lacks: " + "; ".join(
-        course.STANDARD[g] for g in sorted(unexpected)
-    )
-    stale = allowed - gaps
-    assert not stale, (
-        f"{item.path.name} now meets {sorted(stale)}: remove them from NOT_YET in "
-        "tests/docs/test_course.py"
-    )
+    if unexpected:
+        pytest.fail(
+            f"tutorials/{path.name} lacks "
+            + "; ".join(course.STANDARD[g] for g in sorted(unexpected))
+            + " (the course standard: docs/course.py)",
+            pytrace=False,
+        )
+    if stale := allowed - gaps:
+        warnings.warn(
+            f"{path.name} now meets {sorted(stale)}: remove them from NOT_YET in "
+            "tests/docs/test_course.py",
+            stacklevel=1,
+        )
 
 
 def test_not_yet_names_course_tutorials():
