@@ -40,9 +40,27 @@ from sciml.operators.field_encoder import FieldEncoder, gaussian_kl
 from sciml.operators.multionet import MultiONet
 from sciml.physics.mollifier import DirichletMollifier
 
-__all__ = ["DGNO", "gaussian_kl"]
+__all__ = ["DGNO", "dgno_preset", "gaussian_kl"]
 
 _MEDIA = ("two-phase", "lognormal")
+
+
+def dgno_preset(medium: str) -> dict:
+    """Constructor options of the DGNO used for ``medium`` in our Darcy benchmark
+    (``benchmarks/dgno_darcy.py``) and by ``sciml train --model dgno``: the mixed weak form,
+    a 5-layer width-100 solution decoder and the ``u`` / flux scales of ``-div(a grad u) = 10``
+    on the unit square (two-phase ``a`` in ``{5, 10}``; log-normal ``a = exp(g)``).
+
+    >>> dgno_preset("lognormal")["u_scale"]
+    1.0
+    """
+    if medium not in _MEDIA:
+        raise ValueError(f"medium must be one of {_MEDIA}, got {medium!r}")
+    common = dict(medium=medium, latent=64, width=100, layers=5, activation="tanh_sin",
+                  encoder_channels=32, mixed=True)  # fmt: skip
+    if medium == "two-phase":
+        return {**common, "coefficient_width": 128, "u_scale": 0.1, "flux_scale": 2.5}
+    return {**common, "coefficient_width": 100, "u_scale": 1.0, "flux_scale": 5.0}
 
 
 class DGNO(nn.Module):

@@ -205,13 +205,15 @@ class DGNOTask(Task):
 
         if not isinstance(model, DGNO):
             raise TypeError(f"DGNOTask trains a DGNO model, got {type(model).__name__}")
-        a, _ = dgno_inputs(train, "train")
+        a, u = dgno_inputs(train, "train")
         av, uv = dgno_inputs(val, "val")
-        if val is None:
+        if val is None:  # held out of train; its solutions (if any) are only logged
             n = a.shape[0]
             n_val = max(1, int(round(config.val_fraction * n))) if config.val_fraction > 0 else 0
             perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
-            av, a = a[perm[:n_val].sort().values], a[perm[n_val:].sort().values]
+            held, keep = perm[:n_val].sort().values, perm[n_val:].sort().values
+            av, a = a[held], a[keep]
+            uv = None if u is None or n_val == 0 else u[held]
         if a.shape[0] == 0:
             raise ValueError("train holds no coefficient fields")
         self.config, self.device = config, device
