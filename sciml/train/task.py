@@ -144,7 +144,13 @@ class SupervisedTask(Task):
 
     selection_metric = "val_l2"
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
+    ) -> NormalizedOperator:
+        """Hold ``(x, y)`` pairs (anything :func:`~sciml.train.data.as_tensors` reads) on
+        ``device``, carve a seeded validation split when ``val`` is None, make rollout windows
+        when ``config.input_frames`` is set; return ``model`` wrapped with normalisers fitted
+        on the training split."""
         from sciml.train.trainer import Rollout, make_windows
 
         self.config, self.device = config, device
@@ -198,10 +204,14 @@ class SupervisedTask(Task):
     def num_train(self) -> int:
         return self.x.shape[0]
 
-    def train_module(self, module):
+    def train_module(self, module: nn.Module) -> nn.Module:
+        """``module`` in a :class:`~sciml.train.trainer.Rollout` of ``config.rollout_steps``
+        steps (with ``input_frames`` unset it just calls ``module``)."""
         return self._rollout(module, self.steps)
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Sum over ``idx: [b]`` of the per-sample relative L2 error (summed over the rollout
+        steps), under bf16 autocast when ``config.amp`` asks for it."""
         xb, yb = self.x[idx], self.y[idx]
         if self.memory_format is not None:
             xb = xb.contiguous(memory_format=self.memory_format)
@@ -219,7 +229,8 @@ class SupervisedTask(Task):
     def _amp(self) -> bool:
         return use_bf16(self.config, self.device)
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``val_l2``: mean relative L2 error on the validation split (NaN when empty)."""
         from sciml.train.trainer import evaluate
 
         if self.xv.shape[0] == 0:
@@ -235,7 +246,8 @@ class SupervisedTask(Task):
         )
         return {"val_l2": float(errs.mean())}
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
+        """The registry-spec model file, with the rollout settings in ``extra``."""
         extra = {
             "input_frames": self.config.input_frames,
             "rollout_steps": self.steps,
