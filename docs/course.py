@@ -184,7 +184,9 @@ def standard_gaps(path: Path) -> set[str]:
     gaps = set()
     if not parts or parts[0][0] != "markdown" or not parts[0][1].startswith("# "):
         gaps.add("title")
-    if not re.search(r"\$[^$\n]+\$", markdown):
+    display = re.search(r"\$\$.+?\$\$", markdown, flags=re.DOTALL)  # may span lines
+    inline = re.search(r"(?<!\$)\$[^$\n]+\$(?!\$)", markdown)
+    if not (display or inline):
         gaps.add("equation")
     if not re.search(r"""\.png["']""", code):
         gaps.add("figure")
