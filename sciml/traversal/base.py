@@ -34,6 +34,15 @@ class Traversal(nn.Module):
 
     dim: int
     num_directions: int
+    start_time: int = 0
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """The coordinate of ``z: [N, d]`` along each traversal: ``[N, K]``.
+
+        The representation a set of traversals induces (scored with MIG and DCI): a quantity
+        that traversal ``k`` increases and the others leave alone if they are disentangled.
+        """
+        raise NotImplementedError
 
     def velocity(
         self, z: torch.Tensor, k: int | torch.Tensor, t: float, *, create_graph: bool = False
@@ -50,10 +59,12 @@ class Traversal(nn.Module):
         k: int | torch.Tensor,
         steps: int,
         *,
-        t0: int = 0,
+        t0: int | None = None,
         create_graph: bool = False,
     ) -> torch.Tensor:
-        """``[steps + 1, N, d]``: ``z0`` and ``steps`` flow steps at integer times ``t0, t0+1, ...``."""
+        """``[steps + 1, N, d]``: ``z0`` and ``steps`` flow steps at integer times ``t0, t0+1, ...``
+        (default ``t0``: :attr:`start_time`)."""
+        t0 = self.start_time if t0 is None else t0
         if z0.ndim != 2 or z0.shape[1] != self.dim:
             raise ValueError(f"z0 must be [N, {self.dim}], got {list(z0.shape)}")
         if not isinstance(steps, int) or steps < 0:

@@ -92,6 +92,12 @@ class PDEConstraint:
         self.learn_speed = learn_speed
         self.second_order_in_time = "tt" in pde.required_derivatives
 
+    @property
+    def start_time(self) -> int:
+        """When flows under this PDE take their first step: 1 for second order in time (the
+        potential is at rest at ``t = 0``), else 0. Pass it to ``PotentialFlow(start_time=)``."""
+        return 1 if self.second_order_in_time else 0
+
     def _pde_for(self, potential) -> PDE:
         if (
             self.learn_speed
@@ -119,20 +125,33 @@ class PDEConstraint:
                 out = out.index_put((idx,), r)
         return out
 
-    def loss(self, flow: PotentialFlow, traj: torch.Tensor, k: int | torch.Tensor) -> torch.Tensor:
+    def loss(
+        self,
+        flow: PotentialFlow,
+        traj: torch.Tensor,
+        k: int | torch.Tensor,
+        *,
+        steps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Per-item mean squared residual over the flow: ``traj: [T + 1, N, d]`` -> ``[N]``.
 
-        The collocation points are the latents ``traj[s]`` at times ``s = 0 .. T - 1`` (the
-        points the flow visits, detached: they are where the PDE is imposed, not variables).
+        The collocation points are the latents ``traj[s]`` at times ``t0 + s``, ``s = 0 .. T-1``
+        (``t0 = flow.start_time``; the points the flow visits, detached: they are where the PDE
+        is imposed, not variables). ``steps``: optional ``LongTensor [N, m]`` of the steps ``s``
+        to use per item (a random subset: an unbiased estimate at ``m / T`` of the cost).
         """
-        steps, n = traj.shape[0] - 1, traj.shape[1]
-        if steps < 1:
+        total, n = traj.shape[0] - 1, traj.shape[1]
+        if total < 1:
             raise ValueError("traj must hold at least one step ([T + 1, N, d] with T >= 1)")
         k = as_index(k, n, flow.num_directions, traj.device)
-        z = traj[:-1].reshape(-1, traj.shape[-1])
-        t = torch.arange(steps, dtype=traj.dtype, device=traj.device).repeat_interleave(n)
-        r = self.residual(flow, z, k.repeat(steps), t)
-        return r.reshape(steps, n).pow(2).mean(0)
+        if steps is None:
+            steps = torch.arange(total, device=traj.device).expand(n, total)
+        m = steps.shape[1]
+        rows = torch.arange(n, device=traj.device).expand(m, n).T  # [N, m]
+        z = traj[steps, rows].reshape(-1, traj.shape[-1])  # [N * m, d]
+        t = (steps.to(traj.dtype) + flow.start_time).reshape(-1)
+        r = self.residual(flow, z, k[:, None].expand(n, m).reshape(-1), t)
+        return r.reshape(n, m).pow(2).mean(1)
 
     def initial_condition(
         self, flow: PotentialFlow, z: torch.Tensor, k: int | torch.Tensor

@@ -25,6 +25,11 @@ class PotentialFlow(Traversal):
         step_size: the flow's step (1 in the paper).
         potentials: ready-made potentials instead (any modules ``(z [N, d], t) -> [N]``, e.g.
             analytic solutions in tests); ``hidden`` is then ignored.
+        start_time: the time of the first step. A wave potential starts at rest at ``t = 0``
+            (its initial condition ``grad u(., 0) = 0``), so its flows start at ``t = 1``
+            (:attr:`PDEConstraint.start_time <sciml.traversal.constraint.PDEConstraint>`);
+            otherwise the first step of every path would be empty.
+        code_time: the time at which :meth:`codes` reads the potentials.
     """
 
     def __init__(
@@ -35,6 +40,8 @@ class PotentialFlow(Traversal):
         hidden: int = 64,
         step_size: float = 1.0,
         potentials: list[nn.Module] | None = None,
+        start_time: int = 0,
+        code_time: float = 1.0,
     ) -> None:
         super().__init__()
         if potentials is None:
@@ -49,6 +56,12 @@ class PotentialFlow(Traversal):
             raise ValueError(f"step_size must be positive, got {step_size!r}")
         self.dim, self.num_directions, self.step_size = dim, num_potentials, float(step_size)
         self.potentials = nn.ModuleList(potentials)
+        self.start_time, self.code_time = int(start_time), float(code_time)
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """``[N, K]``: the potentials ``u_k(z, code_time)``; flow ``k`` climbs ``u_k``."""
+        with torch.no_grad():
+            return torch.stack([p(z, self.code_time) for p in self.potentials], 1)
 
     def potential(self, z: torch.Tensor, k: int | torch.Tensor, t: float | torch.Tensor):
         """``u_k(z, t)``: ``[N]`` (``k`` an int or ``LongTensor [N]``)."""

@@ -57,6 +57,11 @@ class LinearDirections(Traversal):
         """Unit directions ``[K, d]``."""
         return self.raw / self.raw.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """``[N, K]``: least-squares coordinates ``c`` of ``z ~ c D`` in the directions ``D``."""
+        with torch.no_grad():
+            return z @ torch.linalg.pinv(self.directions.to(z.dtype))
+
     def velocity(
         self, z: torch.Tensor, k: int | torch.Tensor, t: float, *, create_graph: bool = False
     ) -> torch.Tensor:

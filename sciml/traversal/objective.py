@@ -50,8 +50,14 @@ class TraversalObjective:
         steps: ``T``, flow steps per item.
         constraint: the PDE of the potentials (``None``: no PDE / IC terms).
         cls, pde, ic, variation: weights (all 1 in the paper).
-        reverse_prob: probability of mirroring a path.
+        reverse_prob: probability of mirroring a path (the paper's VAE trainer uses 0.5, its
+            GAN trainer 0; mirrored pairs make the reconstructor's task harder: on 32x32
+            sprites the learned-linear baseline's classifier loss fell from 1.61 to 0.83 in 600
+            steps without mirroring and stayed at 1.57 with 0.5).
         variation_form: ``"log"`` (default) or ``"linear"`` (the paper's).
+        collocation: PDE collocation steps drawn per item (``None``: all ``T`` steps of the
+            path, as the paper; a number ``m < T`` gives an unbiased estimate of the same mean
+            at ``m / T`` of the cost).
     """
 
     steps: int = 5
@@ -60,8 +66,9 @@ class TraversalObjective:
     pde: float = 1.0
     ic: float = 1.0
     variation: float = 1.0
-    reverse_prob: float = 0.5
+    reverse_prob: float = 0.0
     variation_form: str = "log"
+    collocation: int | None = None
 
     def __post_init__(self) -> None:
         if self.variation_form not in ("log", "linear"):
@@ -70,6 +77,12 @@ class TraversalObjective:
             )
         if not isinstance(self.steps, int) or self.steps < 1:
             raise ValueError(f"steps must be a positive int, got {self.steps!r}")
+        if self.collocation is not None and not (
+            isinstance(self.collocation, int) and 1 <= self.collocation <= self.steps
+        ):
+            raise ValueError(
+                f"collocation must be None or an int in [1, steps], got {self.collocation!r}"
+            )
         if not 0.0 <= self.reverse_prob <= 1.0:
             raise ValueError(f"reverse_prob must be in [0, 1], got {self.reverse_prob!r}")
 
@@ -114,7 +127,9 @@ class TraversalObjective:
         else:
             terms["variation"] = zero
         if isinstance(traversal, PotentialFlow) and self.constraint is not None:
-            terms["pde"] = self.constraint.loss(traversal, traj, k)
+            terms["pde"] = self.constraint.loss(
+                traversal, traj, k, steps=self._collocation_steps(n, draw, dev)
+            )
             terms["ic"] = self.constraint.initial_condition(traversal, z0, k)
         else:
             terms["pde"], terms["ic"] = zero, zero
@@ -127,3 +142,9 @@ class TraversalObjective:
             - (self.variation * reward if self.variation else 0.0)
         )
         return loss, {name: v.detach() for name, v in terms.items()}
+
+    def _collocation_steps(self, n: int, draw: dict, device) -> torch.Tensor | None:
+        if self.collocation is None or self.collocation == self.steps:
+            return None
+        keys = torch.rand(n, self.steps, generator=draw["generator"])
+        return keys.argsort(1)[:, : self.collocation].to(device)  # [N, m] distinct steps
