@@ -50,9 +50,11 @@ def importance_matrix(
 ) -> tuple[np.ndarray, float]:
     """Importance ``[L, F]`` of each code for predicting each factor, and the mean test accuracy.
 
-    One random-forest classifier per factor (scikit-learn, 50 trees, impurity importances
-    normalised to sum 1 per factor). disentanglement_lib uses gradient-boosted trees; forests
-    give the same kind of impurity importances at a fraction of the cost.
+    One ensemble of 50 bagged trees per factor (scikit-learn's random forest with every code
+    considered at each split, so an uninformative code is never used just because the
+    informative one was not drawn; impurity importances, summing to 1 per factor).
+    disentanglement_lib uses gradient-boosted trees; bagged trees give the same kind of
+    impurity importances at a fraction of the cost.
     """
     from sklearn.ensemble import RandomForestClassifier
 
@@ -63,7 +65,7 @@ def importance_matrix(
         if np.unique(factors[:, j]).size < 2:
             continue
         clf = RandomForestClassifier(
-            n_estimators=50, min_samples_leaf=5, random_state=seed, n_jobs=1
+            n_estimators=50, max_features=None, min_samples_leaf=5, random_state=seed, n_jobs=1
         ).fit(codes, factors[:, j])
         imp[:, j] = clf.feature_importances_
         acc.append(float((clf.predict(codes_test) == factors_test[:, j]).mean()))

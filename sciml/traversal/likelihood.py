@@ -33,15 +33,21 @@ def iw_log_likelihood(
     out = []
     for i in range(0, x.shape[0], batch_size):
         xb = x[i : i + batch_size].to(dev)
+        b = xb.shape[0]
         mu, logvar = vae.encode(xb)
         std = (0.5 * logvar).exp()
+        chunk = max(1, 4096 // b)  # samples decoded together: at most ~4096 images at once
         logw = []
-        for _ in range(samples):
-            eps = torch.randn(mu.shape, generator=generator, device="cpu").to(dev, mu.dtype)
-            z = mu + std * eps
-            log_q = (-0.5 * eps**2 - 0.5 * logvar - 0.5 * math.log(2 * math.pi)).sum(1)
-            log_p = (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(1)
-            logw.append(vae.log_likelihood(xb, vae.decode(z)) + log_p - log_q)
-        lw = torch.stack(logw)  # [K, B]
+        for s0 in range(0, samples, chunk):
+            m = min(chunk, samples - s0)
+            eps = torch.randn((m, *mu.shape), generator=generator, device="cpu").to(dev, mu.dtype)
+            z = mu + std * eps  # [m, B, d]
+            log_q = (-0.5 * eps**2 - 0.5 * logvar - 0.5 * math.log(2 * math.pi)).sum(-1)
+            log_p = (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(-1)
+            out_z = vae.decode(z.reshape(m * b, -1))
+            xr = xb.expand(m, *xb.shape).reshape(m * b, *xb.shape[1:])
+            log_x = vae.log_likelihood(xr, out_z).reshape(m, b)
+            logw.append(log_x + log_p - log_q)
+        lw = torch.cat(logw)  # [K, B]
         out.append((torch.logsumexp(lw, 0) - math.log(samples)).cpu())
     return torch.cat(out)
