@@ -20,5 +20,6 @@ COMMANDS: tuple[str, ...] = (
     "eval",
     "solve",
     "nde",
+    "traverse",
     "bench",
 )

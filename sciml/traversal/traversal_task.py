@@ -80,4 +80,4 @@ class TraversalTask(Task):
         return {"val": total / n, **{f"val_{k}": v / n for k, v in sums.items()}}
 
     def save_model(self, module, path, extra):
-        save_traversal_model(path, module, extra)
+        save_traversal_model(path, module, {"steps": self.objective.steps, **extra})

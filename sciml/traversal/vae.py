@@ -33,8 +33,9 @@ class ConvVAE(nn.Module):
         latent: latent dimension ``d``.
         width: channels of the first conv layer (doubling at each downsampling).
         likelihood: ``"bernoulli"`` (logits; the right model for binary images such as
-            dSprites) or ``"gaussian"`` (mean ``sigmoid(out)`` and a learned per-channel scale;
-            a proper density for continuous intensities, used by the likelihood bound).
+            dSprites) or ``"gaussian"`` (mean ``sigmoid(out)`` and a learned per-channel scale,
+            at least 0.01; a proper density for continuous intensities, used by the
+            likelihood bound).
 
     Shapes: ``x: [N, C, H, W]`` in ``[0, 1]``; ``z: [N, d]``.
     """
@@ -118,7 +119,7 @@ class ConvVAE(nn.Module):
         if self.likelihood == "bernoulli":
             ll = -F.binary_cross_entropy_with_logits(out, x, reduction="none")
         else:
-            scale = self.log_scale.exp()[None, :, None, None]
+            scale = self.log_scale.clamp(min=math.log(0.01)).exp()[None, :, None, None]
             ll = torch.distributions.Normal(torch.sigmoid(out), scale).log_prob(x)
         return ll.flatten(1).sum(1)
 

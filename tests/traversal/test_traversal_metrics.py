@@ -121,3 +121,21 @@ def test_traversal_quality_of_an_ideal_traversal_of_the_true_renderer():
     # the matching on a constructed matrix
     perfect = traversal_quality(torch.eye(3) * 0.1)
     assert perfect["quality"] == pytest.approx(1.0) and perfect["rate"] == pytest.approx(0.1)
+
+
+def test_sefa_directions_are_the_leading_eigenvectors_of_the_pullback_metric():
+    from sciml.traversal.sefa import pullback_metric, sefa_directions
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(12, 4, generator=g, dtype=torch.float64)
+    gen = lambda z: (z @ a.T).reshape(-1, 3, 4)  # noqa: E731  linear: J = a everywhere
+    z = torch.randn(10, 4, generator=g, dtype=torch.float64)
+    assert torch.allclose(pullback_metric(gen, z, batch_size=3), a.T @ a)
+    dirs = sefa_directions(gen, z, 2).directions.double()
+    u, s, vh = torch.linalg.svd(a)
+    assert torch.allclose((dirs @ vh[:2].T).abs(), torch.eye(2, dtype=torch.float64), atol=1e-5)
+    # nonlinear decoder: the JVPs agree with autograd's full Jacobian
+    vae = ConvVAE(1, 8, 3, width=4).double()
+    zz = torch.randn(4, 3, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda q: vae.mean_image(q[None])[0].flatten(), zz[0])
+    assert torch.allclose(pullback_metric(vae.mean_image, zz[:1]), jac.T @ jac, atol=1e-10)

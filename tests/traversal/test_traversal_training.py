@@ -73,6 +73,32 @@ def test_traversal_task_trains_saves_and_loads(trained_vae, tmp_path, kind):
     model.eval()
     assert torch.allclose(loaded.traversal.trajectory(z, 1, 3), model.traversal.trajectory(z, 1, 3))
     assert torch.allclose(loaded.traversal.codes(z), model.traversal.codes(z))
+    if kind == "wave":
+        _check_cli(tmp_path)
+
+
+def _check_cli(run, capsys=None):
+    from PIL import Image
+
+    from sciml.cli import main
+
+    out = run / "media"
+    assert main(["traverse", str(run), "--out", str(out), "--starts", "2", "--scale", "2"]) == 0
+    strip = Image.open(out / "strip_0.png")
+    # 3 rows (potentials) x 7 columns (3 steps each way + the start) of 16 px tiles, 1 px gaps
+    assert strip.size == (2 * (7 * 17 - 1), 2 * (3 * 17 - 1))
+    gif = Image.open(out / "flow_2.gif")
+    assert gif.n_frames == 2 * 7 - 2  # forwards and back
+    assert sorted(p.name for p in out.iterdir()) == [
+        "flow_0.gif",
+        "flow_1.gif",
+        "flow_2.gif",
+        "strip_0.png",
+        "strip_1.png",
+    ]
+    assert main(["traverse", str(run), "--out", str(out)]) == 2  # exists: needs --overwrite
+    assert main(["traverse", str(run), "--out", str(out), "--overwrite", "--steps", "2"]) == 0
+    assert main(["traverse", str(run / "nope"), "--out", str(out / "x")]) == 2
 
 
 def test_bad_traversal_files_are_refused(tmp_path):
