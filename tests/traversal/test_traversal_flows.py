@@ -216,3 +216,20 @@ def test_reconstructor_term_decreases_on_two_known_directions(kind):
     share = moves.abs().mean(1)  # [2 traversals, 2 visible directions]
     share = share / share.sum(1, keepdim=True)
     assert max(share[0, 0] + share[1, 1], share[0, 1] + share[1, 0]) > 1.3, share
+
+
+def test_collocation_subsets_are_unbiased():
+    torch.manual_seed(3)
+    flow = PotentialFlow(3, 2, hidden=8).double()
+    c = PDEConstraint(traversal_pde("heat", 3))
+    z0 = torch.randn(6, 3, dtype=D)
+    traj = flow.trajectory(z0, 1, 4)
+    full = c.loss(flow, traj, 1)
+    per_step = torch.stack(
+        [c.loss(flow, traj, 1, steps=torch.full((6, 1), s)) for s in range(4)], 1
+    )  # [N, T]
+    assert torch.allclose(full, per_step.mean(1))
+    pick = torch.tensor([[0, 2]] * 6)
+    assert torch.allclose(c.loss(flow, traj, 1, steps=pick), per_step[:, [0, 2]].mean(1))
+    with pytest.raises(ValueError, match="collocation"):
+        TraversalObjective(steps=3, collocation=4)
