@@ -67,14 +67,14 @@ class SpriteBudget:
     n_eval: int = 2_000
     latent: int = 8
     vae_width: int = 32
-    vae_epochs: int = 5
+    vae_epochs: int = 10
     vae_warmup: int = 30_000
     directions: int = 5
     steps: int = 6
     hidden: int = 32
     rec_width: int = 16
-    trav_items: int = 2_000
-    trav_epochs: int = 6
+    trav_items: int = 4_000
+    trav_epochs: int = 8
     trav_batch: int = 32
     trav_lr: float = 3e-3
     collocation: int = 2
@@ -84,13 +84,13 @@ class SpriteBudget:
     @classmethod
     def quick(cls) -> SpriteBudget:
         return cls(
-            n_train=3_000,
+            n_train=5_000,
             n_val=200,
-            n_eval=800,
-            vae_epochs=4,
-            vae_warmup=6_000,
-            trav_items=600,
-            trav_epochs=4,
+            n_eval=1_000,
+            vae_epochs=6,
+            vae_warmup=10_000,
+            trav_items=1_600,
+            trav_epochs=5,
             starts=32,
         )
 

@@ -64,13 +64,12 @@ class TraversalTask(Task):
         total, sums = 0.0, {}
         was = module.training
         module.eval()
+        kk = module.traversal.num_directions
         for i in range(0, self.zv.shape[0], 256):
+            zb = self.zv[i : i + 256]
+            k = torch.randint(0, kk, (zb.shape[0],), generator=g).to(zb.device)  # every k
             loss, terms = self.objective(
-                module.traversal,
-                module.generator,
-                module.reconstructor,
-                self.zv[i : i + 256],
-                generator_rng=g,
+                module.traversal, module.generator, module.reconstructor, zb, k=k, generator_rng=g
             )
             total += float(loss.detach().sum())
             for k, v in terms.items():

@@ -73,7 +73,7 @@ def test_iw_bound_tightens_to_the_exact_likelihood():
     # 1-D latent: log p(x) = log int p(x|z) N(z; 0, 1) dz by quadrature is the exact value
     torch.manual_seed(0)
     vae = ConvVAE(1, 8, 1, width=4, likelihood="gaussian").double()
-    vae.log_scale.data.fill_(math.log(0.3))
+    vae.log_scale.data.fill_(math.log(0.6))
     x = torch.rand(3, 1, 8, 8, dtype=torch.float64)
     z = torch.linspace(-9, 9, 6001, dtype=torch.float64)[:, None]
     with torch.no_grad():
