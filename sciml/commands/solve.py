@@ -25,7 +25,18 @@ def _solve_poisson(args: argparse.Namespace) -> int:
 
 #: method names of ``sciml solve poisson`` (plain data: building the parser imports no torch;
 #: tests/foundation/test_cli.py checks them against sciml.solvers.methods.METHODS)
-METHODS = ("cg", "jacobi", "icc", "gamg", "amg", "petsc-gamg", "dcdm", "dcdm-fpcg")
+METHODS = (
+    "cg",
+    "jacobi",
+    "cg-fused",
+    "jacobi-fused",
+    "icc",
+    "gamg",
+    "amg",
+    "petsc-gamg",
+    "dcdm",
+    "dcdm-fpcg",
+)
 
 
 def _add_solve_poisson(solve_sub) -> None:

@@ -324,6 +324,10 @@ def train_from_args(args) -> int:
     train.update({k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None})
     if args.no_progress:
         train["progress"] = False
+    # settings measured fastest on CUDA for this model, where the user chose none (see speed.py)
+    from sciml.train.speed import tuned_train_options
+
+    train = tuned_train_options(train, model, args.device)
     summary = train_run(
         model=model,
         data=data,
