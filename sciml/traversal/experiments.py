@@ -68,7 +68,7 @@ class SpriteBudget:
     latent: int = 8
     vae_width: int = 32
     vae_epochs: int = 10
-    vae_warmup: int = 30_000
+    vae_warmup: int = 500
     directions: int = 5
     steps: int = 6
     hidden: int = 32
@@ -88,7 +88,7 @@ class SpriteBudget:
             n_val=200,
             n_eval=1_000,
             vae_epochs=6,
-            vae_warmup=10_000,
+            vae_warmup=150,
             trav_items=1_600,
             trav_epochs=5,
             starts=32,
@@ -104,7 +104,7 @@ class SpriteBudget:
             latent=4,
             vae_width=8,
             vae_epochs=3,
-            vae_warmup=600,
+            vae_warmup=10,
             directions=3,
             steps=3,
             hidden=16,
@@ -295,7 +295,7 @@ class LikelihoodBudget:
     epochs: int = 3
     batch: int = 16
     lr: float = 2e-3
-    warmup: int = 2_000
+    warmup: int = 120
     hidden: int = 32
     pde: str = "wave"
     pde_weight: float = 1.0

@@ -55,7 +55,7 @@ class FlowVAETask(Task):
         flow: weight of the flowed reconstruction and latent-matching terms.
         match: weight of ``|z'_j - mu_j|^2`` inside the flow term.
         pde: weight of the PDE residual and initial-condition terms.
-        warmup: training sequences over which the KL weight ramps from 0 to 1.
+        warmup: optimiser steps over which the KL weight ramps from 0 to 1.
     """
 
     selection_metric = "val"
@@ -74,13 +74,10 @@ class FlowVAETask(Task):
                 raise ValueError(f"{name} must be >= 0, got {v!r}")
         self.constraint = constraint
         self.w_flow, self.w_match, self.w_pde, self.warmup = flow, match, pde, int(warmup)
-        self.seen = 0
+        self.step = 0
 
-    def state_dict(self):
-        return {"seen": self.seen}
-
-    def load_state_dict(self, state):
-        self.seen = int(state.get("seen", 0))
+    def begin_step(self, step: int, total_steps: int | None) -> None:
+        self.step = step
 
     def setup(self, model, train, val, *, config, device):
         if not isinstance(model, FlowVAE):
@@ -133,8 +130,7 @@ class FlowVAETask(Task):
     def loss(self, net, idx):
         x, k = self._batch(self.train_data, idx)
         t = self.terms(net, x, k)
-        beta = 1.0 if self.warmup == 0 else min(1.0, self.seen / self.warmup)
-        self.seen += int(idx.numel())
+        beta = 1.0 if self.warmup == 0 else min(1.0, self.step / self.warmup)
         loss = (
             t["rec"]
             + beta * t["kl"]

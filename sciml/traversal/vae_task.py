@@ -33,9 +33,9 @@ class VAETask(Task):
 
     Args:
         beta: KL weight (beta-VAE, Higgins et al. 2017).
-        warmup: number of training items over which the KL weight ramps linearly from 0 to
-            ``beta`` (KL annealing, Bowman et al. 2016): small sprites on a large black field
-            otherwise collapse the posterior (the KL wins before the decoder uses the code).
+        warmup: optimiser steps over which the KL weight ramps linearly from 0 to ``beta``
+            (KL annealing, Bowman et al. 2016): small sprites on a large black field otherwise
+            collapse the posterior (the KL wins before the decoder uses the code).
     """
 
     selection_metric = "val"
@@ -46,19 +46,16 @@ class VAETask(Task):
         if not isinstance(warmup, int) or warmup < 0:
             raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
         self.beta, self.warmup = float(beta), warmup
-        self.seen = 0
+        self.step = 0
+
+    def begin_step(self, step: int, total_steps: int | None) -> None:
+        self.step = step
 
     def current_beta(self) -> float:
-        """The KL weight now (after ``self.seen`` training items)."""
+        """The KL weight at the current optimiser step."""
         if self.warmup == 0:
             return self.beta
-        return self.beta * min(1.0, self.seen / self.warmup)
-
-    def state_dict(self):
-        return {"seen": self.seen}
-
-    def load_state_dict(self, state):
-        self.seen = int(state.get("seen", 0))
+        return self.beta * min(1.0, self.step / self.warmup)
 
     def setup(self, model, train, val, *, config, device):
         if not isinstance(model, ConvVAE):
@@ -77,7 +74,6 @@ class VAETask(Task):
     def loss(self, net, idx):
         t = net.elbo_terms(self.x[idx])
         loss = t["rec"] + self.current_beta() * t["kl"]
-        self.seen += int(idx.numel())
         return loss.sum(), {"rec": t["rec"].sum().detach(), "kl": t["kl"].sum().detach()}
 
     def validate(self, module):

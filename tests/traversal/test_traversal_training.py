@@ -29,7 +29,7 @@ def trained_vae(tmp_path_factory):
     data, val = sprites(512, size=16, seed=0), sprites(64, size=16, seed=1)
     vae = ConvVAE(1, 16, 4, width=8)
     cfg = TrainConfig(epochs=4, batch_size=32, lr=3e-3, scheduler="none", progress=False)
-    hist = Trainer(vae, cfg, task=VAETask(warmup=1024), out_dir=out, device="cpu").fit(
+    hist = Trainer(vae, cfg, task=VAETask(warmup=32), out_dir=out, device="cpu").fit(
         data.images, val.images
     )
     torch.set_num_threads(threads)
