@@ -29,18 +29,17 @@ def write_traversal_media(
     import torch
     from PIL import Image
 
+    from sciml.io import check_out_dir
     from sciml.traversal.model import load_traversal_model
     from sciml.traversal.strips import strip_grid, traversal_frames
 
     run_dir, out = Path(run_dir), Path(out)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {str(run_dir)!r} does not exist")
-    if not isinstance(starts, int) or starts < 1:
-        raise ValueError(f"--starts must be a positive int, got {starts!r}")
-    if not isinstance(scale, int) or scale < 1:
-        raise ValueError(f"--scale must be a positive int, got {scale!r}")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file, expected a folder")
+    for name, value in (("--starts", starts), ("--scale", scale), ("--steps", steps)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_out_dir(out, what="--out")  # a file, or a folder nobody can write: before any work
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"--out {str(out)!r} is not empty; pass --overwrite to replace it")
     model, extra = load_traversal_model(run_dir / "model.pt")
@@ -83,14 +82,16 @@ def _traverse(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
+    from sciml.commands._types import nonnegative_int, positive_int
+
     p = sub.add_parser(
         "traverse", help="image strips (PNG) and animations (GIF) of a latent-traversal run"
     )
     p.add_argument("run", help="run folder with model.pt from a traversal training")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--steps", type=int, help="flow steps each way (default: as trained)")
-    p.add_argument("--starts", type=int, default=4, help="starting codes (one strip each)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the starting codes")
-    p.add_argument("--scale", type=int, default=4, help="pixel magnification")
+    p.add_argument("--steps", type=positive_int, help="flow steps each way (default: as trained)")
+    p.add_argument("--starts", type=positive_int, default=4, help="starting codes (one strip each)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the starting codes")
+    p.add_argument("--scale", type=positive_int, default=4, help="pixel magnification")
     p.add_argument("--overwrite", action="store_true", help="replace files in --out")
     p.set_defaults(func=_traverse)
