@@ -120,3 +120,64 @@ def test_bad_traversal_files_are_refused(tmp_path):
         load_traversal_model(tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="VAE latent"):
         TraversalModel(vae, LinearDirections(3, 2))
+
+
+def _few(seqs, n: int, seed: int = 0):
+    import dataclasses
+
+    keep = torch.randperm(len(seqs), generator=torch.Generator().manual_seed(seed))[:n].sort()[0]
+    return dataclasses.replace(
+        seqs,
+        digit=seqs.digit[keep],
+        transform=seqs.transform[keep],
+        hue=seqs.hue[keep],
+        labels=seqs.labels[keep],
+    )
+
+
+def test_flow_prior_vae_trains_and_is_the_plain_vae_at_zero_weights(tmp_path):
+    from sciml.traversal.flow_vae import FlowVAE, FlowVAETask
+    from sciml.traversal.sequences import digit_sequences
+
+    train = _few(digit_sequences("train", size=8, steps=4), 96)
+    val = _few(digit_sequences("test", size=8, steps=4), 24)
+    c = PDEConstraint(traversal_pde("wave", 4))
+
+    def model():
+        torch.manual_seed(0)
+        vae = ConvVAE(3, 8, 4, width=8, likelihood="gaussian", scale=0.1)
+        return FlowVAE(vae, PotentialFlow(4, 3, hidden=16, start_time=c.start_time))
+
+    # the docstring's claim: with both weights 0 the loss is the plain VAE's on the same batch
+    idx = torch.arange(8)
+    losses = []
+    for net, task in ((model(), FlowVAETask(c, flow=0.0, pde=0.0)), (model(), FlowVAETask())):
+        if task.constraint is None:
+            net = FlowVAE(net.vae)
+        task.setup(net, train, val, config=None, device=torch.device("cpu"))
+        torch.manual_seed(1)
+        losses.append(task.loss(net, idx)[0])
+    assert torch.equal(losses[0], losses[1])
+
+    net = model()
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, scheduler="none", progress=False)
+    hist = Trainer(net, cfg, task=FlowVAETask(c, warmup=12), out_dir=tmp_path, device="cpu").fit(
+        train, val
+    )
+    assert {"rec", "kl", "flow_rec", "match", "pde"} <= set(hist[-1])
+    # Gaussian densities: the negative ELBO (nats per frame) goes below zero; measured drops
+    # over the 3 epochs were 41 (val) and 140 (flowed reconstruction per sequence)
+    assert hist[0]["val"] - hist[-1]["val"] > 20, [h["val"] for h in hist]
+    assert hist[0]["flow_rec"] - hist[-1]["flow_rec"] > 60, [h["flow_rec"] for h in hist]
+    vae, extra = load_vae(tmp_path / "model.pt")  # model.pt is the VAE alone
+    assert extra["best_val"] == pytest.approx(min(h["val"] for h in hist))
+    with pytest.raises(ValueError, match="3 potentials but the data has|flow's dim"):
+        FlowVAE(vae, PotentialFlow(5, 3))
+
+
+def test_traversal_loaders_refuse_code_running_files(malicious_file):
+    path, marker = malicious_file("model")
+    for load in (load_traversal_model, load_vae):
+        with pytest.raises(FileFormatError, match=path.name):
+            load(path)
+    assert not marker.exists()
