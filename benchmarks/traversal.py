@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="about a quarter of the default budget")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. +seeds-1")
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--skip-likelihood", action="store_true")
     p.add_argument("--skip-disentanglement", action="store_true")
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     rows, lik = [], []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         if not args.skip_disentanglement:
             rows += disentanglement_experiment(
                 seed, sb, tuple(args.methods), device=args.device, log=log
