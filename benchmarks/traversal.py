@@ -22,10 +22,13 @@ DCI disentanglement (seed means); the flow-regularized VAE's bound beats the pla
 
     python benchmarks/traversal.py --quick --out out/traversal
 
-writes ``<out>.json`` and ``<out>.md``. Budget (CPU, one torch thread): the default run is
-about 25 min per seed on an idle 2-core machine (the disentanglement part: VAE 5 epochs of 10k
-images, 6 epochs x 2000 codes per trained traversal; likelihood: 3 epochs of 4314 sequences,
-twice); ``--quick`` is about a quarter of that.
+writes ``<out>.json`` and ``<out>.md``. Budget (CPU, one torch thread, shared 2-core machine
+under load 8-13): ``--quick`` took 488 s for one seed of the disentanglement part with wave,
+linear, SeFa and the VAE's axes (VAE 6 epochs of 5000 images, 5 epochs x 1600 codes per
+trained traversal) and 2-3 min per seed for the likelihood part (2 epochs of 1500 sequences,
+twice). The default (VAE 10 epochs of 10k images, 8 epochs x 4000 codes per traversal, all
+seven methods; likelihood 3 epochs of 4314 sequences) scales to roughly an hour per seed on
+that machine (not measured); ``--first-seed`` runs the seeds in pieces.
 """
 
 from __future__ import annotations
