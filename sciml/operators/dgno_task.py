@@ -37,7 +37,7 @@ from sciml.operators.field_encoder import gaussian_kl
 from sciml.physics.quadrature import ball_quadrature
 from sciml.physics.test_functions import Wendland
 from sciml.physics.weak_form import WeakForm, sample_field
-from sciml.train.task import Task, check_finite
+from sciml.train.task import Task, check_finite, validation_split
 
 if TYPE_CHECKING:
     from sciml.physics.darcy import Darcy
@@ -230,12 +230,9 @@ class DGNOTask(Task):
         a, u = dgno_inputs(train, "train")
         av, uv = dgno_inputs(val, "val")
         if val is None:  # held out of train; its solutions (if any) are only logged
-            n = a.shape[0]
-            n_val = max(1, int(round(config.val_fraction * n))) if config.val_fraction > 0 else 0
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
-            held, keep = perm[:n_val].sort().values, perm[n_val:].sort().values
+            keep, held = validation_split(a.shape[0], config)
             av, a = a[held], a[keep]
-            uv = None if u is None or n_val == 0 else u[held]
+            uv = None if u is None or held.numel() == 0 else u[held]
         if a.shape[0] == 0:
             raise ValueError("train holds no coefficient fields")
         self.config, self.device = config, device

@@ -28,7 +28,7 @@ from sciml.grid import Grid
 from sciml.physics.mollifier import DirichletMollifier
 from sciml.physics.strong_form import fd_residual
 from sciml.train.normalizers import GaussianNormalizer
-from sciml.train.task import Task
+from sciml.train.task import Task, validation_split
 
 if TYPE_CHECKING:
     from sciml.train.trainer import TrainConfig
@@ -98,10 +98,8 @@ class FDPhysicsTask(Task):
         a, _ = dgno_inputs(train, "train")
         av, uv = dgno_inputs(val, "val")
         if val is None:
-            n = a.shape[0]
-            n_val = max(1, int(round(config.val_fraction * n))) if config.val_fraction > 0 else 0
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
-            av, a = a[perm[:n_val].sort().values], a[perm[n_val:].sort().values]
+            keep, held = validation_split(a.shape[0], config)
+            av, a = a[held], a[keep]
         self.config, self.device = config, device
         self.a, self.av, self.uv = a.to(device), av, uv
         x_norm = GaussianNormalizer(1).fit(a)

@@ -55,7 +55,7 @@ from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
 if TYPE_CHECKING:
     from sciml.train.trainer import TrainConfig
 
-__all__ = ["Task", "SupervisedTask", "use_bf16", "check_finite"]
+__all__ = ["Task", "SupervisedTask", "use_bf16", "check_finite", "validation_split"]
 
 
 def use_bf16(config: TrainConfig, device: torch.device) -> bool:
@@ -132,6 +132,24 @@ class Task:
         """Called after epoch ``epoch`` (1-based) was trained and validated."""
 
 
+def validation_split(n: int, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(train_idx, val_idx)``: sorted ``LongTensor`` indices of ``n`` items, a seeded
+    ``config.val_fraction`` held out for validation (at least one item when the fraction is
+    positive and ``n > 1``). Every task that carves its validation data from ``train`` uses
+    this, so the same seed holds out the same items whatever the task.
+
+    >>> from sciml.train import TrainConfig
+    >>> tr, va = validation_split(10, TrainConfig(val_fraction=0.2, seed=0))
+    >>> len(tr), len(va), sorted(set(tr.tolist()) | set(va.tolist())) == list(range(10))
+    (8, 2, True)
+    """
+    n_val = int(round(config.val_fraction * n))
+    if config.val_fraction > 0 and n_val == 0 and n > 1:
+        n_val = 1
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
+    return perm[n_val:].sort().values, perm[:n_val].sort().values
+
+
 class SupervisedTask(Task):
     """Operator learning from pairs ``x: [N, C_in, *S] -> y: [N, C_out, *S]``.
 
@@ -156,13 +174,7 @@ class SupervisedTask(Task):
         self.config, self.device = config, device
         x, y = as_tensors(train, "train")
         if val is None:
-            n = x.shape[0]
-            n_val = int(round(config.val_fraction * n))
-            if config.val_fraction > 0 and n_val == 0 and n > 1:
-                n_val = 1
-            g = torch.Generator().manual_seed(config.seed + 12345)
-            perm = torch.randperm(n, generator=g)
-            val_idx, train_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
+            train_idx, val_idx = validation_split(x.shape[0], config)
             xv, yv = x[val_idx], y[val_idx]
             x, y = x[train_idx], y[train_idx]
         else:
