@@ -3,7 +3,7 @@ published Adam recipe, an Adam + L-BFGS variant and a PINN baseline, in one run.
 
     python benchmarks/gp_highfreq.py --out bench_out/gp_highfreq [--quick] [--device cuda]
 
-For every registered problem (``sciml.solvers.gp_problems``):
+For every registered problem (``sciml.solvers.gp.problems``):
 
 * ``ours``   -- spectrum-initialised frequencies + dense Gauss-Newton solves for the values,
   Adam on the kernel in between (``method="gauss-newton"``);
@@ -33,8 +33,9 @@ from pathlib import Path
 import torch
 
 from sciml.grid import Grid
-from sciml.solvers.gp_problems import PROBLEMS, GPProblem
-from sciml.solvers.gp_solver import KroneckerGPSolver, solve_gp
+from sciml.solvers.gp.model import KroneckerGPSolver
+from sciml.solvers.gp.problems import PROBLEMS, GPProblem
+from sciml.solvers.gp.solve import solve_gp
 
 
 def _rel(pred: torch.Tensor, ref: torch.Tensor) -> float:
@@ -64,7 +65,7 @@ def run_pinn(p: GPProblem, grid: Grid, steps: int, device: str, seed: int = 0) -
     bmask = model.mask.flatten().to(device)
     bpts = pts[bmask]
     g = p.boundary(bpts.double()).to(dt)
-    f_scale = float(model._forcing().pow(2).mean().sqrt()) or 1.0
+    f_scale = float(model.forcing().pow(2).mean().sqrt()) or 1.0
     g_scale = float(g.pow(2).mean().sqrt()) or 1.0
     test = grid.refine(2).points(device, torch.float64)
     ref = p.exact(test)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
+from sciml.solvers.gp.problems import get_problem
+from sciml.solvers.gp.solve import solve_gp
 from sciml.solvers.gp_plot import plot_gp_solution
-from sciml.solvers.gp_problems import get_problem
-from sciml.solvers.gp_solver import solve_gp
 
 __all__ = ["solve_gp_command"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from sciml.solvers.gp_solver import KroneckerGPSolver
+from sciml.solvers.gp.model import KroneckerGPSolver
 
 __all__ = ["plot_gp_solution"]
 

@@ -32,9 +32,9 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import Poisson
+from sciml.solvers.gp.problems import manufactured_forcing
+from sciml.solvers.gp.solve import solve_gp
 from sciml.solvers.gp_plot import plot_gp_solution
-from sciml.solvers.gp_problems import manufactured_forcing
-from sciml.solvers.gp_solver import solve_gp
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"
 OUT = os.environ.get("SCIML_TUTORIAL_OUT", ".")
