@@ -92,7 +92,7 @@ def run_gp(p: GPProblem, grid: Grid, device: str, **kw) -> dict:
         p.boundary,
         faces=p.faces,
         exact=p.exact,
-        test_points=grid.refine(2).points(device, torch.float64),
+        test_points=grid.refine(2),
         progress=False,
         device=device,
         **kw,

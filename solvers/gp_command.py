@@ -54,7 +54,7 @@ def solve_gp_command(
         num_mixtures=num_mixtures,
         density=density,
         exact=p.exact,
-        test_points=grid.refine(2).points(device, torch.float64),
+        test_points=grid.refine(2),
         progress=progress,
         device=device,
     )

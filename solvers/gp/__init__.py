@@ -12,6 +12,10 @@ One file per piece:
 * :mod:`~sciml.solvers.gp.model` -- :class:`KroneckerGPSolver` (unknowns, loss, prediction);
 * fit strategies (objects): :class:`Adam` (the published recipe), :class:`AdamLBFGS`,
   :class:`GaussNewton`, on the contract :class:`FitStrategy`, reporting to a :class:`Monitor`;
+* :mod:`~sciml.solvers.gp.normal_equations` -- the Gauss-Newton normal equations as a
+  matrix-free Kronecker operator (:class:`GaussNewtonSystem`), solved by the Krylov core's CG
+  with :class:`KroneckerEigenJacobi` (Jacobi in the prior's Kronecker eigenbasis); the dense
+  step stays as the reference;
 * :mod:`~sciml.solvers.gp.solve` -- :func:`solve_gp`, the entry point, returning a
   :class:`GPSolution`;
 * :mod:`~sciml.solvers.gp.problems` -- the published test problems.
@@ -20,11 +24,17 @@ One file per piece:
 from sciml.solvers.gp.adam import Adam
 from sciml.solvers.gp.adam_lbfgs import AdamLBFGS
 from sciml.solvers.gp.collocation import axis_letters, boundary_mask
-from sciml.solvers.gp.gauss_newton import GaussNewton, dense_gauss_newton_step
+from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
+from sciml.solvers.gp.gauss_newton import (
+    GaussNewton,
+    dense_gauss_newton_step,
+    matrix_free_gauss_newton_step,
+)
 from sciml.solvers.gp.kernels import DENSITIES, SpectralMixture1D
 from sciml.solvers.gp.kronecker import KroneckerFactors, mode_apply
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.monitor import Monitor
+from sciml.solvers.gp.normal_equations import GaussNewtonSystem
 from sciml.solvers.gp.problems import PROBLEMS, GPProblem, get_problem, manufactured_forcing
 from sciml.solvers.gp.solution import GPSolution
 from sciml.solvers.gp.solve import METHODS, solve_gp, strategy_from_name
@@ -41,6 +51,8 @@ __all__ = [
     "GPProblem",
     "GPSolution",
     "GaussNewton",
+    "GaussNewtonSystem",
+    "KroneckerEigenJacobi",
     "KroneckerFactors",
     "KroneckerGPSolver",
     "Monitor",
@@ -50,6 +62,7 @@ __all__ = [
     "dense_gauss_newton_step",
     "get_problem",
     "manufactured_forcing",
+    "matrix_free_gauss_newton_step",
     "mode_apply",
     "solve_gp",
     "spectral_peaks",

@@ -17,6 +17,7 @@ forms the ``[N, N]`` matrices and solves directly (the reference for small grids
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from sciml.solvers.gp.adam import adam_phase
+from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
+from sciml.solvers.gp.normal_equations import GaussNewtonSystem, derivative_factors, linearize
 from sciml.solvers.gp.strategy import FitStrategy
 
 if TYPE_CHECKING:
@@ -32,37 +35,7 @@ if TYPE_CHECKING:
     from sciml.solvers.gp.model import KroneckerGPSolver
     from sciml.solvers.gp.monitor import Monitor
 
-__all__ = ["GaussNewton", "dense_gauss_newton_step", "derivative_factors"]
-
-
-def derivative_factors(
-    model: KroneckerGPSolver,
-    fac: KroneckerFactors,
-    ops: dict[tuple[int, int], torch.Tensor],
-) -> dict[str, list[torch.Tensor | None]]:
-    """Per-axis factors of each derivative operator ACTING ON THE VALUES ``U``.
-
-    ``{key: [A_1, ..., A_D]}`` with ``D_key = A_1 (x) ... (x) A_D``, ``A_d = K_d^(o) K_d^{-1}``
-    (``[n_d, n_d]``) on the axes the key differentiates and ``None`` (identity) elsewhere.
-    ``ops`` are the model's ``factors_and_derivatives()``: in the whitened parametrisation
-    they act on ``z`` (``K_d^(o) L_d^{-T}``) and are turned into operators on ``U`` here.
-    """
-    out = {}
-    for key, orders in model.orders.items():
-        mats: list[torch.Tensor | None] = []
-        for ax, o in enumerate(orders):
-            if not o:
-                mats.append(None)
-            elif model.whitened:  # K^(o) L^{-T} -> K^(o) K^{-1} = (.) L^{-1}
-                mats.append(
-                    torch.linalg.solve_triangular(
-                        fac.chols[ax], ops[(ax, o)], upper=False, left=False
-                    )
-                )
-            else:
-                mats.append(ops[(ax, o)])
-        out[key] = mats
-    return out
+__all__ = ["GaussNewton", "dense_gauss_newton_step", "matrix_free_gauss_newton_step"]
 
 
 def _dense_kron(mats: Sequence[torch.Tensor | None], shape: Sequence[int], like) -> torch.Tensor:
@@ -71,19 +44,9 @@ def _dense_kron(mats: Sequence[torch.Tensor | None], shape: Sequence[int], like)
     for n, a in zip(shape, mats):
         if a is None:
             a = torch.eye(n, dtype=like.dtype, device=like.device)
+        a = a.contiguous()
         out = a if out is None else torch.kron(out, a)
     return out
-
-
-def _linearize(model: KroneckerGPSolver, u0: torch.Tensor, derivs: dict[str, torch.Tensor]):
-    """Residual ``r: [N]`` and its pointwise partials at ``u0``: ``dR/du: [N]`` (or None) and
-    ``{key: dR/dd_key: [N] or None}`` (one autograd pass through ``pde.residual_from``)."""
-    with torch.enable_grad():
-        u = u0.clone().requires_grad_(True)
-        d = {k: v.clone().requires_grad_(True) for k, v in derivs.items()}
-        r = model.pde.residual_from(u, d, model.points).reshape(-1)
-        grads = torch.autograd.grad(r.sum(), [u, *d.values()], allow_unused=True)
-    return r.detach(), grads[0], dict(zip(d, grads[1:]))
 
 
 def _write_values(model: KroneckerGPSolver, fac: KroneckerFactors, u_new: torch.Tensor) -> None:
@@ -111,7 +74,7 @@ def dense_gauss_newton_step(model: KroneckerGPSolver, *, dense_limit: int = 6000
         key: _dense_kron(mats, shape, u0)
         for key, mats in derivative_factors(model, fac, ops).items()
     }
-    r, du, dd = _linearize(model, u0, {k: m @ u0 for k, m in dense.items()})
+    r, du, dd = linearize(model, u0, {k: m @ u0 for k, m in dense.items()})
     jac = torch.diag(du if du is not None else torch.zeros_like(u0))
     for key, m in dense.items():
         if dd[key] is not None:
@@ -130,6 +93,71 @@ def dense_gauss_newton_step(model: KroneckerGPSolver, *, dense_limit: int = 6000
     return float(step.norm() / u_new.norm().clamp_min(1e-300))
 
 
+@torch.no_grad()
+def matrix_free_gauss_newton_step(
+    model: KroneckerGPSolver,
+    *,
+    rtol: float = 1e-6,
+    maxiter: int | None = None,
+    preconditioner: bool = True,
+) -> dict[str, Any]:
+    """One Gauss-Newton step on the grid values with Kronecker products only (in place).
+
+    The normal equations (:class:`~sciml.solvers.gp.normal_equations.GaussNewtonSystem`) are
+    solved by preconditioned CG (:func:`sciml.solvers.krylov.cg`) with the Kronecker
+    eigenbasis Jacobi preconditioner
+    (:class:`~sciml.solvers.gp.eigen_preconditioner.KroneckerEigenJacobi`; plain CG with
+    ``preconditioner=False``). Memory ``O(N + sum_d n_d^2)``.
+
+    Args:
+        model: the model (values updated in place).
+        rtol: CG stops once the true residual ``||b - H dU|| <= rtol ||b0||`` with
+            ``b0 = H U_0 - grad L(U_0)``, the right-hand side of the step's quadratic model for
+            ``U_new`` itself (for a step from ``U_0 = 0`` this is ``||b||``).
+        maxiter: CG iteration cap (default 2000).
+        preconditioner: use the eigenbasis preconditioner.
+
+    Returns:
+        ``{"relative_change": ||dU|| / ||U_new||, "cg_iterations", "cg_residual"`` (true
+        residual over ``||b0||``), ``"cg_converged", "setup_s", "solve_s"}``.
+    """
+    from sciml.solvers.krylov import as_operator, cg
+
+    t0 = time.perf_counter()
+    system = GaussNewtonSystem(model)
+    M = KroneckerEigenJacobi(system) if preconditioner else None
+    setup = time.perf_counter() - t0
+    n = system.n
+    b = system.rhs()
+    # the tolerance is relative to the right-hand side of the FULL problem, b0 = H U_0 - grad
+    # (what H U = b0 would solve from zero): a warm start near the optimum has a tiny b, whose
+    # relative residual round-off would never let CG stop
+    b0 = system.matvec(system.u0.reshape(1, -1))[0] + b
+    res = cg(
+        as_operator(system.matvec, n=n, check=False),
+        b,
+        M=M,
+        rtol=rtol,
+        atol=rtol * float(b0.norm()),
+        maxiter=maxiter if maxiter is not None else 2000,
+        check=False,
+    )
+    step = res.x.reshape(system.shape)
+    u_new = system.u0 + step
+    _write_values(model, system.factors, u_new)
+    return {
+        "relative_change": float(step.norm() / u_new.norm().clamp_min(1e-300)),
+        "cg_iterations": res.iterations,
+        "cg_residual": float(res.residual) * float(b.norm()) / max(float(b0.norm()), 1e-300),
+        "cg_converged": bool(res.converged),
+        "setup_s": setup,
+        "solve_s": res.solve_time,
+    }
+
+
+LINEAR_SOLVERS = ("auto", "cg", "dense")
+
+
 @dataclass
 class GaussNewton(FitStrategy):
     """``newton_steps`` Gauss-Newton solves for the values, with ``adam_steps`` Adam steps on
@@ -137,13 +165,25 @@ class GaussNewton(FitStrategy):
 
     The precisions are held fixed (``learn_noise = False``) at ``default_noise_level = 1e-7``
     relative to the data (the best of 1e-5, 1e-7, 1e-9 measured on the 1-D problems).
-    ``dense_limit``: largest grid the dense step accepts.
+
+    Args:
+        newton_steps, adam_steps, lr: as above.
+        linear_solver: ``"cg"`` (matrix-free, :func:`matrix_free_gauss_newton_step`),
+            ``"dense"`` (:func:`dense_gauss_newton_step`, ``N <= dense_limit``) or ``"auto"``
+            (dense up to ``auto_dense_max`` grid points, where it is faster, CG above).
+        dense_limit: largest grid the dense step accepts.
+        cg_rtol, cg_maxiter, preconditioner: of the CG solve.
     """
 
     newton_steps: int = 3
     adam_steps: int = 200
     lr: float = 1e-2
+    linear_solver: str = "auto"
     dense_limit: int = 6000
+    auto_dense_max: int = 1000
+    cg_rtol: float = 1e-6
+    cg_maxiter: int | None = None
+    preconditioner: bool = True
 
     name: ClassVar[str] = "gauss-newton"
     learn_noise: ClassVar[bool] = False
@@ -154,12 +194,24 @@ class GaussNewton(FitStrategy):
             raise ValueError("adam_steps and newton_steps must be >= 0")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.linear_solver not in LINEAR_SOLVERS:
+            raise ValueError(
+                f"linear_solver must be one of {LINEAR_SOLVERS}, got {self.linear_solver!r}"
+            )
+        if not self.cg_rtol > 0:
+            raise ValueError(f"cg_rtol must be > 0, got {self.cg_rtol}")
+
+    def solver_for(self, size: int) -> str:
+        """``"dense"`` or ``"cg"``: the linear solver used for a grid of ``size`` points."""
+        if self.linear_solver == "auto":
+            return "dense" if size <= self.auto_dense_max else "cg"
+        return self.linear_solver
 
     def check(self, grid: Grid) -> None:
-        if grid.size > self.dense_limit:
+        if self.solver_for(grid.size) == "dense" and grid.size > self.dense_limit:
             raise ValueError(
-                f"method='gauss-newton' solves densely: grid has {grid.size} points > "
-                f"dense_limit={self.dense_limit}; use method='adam+lbfgs' or a coarser grid"
+                f"linear_solver='dense' forms [N, N] matrices: grid has {grid.size} points > "
+                f"dense_limit={self.dense_limit}; use linear_solver='cg' (matrix-free)"
             )
 
     @property
@@ -168,7 +220,13 @@ class GaussNewton(FitStrategy):
 
     def step(self, model: KroneckerGPSolver) -> dict[str, Any]:
         """One Gauss-Newton step (in place); returns what it reports."""
-        return {"relative_change": dense_gauss_newton_step(model, dense_limit=self.dense_limit)}
+        if self.solver_for(model.grid.size) == "dense":
+            t0 = time.perf_counter()
+            change = dense_gauss_newton_step(model, dense_limit=self.dense_limit)
+            return {"relative_change": change, "solve_s": time.perf_counter() - t0}
+        return matrix_free_gauss_newton_step(
+            model, rtol=self.cg_rtol, maxiter=self.cg_maxiter, preconditioner=self.preconditioner
+        )
 
     def fit(self, model: KroneckerGPSolver, monitor: Monitor) -> dict[str, Any]:
         hyper = model.hyperparameters()
@@ -186,4 +244,4 @@ class GaussNewton(FitStrategy):
         for chunk in chunks:
             adam_phase(model, hyper, chunk, self.lr, monitor)
             newton()
-        return {"newton": reports}
+        return {"linear_solver": self.solver_for(model.grid.size), "newton": reports}

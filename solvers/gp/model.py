@@ -259,11 +259,37 @@ class KroneckerGPSolver(torch.nn.Module):
 
         ``derivative``: axis letters, e.g. ``""`` (the solution), ``"x"``, ``"xx"``, ``"t"``.
         Uses cross-kernels ``k_d(x*_d, X_d)`` per axis and ``alpha = K^{-1} vec(U)``:
-        ``O(P N)`` time, ``O(P sum n_d)`` memory beyond ``alpha``.
+        ``O(P N)`` time; the points are processed in chunks so that memory stays at about
+        ``2^22`` numbers beyond ``alpha`` whatever ``P`` (use :meth:`predict_grid` for points
+        on a grid: it is much cheaper).
         """
         points = torch.as_tensor(points, dtype=self.latent.dtype, device=self.latent.device)
         if points.ndim != 2 or points.shape[1] != self.grid.ndim:
             raise ValueError(f"points must be [P, {self.grid.ndim}], got {list(points.shape)}")
+        self._check_derivative(derivative)
+        fac = self.factors()
+        alpha = fac.solve(self.values(fac))  # [*shape]
+        nd = self.grid.ndim
+        orders = [derivative.count(c) for c in self.letters]
+        q = max(k.num_mixtures for k in self.kernels)
+        per_point = max(max(self.grid.shape) * q, self.grid.size // self.grid.shape[-1])
+        chunk = max(1, 2**22 // per_point)
+        outs = []
+        for start in range(0, points.shape[0], chunk):
+            pts = points[start : start + chunk]
+            out = alpha
+            # contract the last grid axis first: alpha[..., n_D] x k_D(x*, X_D)^T -> [..., c];
+            # then each earlier axis d: out[..., n_d, c] * k_d(x*, X_d)^T[n_d, c] summed
+            for d in reversed(range(nd)):
+                kx = self.kernels[d].matrix(pts[:, d], self.axes[d], orders[d])  # [c, n_d]
+                if d == nd - 1:
+                    out = torch.tensordot(out, kx, dims=([d], [1]))
+                else:
+                    out = (out * kx.T).sum(-2)
+            outs.append(out.reshape(-1))
+        return torch.cat(outs)
+
+    def _check_derivative(self, derivative: str) -> None:
         if any(c not in self.letters for c in derivative) or any(
             derivative.count(c) > 2 for c in set(derivative)
         ):
@@ -271,20 +297,6 @@ class KroneckerGPSolver(torch.nn.Module):
                 f"derivative must use letters from {self.letters!r}, at most twice each; "
                 f"got {derivative!r}"
             )
-        fac = self.factors()
-        alpha = fac.solve(self.values(fac))  # [*shape]
-        nd = self.grid.ndim
-        out = alpha
-        # contract the last grid axis first: alpha[..., n_D] x k_D(x*, X_D)^T -> [..., P]; then
-        # each earlier axis d: out[..., n_d, P] * k_d(x*, X_d)^T[n_d, P] summed over n_d
-        for d in reversed(range(nd)):
-            o = derivative.count(self.letters[d])
-            kx = self.kernels[d].matrix(points[:, d], self.axes[d], o)  # [P, n_d]
-            if d == nd - 1:
-                out = torch.tensordot(out, kx, dims=([d], [1]))
-            else:
-                out = (out * kx.T).sum(-2)
-        return out.reshape(-1)
 
     @torch.no_grad()
     def predict_grid(self, target: Grid, derivative: str = "") -> torch.Tensor:
@@ -292,6 +304,7 @@ class KroneckerGPSolver(torch.nn.Module):
         (mode-wise cross-kernel products, ``O(sum m_d n_d N)``)."""
         if not isinstance(target, Grid) or target.ndim != self.grid.ndim:
             raise ValueError(f"target must be a Grid with {self.grid.ndim} axes")
+        self._check_derivative(derivative)
         fac = self.factors()
         alpha = fac.solve(self.values(fac))
         t_axes = target.axes(self.latent.device, self.latent.dtype)

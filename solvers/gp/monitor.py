@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from sciml.grid import Grid
+
 if TYPE_CHECKING:
     from sciml.solvers.gp.model import KroneckerGPSolver
 
@@ -27,7 +29,9 @@ class Monitor:
     Args:
         model: the model being fitted (its :meth:`~KroneckerGPSolver.predict` is monitored).
         exact: optional exact solution ``u(points: [P, ndim]) -> [P]``.
-        test_points: ``[P, ndim]`` where the error is measured (needed with ``exact``).
+        test_points: where the error is measured (needed with ``exact``): points
+            ``[P, ndim]``, or a :class:`~sciml.grid.Grid` of the same box (predicted with
+            mode-wise products, much cheaper on fine grids).
         target: relative L2 whose first crossing is reported.
         every: steps between monitoring points (and progress-bar updates) of step-wise
             optimisers.
@@ -44,7 +48,7 @@ class Monitor:
         model: KroneckerGPSolver,
         *,
         exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        test_points: torch.Tensor | None = None,
+        test_points: torch.Tensor | Grid | None = None,
         target: float = 1e-3,
         every: int = 50,
         total: int | None = None,
@@ -63,7 +67,10 @@ class Monitor:
         if exact is not None:
             if test_points is None:
                 raise ValueError("exact needs test_points")
-            self.ref = exact(test_points).reshape(-1).to(test_points.dtype)
+            pts = test_points
+            if isinstance(test_points, Grid):
+                pts = test_points.points(model.latent.device, model.latent.dtype)
+            self.ref = exact(pts).reshape(-1).to(model.latent.dtype)
         self.steps = 0
         self.evals = 0
         self.loss = math.nan
@@ -94,7 +101,10 @@ class Monitor:
         """Relative L2 error of the model at the test points now (``None`` without exact)."""
         if self.ref is None:
             return None
-        pred = self.model.predict(self.test_points)
+        if isinstance(self.test_points, Grid):
+            pred = self.model.predict_grid(self.test_points).reshape(-1)
+        else:
+            pred = self.model.predict(self.test_points)
         return float((pred - self.ref).norm() / self.ref.norm().clamp_min(1e-300))
 
     def record(self) -> dict[str, float]:

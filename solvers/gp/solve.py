@@ -68,7 +68,7 @@ def solve_gp(
     parametrization: str = "values",
     dense_limit: int = 6000,
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    test_points: torch.Tensor | None = None,
+    test_points: torch.Tensor | Grid | None = None,
     target: float = 1e-3,
     monitor_every: int = 50,
     progress: bool = True,
@@ -94,8 +94,8 @@ def solve_gp(
             strategy's ``default_noise_level`` (``tau = 1`` for the Adam methods, as
             published; ``1e-7`` for Gauss-Newton).
         exact: optional exact solution ``u(points: [P, ndim]) -> [P]``, used only to MONITOR
-            the error (never in the loss); ``test_points: [P, ndim]`` where (default: the
-            grid refined twice).
+            the error (never in the loss); ``test_points``: where -- points ``[P, ndim]`` or a
+            :class:`~sciml.grid.Grid` (default: the grid refined twice).
         target: relative L2 whose first crossing is reported (time and evaluations).
         monitor_every: steps between monitoring points (and progress-bar updates).
 
@@ -140,8 +140,9 @@ def solve_gp(
         model.set_noise_from_data(level)
     if exact is not None:
         if test_points is None:
-            test_points = grid.refine(2).points(device, dtype)
-        test_points = torch.as_tensor(test_points, dtype=dtype, device=device)
+            test_points = grid.refine(2)
+        if not isinstance(test_points, Grid):
+            test_points = torch.as_tensor(test_points, dtype=dtype, device=device)
     monitor = Monitor(
         model,
         exact=exact,
