@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.problems import get_problem
 from sciml.solvers.gp.solve import solve_gp
 from sciml.solvers.gp_plot import plot_gp_solution
@@ -31,13 +32,19 @@ def solve_gp_command(
     progress: bool = True,
 ) -> dict:
     """Run one problem; returns (and writes to ``out/<problem>.json``) a summary dict, and
-    writes ``out/<problem>.png`` (solution, error, learned spectrum)."""
+    writes ``out/<problem>.png`` (solution, error, learned spectrum). The collocation grid is
+    chosen from the spectra of the forcing and the boundary data
+    (:func:`~sciml.solvers.gp.auto_grid.choose_grid`) unless ``n`` (``--n``) gives it."""
     p = get_problem(problem)
     grid = p.grid
-    if n:
+    auto = None
+    if n:  # the override
         if len(n) not in (1, grid.ndim):
             raise ValueError(f"--n needs 1 or {grid.ndim} values for {problem}, got {n}")
         grid = grid.with_shape(n * grid.ndim if len(n) == 1 else n)
+    else:  # from the spectra of the forcing and the boundary data
+        choice = choose_grid(p.pde, grid.bounds, boundary=p.boundary, faces=p.faces)
+        grid, auto = choice.grid, choice.frequencies
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     sol = solve_gp(
         p.pde,
@@ -71,6 +78,8 @@ def solve_gp_command(
         "problem": problem,
         "description": p.description,
         "grid": list(grid.shape),
+        "grid_choice": "automatic" if auto is not None else "--n",
+        "highest_frequencies": auto,
         "method": method,
         "init": init,
         "rel_l2": sol.final_rel_l2,

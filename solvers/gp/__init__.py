@@ -8,6 +8,8 @@ One file per piece:
   (:class:`KroneckerFactors`, :func:`mode_apply`);
 * :mod:`~sciml.solvers.gp.collocation` -- axis letters, boundary faces and masks;
 * :mod:`~sciml.solvers.gp.spectrum` -- the spectral peak finder;
+* :mod:`~sciml.solvers.gp.auto_grid` -- the collocation grid from the data's spectra
+  (:func:`choose_grid`);
 * :mod:`~sciml.solvers.gp.initialization` -- frequencies and noise levels from the data;
 * :mod:`~sciml.solvers.gp.model` -- :class:`KroneckerGPSolver` (unknowns, loss, prediction);
 * fit strategies (objects): :class:`Adam` (the published recipe), :class:`AdamLBFGS`,
@@ -23,6 +25,7 @@ One file per piece:
 
 from sciml.solvers.gp.adam import Adam
 from sciml.solvers.gp.adam_lbfgs import AdamLBFGS
+from sciml.solvers.gp.auto_grid import GridChoice, choose_grid
 from sciml.solvers.gp.collocation import axis_letters, boundary_mask
 from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
 from sciml.solvers.gp.gauss_newton import (
@@ -52,6 +55,7 @@ __all__ = [
     "GPSolution",
     "GaussNewton",
     "GaussNewtonSystem",
+    "GridChoice",
     "KroneckerEigenJacobi",
     "KroneckerFactors",
     "KroneckerGPSolver",
@@ -59,6 +63,7 @@ __all__ = [
     "SpectralMixture1D",
     "axis_letters",
     "boundary_mask",
+    "choose_grid",
     "dense_gauss_newton_step",
     "get_problem",
     "manufactured_forcing",

@@ -170,7 +170,7 @@ class GaussNewton(FitStrategy):
         newton_steps, adam_steps, lr: as above.
         linear_solver: ``"cg"`` (matrix-free, :func:`matrix_free_gauss_newton_step`),
             ``"dense"`` (:func:`dense_gauss_newton_step`, ``N <= dense_limit``) or ``"auto"``
-            (dense up to ``auto_dense_max`` grid points, where it is faster, CG above).
+            (see :meth:`solver_for`).
         dense_limit: largest grid the dense step accepts.
         cg_rtol, cg_maxiter, preconditioner: of the CG solve.
     """
@@ -201,14 +201,26 @@ class GaussNewton(FitStrategy):
         if not self.cg_rtol > 0:
             raise ValueError(f"cg_rtol must be > 0, got {self.cg_rtol}")
 
-    def solver_for(self, size: int) -> str:
-        """``"dense"`` or ``"cg"``: the linear solver used for a grid of ``size`` points."""
+    def solver_for(self, size: int, *, odd_derivatives: bool = False) -> str:
+        """``"dense"`` or ``"cg"``: the linear solver for a grid of ``size`` points.
+
+        ``"auto"``: dense up to ``auto_dense_max`` points (where it is faster); for a PDE with
+        odd-order derivatives (advection, Burgers: first-order terms, which the eigenbasis
+        Jacobi preconditioner does not capture, so CG needs thousands of iterations) dense up
+        to ``dense_limit``; CG above.
+        """
         if self.linear_solver == "auto":
-            return "dense" if size <= self.auto_dense_max else "cg"
+            top = self.dense_limit if odd_derivatives else self.auto_dense_max
+            return "dense" if size <= top else "cg"
         return self.linear_solver
 
-    def check(self, grid: Grid) -> None:
-        if self.solver_for(grid.size) == "dense" and grid.size > self.dense_limit:
+    def _solver(self, pde: Any, size: int) -> str:
+        odd = any(key.count(c) % 2 for key in pde.required_derivatives for c in set(key))
+        return self.solver_for(size, odd_derivatives=odd)
+
+    def check(self, grid: Grid, pde: Any = None) -> None:
+        solver = self.solver_for(grid.size) if pde is None else self._solver(pde, grid.size)
+        if solver == "dense" and grid.size > self.dense_limit:
             raise ValueError(
                 f"linear_solver='dense' forms [N, N] matrices: grid has {grid.size} points > "
                 f"dense_limit={self.dense_limit}; use linear_solver='cg' (matrix-free)"
@@ -220,7 +232,7 @@ class GaussNewton(FitStrategy):
 
     def step(self, model: KroneckerGPSolver) -> dict[str, Any]:
         """One Gauss-Newton step (in place); returns what it reports."""
-        if self.solver_for(model.grid.size) == "dense":
+        if self._solver(model.pde, model.grid.size) == "dense":
             t0 = time.perf_counter()
             change = dense_gauss_newton_step(model, dense_limit=self.dense_limit)
             return {"relative_change": change, "solve_s": time.perf_counter() - t0}
@@ -244,4 +256,4 @@ class GaussNewton(FitStrategy):
         for chunk in chunks:
             adam_phase(model, hyper, chunk, self.lr, monitor)
             newton()
-        return {"linear_solver": self.solver_for(model.grid.size), "newton": reports}
+        return {"linear_solver": self._solver(model.pde, model.grid.size), "newton": reports}

@@ -10,6 +10,7 @@ import torch
 from sciml.grid import Grid
 from sciml.solvers.gp.adam import Adam
 from sciml.solvers.gp.adam_lbfgs import AdamLBFGS
+from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.gauss_newton import GaussNewton
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.monitor import Monitor
@@ -47,10 +48,12 @@ def strategy_from_name(
 
 def solve_gp(
     pde: Any,
-    grid: Grid,
+    grid: Grid | None,
     boundary: Callable[[torch.Tensor], torch.Tensor] | torch.Tensor,
     *,
     faces: Sequence[str] | None = None,
+    bounds: Sequence[Sequence[float]] | None = None,
+    points_per_wavelength: float = 4.0,
     method: str | FitStrategy = "gauss-newton",
     num_mixtures: int = 30,
     density: str = "gaussian",
@@ -78,8 +81,12 @@ def solve_gp(
     """Solve ``pde`` on ``grid`` with GP-HM.
 
     Args:
-        pde, grid, boundary, faces, num_mixtures, density, jitter, boundary_weight,
+        pde, boundary, faces, num_mixtures, density, jitter, boundary_weight,
             parametrization: see :class:`~sciml.solvers.gp.model.KroneckerGPSolver`.
+        grid: the collocation grid, or ``None`` to choose it from the spectra of the forcing
+            and of a callable ``boundary`` (:func:`~sciml.solvers.gp.auto_grid.choose_grid`
+            with ``bounds`` and ``points_per_wavelength``; the choice is in
+            ``GPSolution.info["auto_grid"]``).
         method: how the loss is minimised: a :class:`~sciml.solvers.gp.strategy.FitStrategy`
             object, or one of the names below, built from ``adam_steps, lr, lbfgs_steps,
             newton_steps, settle_tol, dense_limit`` (:func:`strategy_from_name`):
@@ -119,7 +126,21 @@ def solve_gp(
         raise TypeError(f"method must be a name or a FitStrategy, got {type(method).__name__}")
     if monitor_every < 1:
         raise ValueError(f"monitor_every must be >= 1, got {monitor_every}")
-    strategy.check(grid)
+    auto = None
+    if grid is None:
+        choice = choose_grid(
+            pde,
+            bounds,
+            boundary=boundary if callable(boundary) else None,
+            faces=faces,
+            points_per_wavelength=points_per_wavelength,
+            dtype=dtype,
+        )
+        grid = choice.grid
+        auto = {"shape": list(grid.shape), "frequencies": choice.frequencies}
+    elif not isinstance(grid, Grid):
+        raise TypeError(f"grid must be a sciml.grid.Grid or None, got {type(grid).__name__}")
+    strategy.check(grid, pde)
     model = KroneckerGPSolver(
         pde,
         grid,
@@ -157,6 +178,8 @@ def solve_gp(
         info = strategy.fit(model, monitor)
     finally:
         monitor.close()
+    if auto is not None:
+        info["auto_grid"] = auto
     if not monitor.history or monitor.history[-1]["step"] != monitor.steps:
         if monitor.loss != monitor.loss:  # NaN: no step computed a loss
             monitor.loss = float(model.loss()[0].detach())

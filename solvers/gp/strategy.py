@@ -35,8 +35,9 @@ class FitStrategy(ABC):
     learn_noise: ClassVar[bool] = True
     default_noise_level: ClassVar[float | None] = None
 
-    def check(self, grid: Grid) -> None:  # noqa: B027 (optional hook)
-        """Raise ``ValueError`` if the strategy cannot run on ``grid`` (default: it can)."""
+    def check(self, grid: Grid, pde: Any = None) -> None:  # noqa: B027 (optional hook)
+        """Raise ``ValueError`` if the strategy cannot run for ``pde`` on ``grid`` (default:
+        it can)."""
 
     @property
     @abstractmethod
