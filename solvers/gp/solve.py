@@ -66,7 +66,7 @@ def solve_gp(
     newton_steps: int = 3,
     settle_tol: float = 1e-3,
     noise_level: float | None = None,
-    jitter: float = 1e-10,
+    jitter: float | None = None,
     boundary_weight: float = 1.0,
     parametrization: str = "values",
     dense_limit: int = 6000,
