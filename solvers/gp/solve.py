@@ -93,7 +93,8 @@ def solve_gp(
 
             * ``"adam"`` -- :class:`~sciml.solvers.gp.adam.Adam`, the published recipe;
             * ``"adam+lbfgs"`` -- :class:`~sciml.solvers.gp.adam_lbfgs.AdamLBFGS`;
-            * ``"gauss-newton"`` (default) -- :class:`~sciml.solvers.gp.gauss_newton.GaussNewton`.
+            * ``"gauss-newton"`` (default) -- :class:`~sciml.solvers.gp.gauss_newton.GaussNewton`
+              (dense solves on small grids, matrix-free Kronecker CG on large ones).
         init, max_frequency, lengthscale: see
             :func:`~sciml.solvers.gp.initialization.initialize_frequencies`.
         noise_level: initial precisions ``1 / (noise_level * data scale)^2``
