@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from sciml.io import check_out_dir, check_out_path
 from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.problems import get_problem
 from sciml.solvers.gp.solve import solve_gp
@@ -29,13 +30,18 @@ def solve_gp_command(
     density: str = "gaussian",
     device: str | None = None,
     out: str | Path = "out/gp",
+    overwrite: bool = False,
     progress: bool = True,
 ) -> dict:
     """Run one problem; returns (and writes to ``out/<problem>.json``) a summary dict, and
     writes ``out/<problem>.png`` (solution, error, learned spectrum). The collocation grid is
     chosen from the spectra of the forcing and the boundary data
-    (:func:`~sciml.solvers.gp.auto_grid.choose_grid`) unless ``n`` (``--n``) gives it."""
+    (:func:`~sciml.solvers.gp.auto_grid.choose_grid`) unless ``n`` (``--n``) gives it.
+    Existing outputs are refused (before any work) unless ``overwrite``."""
     p = get_problem(problem)
+    out = check_out_dir(out)
+    for suffix in (".json", ".png"):
+        check_out_path(out / f"{problem}{suffix}", overwrite=overwrite)
     grid = p.grid
     auto = None
     if n:  # the override
@@ -65,7 +71,6 @@ def solve_gp_command(
         progress=progress,
         device=device,
     )
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_gp_solution(
         sol.model,
