@@ -40,9 +40,9 @@ from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
 from sciml.solvers.gp.gauss_newton import GaussNewton
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.normal_equations import GaussNewtonSystem
+from sciml.solvers.gp.plot import plot_gp_solution
 from sciml.solvers.gp.problems import get_problem, manufactured_forcing
 from sciml.solvers.gp.solve import solve_gp
-from sciml.solvers.gp_plot import plot_gp_solution
 from sciml.solvers.krylov import as_operator, cg
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"

@@ -63,7 +63,7 @@ def _add_solve_poisson(solve_sub) -> None:
 
 
 def _solve_gp(args: argparse.Namespace) -> int:
-    from sciml.solvers.gp_command import solve_gp_command
+    from sciml.commands.solve_gp import solve_gp_command
 
     summary = solve_gp_command(
         problem=args.problem,

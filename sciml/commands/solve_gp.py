@@ -1,4 +1,8 @@
-"""``sciml solve gp``: solve a registered GP-HM test problem, print a summary, write a PNG."""
+"""``sciml solve gp``: solve a registered GP-HM test problem, print a summary, write a PNG.
+
+The handler body of :mod:`sciml.commands.solve` (imported only when the command runs: torch
+and the solver load here, never while the parser is built).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ import torch
 
 from sciml.io import check_out_dir, check_out_path
 from sciml.solvers.gp.auto_grid import choose_grid
+from sciml.solvers.gp.plot import plot_gp_solution
 from sciml.solvers.gp.problems import get_problem
 from sciml.solvers.gp.solve import solve_gp
-from sciml.solvers.gp_plot import plot_gp_solution
 
 __all__ = ["solve_gp_command"]
 
