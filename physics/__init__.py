@@ -15,7 +15,7 @@ from sciml.physics.elliptic import EllipticSystem, assemble_elliptic
 from sciml.physics.fokker_planck import FokkerPlanck
 from sciml.physics.hamilton_jacobi import HamiltonJacobi
 from sciml.physics.heat import Heat
-from sciml.physics.heat_solver import solve_heat
+from sciml.physics.heat_solver import solve_heat, solve_heat_grid
 from sciml.physics.helmholtz import Helmholtz
 from sciml.physics.navier_stokes import NavierStokesVorticity, fno_forcing
 from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
@@ -58,5 +58,6 @@ __all__ = [
     "solve_burgers",
     "solve_darcy",
     "solve_heat",
+    "solve_heat_grid",
     "solve_navier_stokes",
 ]

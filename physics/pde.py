@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, ClassVar
 import torch
 
 from sciml.grid import Grid
+from sciml.physics._pointwise import on_grid
 from sciml.physics.derivative_keys import VECTOR_KEYS, canonical_key
 from sciml.physics.fd import grid_derivatives
 
@@ -350,6 +351,22 @@ class PDE:
                 f"{name} bounds {grid.bounds} differ from the PDE's domain {box}; build the "
                 "grid with pde.grid(n) or set domain="
             )
+
+    def initial_field(self, grid: Grid) -> torch.Tensor:
+        """The initial condition sampled at the points of ``grid``: ``[1, C, *grid.shape]``
+        float64 (``initial``, else ``exact`` at ``t = 0``; the grid drivers start from it)."""
+        if not self.time_dependent:
+            raise ValueError(f"{type(self).__name__} is steady; it has no initial condition")
+        self.check_grid(grid)
+        if self.initial is not None:
+            v = on_grid(self.initial, grid)
+        elif self.exact is not None:
+            v = on_grid(self.exact, grid, t=0.0)
+        else:
+            raise ValueError(
+                f"{type(self).__name__} has neither initial nor exact: give the initial field"
+            )
+        return v.reshape(1, self.channels, *grid.shape)
 
     # ------------------------------------------------------------- manufactured solutions
     def manufactured_forcing(self, exact: PointFn | None = None) -> ManufacturedForcing:
