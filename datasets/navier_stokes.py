@@ -54,6 +54,13 @@ class NavierStokes2D(Recipe):
     Params = NavierStokesParams
     batch_size = 40  # samples integrated together (one batched FFT per step)
     input_names = ("vorticity_t0",)
+    small_params = {
+        "resolution": 8,
+        "solver_resolution": 8,
+        "frames": 1,
+        "frame_dt": 0.05,
+        "dt": 0.025,
+    }
 
     def params(self, overrides=None):
         p = super().params(overrides)
@@ -66,12 +73,20 @@ class NavierStokes2D(Recipe):
 
     def validate(self, p: NavierStokesParams) -> None:
         if p.resolution < 8 or p.frames < 1 or p.nu <= 0 or p.frame_dt <= 0:
-            raise ValueError("need resolution >= 8, frames >= 1, nu > 0, frame_dt > 0")
+            raise ValueError(
+                "params: need resolution >= 8, frames >= 1, nu > 0, frame_dt > 0, got "
+                f"resolution={p.resolution}, frames={p.frames}, nu={p.nu}, "
+                f"frame_dt={p.frame_dt}"
+            )
         if p.solver_resolution and p.solver_resolution % p.resolution:
             raise ValueError(
-                f"solver_resolution ({p.solver_resolution}) must be a multiple of resolution "
-                f"({p.resolution}): outputs are the solver grid subsampled"
+                f"params: solver_resolution ({p.solver_resolution}) must be a multiple of "
+                f"resolution ({p.resolution}): outputs are the solver grid subsampled"
             )
+        if p.dt and p.dt > p.frame_dt:
+            raise ValueError(f"params: dt ({p.dt}) must be <= frame_dt ({p.frame_dt})")
+        if not p.alpha > 0.5 or not p.tau > 0:
+            raise ValueError(f"params: need alpha > 0.5 and tau > 0, got {p.alpha}, {p.tau}")
 
     def channels(self, p: NavierStokesParams) -> tuple[int, int]:
         return 1, p.frames

@@ -11,7 +11,7 @@ come from. Until then the table is empty and nothing changes.
 :func:`tuned_train_options` fills the table's values into a dict of training options, only for
 keys the user did not set, only on CUDA, only while the switch is on: the environment variable
 ``SCIML_TUNED_DEFAULTS=0`` turns it off for a process, :func:`tuned_defaults` for a block.
-``sciml train`` (:func:`sciml.train.runs.train_from_args`) applies it.
+``sciml train`` (:mod:`sciml.commands.train`) applies it.
 
 >>> tuned_train_options({"epochs": 3}, "lsm", "cpu")
 {'epochs': 3}

@@ -606,9 +606,11 @@ class Trainer:
             "best_val": self.best_val,
             "task": self.task.state_dict(),
         }
-        save_checkpoint(self.out_dir / "last.pt", state)
+        # model.pt first, then last.pt: whenever last.pt says epoch k, model.pt is the best of
+        # epochs 1..k, so a run killed anywhere in here resumes to the uninterrupted result
         if improved:
             self._save_model(op)
+        save_checkpoint(self.out_dir / "last.pt", state)
         path = self.out_dir / "metrics.csv"
         new = not path.exists()
         with path.open("a", newline="") as f:
@@ -616,6 +618,20 @@ class Trainer:
             if new:
                 w.writeheader()
             w.writerow(rec)
+        (self.out_dir / "history.json").write_text(json.dumps(self.history, indent=1))
+
+    def _write_logs(self) -> None:
+        """Rewrite ``metrics.csv`` and ``history.json`` from the history (after a resume: a
+        kill between the checkpoint and the logs leaves no gap or duplicate row)."""
+        if self.out_dir is None or self.rank != 0:
+            return
+        keys: list[str] = []
+        for rec in self.history:
+            keys += [k for k in rec if k not in keys]
+        with (self.out_dir / "metrics.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(self.history)
         (self.out_dir / "history.json").write_text(json.dumps(self.history, indent=1))
 
     def _restore(self, op, opt, sched) -> int:
@@ -661,6 +677,7 @@ class Trainer:
         self.task.load_state_dict(state.get("task", {}))
         self.history = list(state["history"])
         self.best_val = state["best_val"]
+        self._write_logs()
         return int(state["epoch"])
 
 
