@@ -5,6 +5,8 @@ module you need. Contract modules import pytest; :mod:`sciml.testing.convergence
 
 * :mod:`sciml.testing.operators` -- grid operators (shapes, gradients, fresh-process reload,
   golden output, resolution transfer);
+* :mod:`sciml.testing.preconditioners` -- preconditioners (declared symmetry, definiteness,
+  linearity measured; fewer CG iterations);
 * :mod:`sciml.testing.pdes` -- PDE families (exact solutions, manufactured forcing, FD order);
 * :mod:`sciml.testing.recipes` -- data-set recipes: declared shapes match the worker's output,
   a seed gives the same sample whatever the batch, bad parameters give a clear error;
