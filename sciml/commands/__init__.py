@@ -21,5 +21,6 @@ COMMANDS: tuple[str, ...] = (
     "solve",
     "invert",
     "nde",
+    "traverse",
     "bench",
 )
