@@ -103,7 +103,7 @@ class _EllipticRecipe(Recipe):
 
 class DarcyPWC(_EllipticRecipe):
     name = "darcy-pwc"
-    version = 1
+    version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "FNO piecewise-constant Darcy (a in {3, 12}), FEniCSx P1 on a 2x finer mesh"
     input_names = ("coefficient",)
     output_names = ("pressure",)
@@ -119,7 +119,7 @@ class DarcyPWC(_EllipticRecipe):
 
 class DarcySmooth(_EllipticRecipe):
     name = "darcy-smooth"
-    version = 1
+    version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "Darcy with a smooth log-normal coefficient a = exp(GRF), FEniCSx P1"
     input_names = ("coefficient",)
     output_names = ("pressure",)
@@ -135,7 +135,7 @@ class DarcySmooth(_EllipticRecipe):
 
 class PoissonMultiscale(_EllipticRecipe):
     name = "poisson-multiscale"
-    version = 1
+    version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "Poisson -Δu = f with f a sum of GRFs at tau = 3, 12, 48 (FEniCSx P1)"
     input_names = ("forcing",)
     output_names = ("solution",)

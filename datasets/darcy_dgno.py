@@ -62,7 +62,7 @@ def observation_noise_sigma(values: np.ndarray, snr_db: float) -> float:
 
 class _DgnoDarcy(Recipe):
     Params = DgnoDarcyParams
-    version = 1
+    version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     input_names = ("coefficient",)
     output_names = ("pressure",)
     #: "two-phase" or "lognormal"

@@ -49,7 +49,7 @@ class NavierStokesParams:
 
 class NavierStokes2D(Recipe):
     name = "navier-stokes-2d"
-    version = 1
+    version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "FNO/LSM vorticity benchmark (nu 1e-5, 20 unit-time frames, 64x64)"
     Params = NavierStokesParams
     batch_size = 40  # samples integrated together (one batched FFT per step)

@@ -16,7 +16,7 @@ from sciml.physics.elliptic import EllipticSystem, assemble_elliptic
 from sciml.physics.fokker_planck import FokkerPlanck
 from sciml.physics.hamilton_jacobi import HamiltonJacobi
 from sciml.physics.heat import Heat
-from sciml.physics.heat_solver import solve_heat
+from sciml.physics.heat_solver import solve_heat, solve_heat_grid
 from sciml.physics.helmholtz import Helmholtz
 from sciml.physics.laplacian import Hutchinson, laplacian_estimator
 from sciml.physics.mollifier import DirichletMollifier
@@ -75,5 +75,6 @@ __all__ = [
     "solve_burgers",
     "solve_darcy",
     "solve_heat",
+    "solve_heat_grid",
     "solve_navier_stokes",
 ]

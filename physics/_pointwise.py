@@ -63,3 +63,41 @@ def check_any_dim(name: str, dim: int) -> None:
 def check_dim(name: str, dim: int, allowed: tuple[int, ...]) -> None:
     if dim not in allowed:
         raise ValueError(f"{name}: dim must be one of {allowed}, got {dim!r}")
+
+
+def on_grid(
+    fn: PointFn | float,
+    grid,
+    *,
+    t: float | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """A point function sampled at the points of ``grid``: ``[*grid.shape]`` (``[C, *shape]``
+    when ``fn`` returns ``[N, C]``).
+
+    ``t`` appends a time column (the points of a time-dependent PDE, ``[N, dim + 1]``). A
+    float ``fn`` gives a constant field. Evaluated without autograd (a learnable ``fn``
+    receives no gradient here: this is data for a solver).
+    """
+    pts = grid.points(device, dtype)
+    if t is not None:
+        pts = torch.cat([pts, torch.full_like(pts[:, :1], float(t))], dim=1)
+    with torch.no_grad():
+        v = evaluate(fn, pts)
+    if v.ndim == 2:
+        return v.T.reshape(v.shape[1], *grid.shape)
+    return v.reshape(grid.shape)
+
+
+def steady_on_grid(fn: PointFn, grid, t_end: float, name: str, **kwargs) -> torch.Tensor:
+    """``fn`` of a time-dependent PDE sampled on ``grid`` at ``t = 0``; raises ``ValueError``
+    when it differs at ``t = t_end`` (grid solvers that take a steady forcing)."""
+    f0 = on_grid(fn, grid, t=0.0, **kwargs)
+    f1 = on_grid(fn, grid, t=t_end, **kwargs)
+    if not torch.allclose(f0, f1, rtol=1e-12, atol=1e-12 * max(1.0, float(f0.abs().max()))):
+        raise ValueError(
+            f"{name} depends on time; this grid solver takes a steady {name} (use the FEM "
+            "driver for a time-dependent one)"
+        )
+    return f0

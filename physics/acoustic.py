@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
@@ -32,11 +32,7 @@ class AcousticWave(PDE):
 
     velocity: PointFn | float | torch.Tensor = 1.0
     dim: int = 2
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    initial: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "absorbing"
+    boundary: str = field(default="absorbing", kw_only=True)
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

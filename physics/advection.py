@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pde import PDE
 
 __all__ = ["Advection"]
 
@@ -25,12 +25,9 @@ class Advection(PDE):
 
     velocity: float | tuple[float, ...] = 1.0
     dim: int = 1
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    initial: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "periodic"
+    boundary: str = field(default="periodic", kw_only=True)
     time_dependent: ClassVar[bool] = True
+    order: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         check_dim("Advection", self.dim, (1, 2, 3))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pde import PDE
 
 __all__ = ["Burgers"]
 
@@ -30,11 +30,7 @@ class Burgers(PDE):
 
     nu: float = 0.01
     dim: int = 1
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    initial: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "periodic"
+    boundary: str = field(default="periodic", kw_only=True)
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ import math
 import torch
 
 from sciml.grid import Grid
+from sciml.physics.burgers import Burgers
 from sciml.physics.random_fields import gaussian_random_field
 from sciml.physics.spectral import wavenumbers
 
@@ -31,10 +32,11 @@ def burgers_initial(grid: Grid, seeds, *, device=None, dtype=torch.float32) -> t
 
 
 def solve_burgers(
-    u0: torch.Tensor,
+    pde_or_u0: Burgers | torch.Tensor,
     grid: Grid,
     *,
-    nu: float,
+    u0: torch.Tensor | None = None,
+    nu: float | None = None,
     t_end: float,
     dt: float = 1e-3,
     record_steps: int = 1,
@@ -42,9 +44,36 @@ def solve_burgers(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Integrate Burgers from ``u0`` (``[B, 1, n]`` in 1-D, ``[B, 2, nx, ny]`` in 2-D).
 
+    Args:
+        pde_or_u0: a :class:`~sciml.physics.burgers.Burgers` object (``nu`` from it, periodic
+            boundary, no forcing; the initial field is ``u0=`` or else its ``initial`` (or
+            ``exact`` at ``t = 0``) sampled at the grid points, float64), or (the older form)
+            the initial field ``u0`` itself, with ``nu=``.
+        grid: periodic 1-D or 2-D grid (on the PDE's domain).
+        u0: initial fields for a ``Burgers`` object.
+        nu: viscosity; only with a tensor ``u0``.
+        t_end, dt, record_steps, dealias: time span, step, snapshots, 2/3 rule.
+
     Returns ``(u, trajectory)``: the final field (same shape as ``u0``) and snapshots
     ``[B, record_steps, C, *shape]`` evenly spaced in ``(0, t_end]``.
     """
+    if isinstance(pde_or_u0, Burgers):
+        pde = pde_or_u0
+        if nu is not None:
+            raise ValueError("nu comes from the Burgers object; leave nu=None")
+        if pde.boundary != "periodic" or pde.forcing is not None:
+            raise ValueError(
+                "solve_burgers integrates the unforced periodic problem; the Burgers object has "
+                f"boundary={pde.boundary!r} and forcing={'set' if pde.forcing else None}"
+            )
+        nu = pde.nu
+        u0 = pde.initial_field(grid) if u0 is None else u0
+    else:
+        if u0 is not None:
+            raise ValueError("u0 is given twice (positionally and as u0=)")
+        if nu is None:
+            raise ValueError("nu is required with a tensor u0 (or pass a Burgers object)")
+        u0 = pde_or_u0
     if not isinstance(grid, Grid) or grid.ndim not in (1, 2) or not all(grid.periodic):
         raise ValueError(f"grid must be a periodic 1-D or 2-D sciml.grid.Grid, got {grid!r}")
     if not isinstance(u0, torch.Tensor):

@@ -28,10 +28,6 @@ class Darcy(PDE):
 
     coefficient: PointFn | float = 1.0
     dim: int = 2
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "dirichlet"
     time_dependent: ClassVar[bool] = False
 
     def __post_init__(self) -> None:

@@ -13,6 +13,13 @@ ones (the FNO recipe :func:`~sciml.physics.random_fields.darcy_coefficient`).
 >>> u = solve_darcy(torch.ones(1, 1, 32, 32, dtype=torch.float64), g)   # -Laplacian u = 1
 >>> round(u.max().item(), 3)                          # 0.0737 for the continuum problem
 0.074
+
+The PDE object gives the same solve (coefficient and forcing sampled at the grid points):
+
+>>> from sciml.physics import Darcy
+>>> pde = Darcy(coefficient=1.0, forcing=lambda p: torch.ones(len(p), dtype=p.dtype))
+>>> bool((solve_darcy(pde, g) - u).abs().max() < 1e-14)
+True
 """
 
 from __future__ import annotations
@@ -22,34 +29,61 @@ import scipy.sparse.linalg as spla
 import torch
 
 from sciml.grid import Grid
+from sciml.physics._pointwise import on_grid
+from sciml.physics.darcy import Darcy
 from sciml.physics.elliptic import assemble_elliptic
+from sciml.physics.poisson import Poisson
 
 __all__ = ["solve_darcy"]
 
 
 def solve_darcy(
-    coefficient: torch.Tensor,
+    pde_or_coefficient: Darcy | Poisson | torch.Tensor,
     grid: Grid,
     *,
-    forcing: float | torch.Tensor = 1.0,
+    forcing: float | torch.Tensor | None = None,
     walls: dict[str, str] | None = None,
     solid: torch.Tensor | None = None,
     progress: bool = False,
 ) -> torch.Tensor:
-    """Solve ``-div(a grad u) = f`` for each sample.
+    """Solve ``-div(a grad u) = f`` with ``u = 0`` on the Dirichlet walls, for each sample.
 
     Args:
-        coefficient: ``a > 0``, ``[B, 1, *grid.shape]`` (or ``[*grid.shape]``).
+        pde_or_coefficient: either a :class:`~sciml.physics.darcy.Darcy` (or
+            :class:`~sciml.physics.poisson.Poisson`, ``a = 1``) object, whose ``coefficient``
+            and ``forcing`` (None = 0) are sampled at the grid points (its ``boundary`` must be
+            ``"dirichlet"`` and ``grid`` must lie on its domain; ``u = 0`` on the walls, a
+            non-zero ``exact`` on the boundary is not imposed: use
+            :func:`sciml.physics.fem.solve_elliptic` for that); or the coefficient ``a > 0``
+            itself, ``[B, 1, *grid.shape]`` (or ``[*grid.shape]``).
         grid: cell-centred (any walls, ``solid`` allowed) or vertex-centred (all walls
             Dirichlet on the boundary nodes) non-periodic grid.
-        forcing: a float or ``[B, 1, *shape]`` / ``[*shape]`` field.
+        forcing: with a coefficient tensor: a float or ``[B, 1, *shape]`` / ``[*shape]`` field
+            (default 1, the FNO benchmark); with a PDE object it must be left None.
         walls, solid: as in :func:`~sciml.physics.elliptic.assemble_elliptic` (cell grids).
         progress: tqdm progress bar over samples.
 
     Returns:
-        ``u: [B, 1, *grid.shape]`` (``[*shape]`` for an unbatched coefficient), float64 on
-        the coefficient's device; zero on boundary nodes (vertex grids) and in solid cells.
+        ``u: [B, 1, *grid.shape]`` (``[*shape]`` for an unbatched coefficient, ``[1, 1, *shape]``
+        for a PDE object), float64 on the coefficient's device (the CPU for a PDE object); zero
+        on boundary nodes (vertex grids) and in solid cells.
     """
+    if isinstance(pde_or_coefficient, (Darcy, Poisson)):
+        pde = pde_or_coefficient
+        pde.check_grid(grid)
+        if pde.boundary != "dirichlet":
+            raise ValueError(
+                f"solve_darcy imposes u = 0 on Dirichlet walls; the PDE's boundary is "
+                f"{pde.boundary!r}"
+            )
+        if forcing is not None:
+            raise ValueError("forcing comes from the PDE object; leave forcing=None")
+        a = getattr(pde, "coefficient", 1.0)
+        coefficient = on_grid(a, grid)[None, None]
+        forcing = 0.0 if pde.forcing is None else on_grid(pde.forcing, grid)[None, None]
+    else:
+        coefficient = pde_or_coefficient
+        forcing = 1.0 if forcing is None else forcing
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be a sciml.grid.Grid, got {type(grid)}")
     if any(grid.periodic):

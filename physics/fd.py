@@ -26,6 +26,8 @@ import numpy as np
 import torch
 
 from sciml.grid import Grid
+from sciml.physics.derivative_keys import canonical_key
+from sciml.physics.spectral import spectral_derivative
 
 __all__ = [
     "stencil_weights",
@@ -209,9 +211,6 @@ def grid_derivatives(
     Returns:
         dict canonical key -> ``[B, C, *shape]``.
     """
-    from sciml.physics.pde import canonical_key
-    from sciml.physics.spectral import spectral_derivative
-
     _check(u, grid)
     letters = letters or "xyz"[: grid.ndim]
     if len(letters) != grid.ndim or len(set(letters)) != grid.ndim:

@@ -16,6 +16,15 @@ Coefficients and forcings are given as
 
 Solvers: ``"cg-gamg"`` (CG + PETSc GAMG, the default for SPD problems), ``"mumps"``
 (direct LU), ``"gmres-gamg"`` (indefinite problems such as Helmholtz with large k).
+
+The PDE objects of :mod:`sciml.physics` drive the same engine: :func:`solve_elliptic` takes a
+``Poisson``, ``Darcy`` or ``Helmholtz`` object and :func:`solve_heat_fem` a ``Heat`` object.
+Their pointwise (torch) coefficient, forcing, initial condition and exact solution are
+interpolated on the mesh (Lagrange elements one degree above the solution's); the exact
+solution, when given, is the Dirichlet data. :func:`solve_scalar_elliptic` and
+:func:`solve_heat` keep the UFL-callable interface (exact quadrature of manufactured data,
+grid coefficients); the grid engine's heat solver is
+:func:`sciml.physics.heat_solver.solve_heat_grid`.
 """
 
 from __future__ import annotations
@@ -30,7 +39,16 @@ import torch
 from sciml.grid import Grid
 from sciml.mesh import Mesh
 
-__all__ = ["FemSolution", "solve_scalar_elliptic", "PETSC_SOLVERS"]
+__all__ = [
+    "FemSolution",
+    "PETSC_SOLVERS",
+    "solve_elliptic",
+    "solve_heat_fem",
+    "solve_scalar_elliptic",
+    "solve_heat",
+    "solve_elasticity",
+    "GridCoefficientElliptic",
+]
 
 PETSC_SOLVERS: dict[str, dict[str, Any]] = {
     "cg-gamg": {
@@ -87,6 +105,24 @@ class FemSolution:
         x = ufl.SpatialCoordinate(dmesh)
         e = self.u - exact(x)
         form = dolfinx.fem.form(ufl.inner(e, e) * ufl.dx(metadata={"quadrature_degree": 8}))
+        local = dolfinx.fem.assemble_scalar(form)
+        return float(np.sqrt(dmesh.comm.allreduce(local, op=MPI.SUM)))
+
+    def l2_error_pointwise(self, exact: Callable, t: float | None = None) -> float:
+        """``||u - exact||_L2`` with ``exact(x: [N, dim (+1)]) -> [N]`` a torch point function
+        (the ``exact`` of a PDE object; ``t`` appends the time column), interpolated into
+        Lagrange elements three degrees above the solution's."""
+        dolfinx, ufl = _dolfinx()
+        from mpi4py import MPI
+
+        V = self.u.function_space
+        dmesh = V.mesh
+        degree = V.element.basix_element.degree + 3
+        ex = _interpolate_point_fn(exact, dolfinx.fem.functionspace(dmesh, ("Lagrange", degree)), t)
+        e = self.u - ex
+        form = dolfinx.fem.form(
+            ufl.inner(e, e) * ufl.dx(metadata={"quadrature_degree": 2 * degree})
+        )
         local = dolfinx.fem.assemble_scalar(form)
         return float(np.sqrt(dmesh.comm.allreduce(local, op=MPI.SUM)))
 
@@ -180,6 +216,80 @@ def _coefficient(spec, dmesh, name: str):
     )
 
 
+def _interpolate_point_fn(fn, space, t: float | None = None, out=None):
+    """A dolfinx Function of ``space`` interpolating a torch point function (or a number)
+    ``fn(x: [N, dim (+1)]) -> [N]`` at the space's interpolation points; ``t`` appends a time
+    column. ``out`` (a Function of ``space``) is filled in place when given."""
+    dolfinx, _ = _dolfinx()
+    from sciml.physics._pointwise import evaluate
+
+    dim = space.mesh.geometry.dim
+    tdim = space.mesh.topology.dim
+
+    def values(x: np.ndarray) -> np.ndarray:  # x: [3, N] interpolation points
+        pts = torch.from_numpy(np.ascontiguousarray(x[: min(dim, tdim)].T)).to(torch.float64)
+        if t is not None:
+            pts = torch.cat([pts, torch.full_like(pts[:, :1], float(t))], dim=1)
+        with torch.no_grad():
+            v = evaluate(fn, pts)
+        v = v.detach().to("cpu", torch.float64).reshape(-1).numpy()
+        if not np.isfinite(v).all():
+            raise ValueError("a point function of the PDE returned NaN or inf on the mesh")
+        return v
+
+    out = dolfinx.fem.Function(space) if out is None else out
+    out.interpolate(values)
+    return out
+
+
+def _dirichlet_dofs(dmesh, V, facet_tags, dirichlet_markers):
+    dolfinx, _ = _dolfinx()
+    tdim = dmesh.topology.dim
+    dmesh.topology.create_connectivity(tdim - 1, tdim)
+    if dirichlet_markers is None:
+        facets = dolfinx.mesh.exterior_facet_indices(dmesh.topology)
+    else:
+        if facet_tags is None:
+            raise ValueError("dirichlet_markers given but the mesh has no facet markers")
+        facets = np.concatenate([facet_tags.find(m) for m in dirichlet_markers])
+    return dolfinx.fem.locate_dofs_topological(V, tdim - 1, facets)
+
+
+def _solve_elliptic_forms(
+    mesh: Mesh, data, *, k2: float, degree: int, solver: str, dirichlet_markers, comm
+) -> FemSolution:
+    """``-div(a grad u) - k2 u = f``, ``u = g`` on the Dirichlet facets; ``data(dmesh, V)``
+    returns ``(a, f, g)``: UFL coefficient and forcing, boundary Function of ``V``."""
+    if solver not in PETSC_SOLVERS:
+        raise ValueError(f"solver must be one of {sorted(PETSC_SOLVERS)}, got {solver!r}")
+    if degree not in (1, 2, 3):
+        raise ValueError(f"degree must be 1, 2 or 3, got {degree}")
+    if not isinstance(mesh, Mesh):
+        raise TypeError(f"mesh must be a sciml.Mesh, got {type(mesh)}")
+    dolfinx, ufl = _dolfinx()
+    from dolfinx.fem.petsc import LinearProblem
+
+    dmesh, _, facet_tags = mesh.to_dolfinx(comm)
+    V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree))
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    a_c, f, g = data(dmesh, V)
+    form_a = ufl.inner(a_c * ufl.grad(u), ufl.grad(v)) * ufl.dx
+    if k2:
+        form_a = form_a - float(k2) * u * v * ufl.dx
+    form_L = f * v * ufl.dx
+    bc = dolfinx.fem.dirichletbc(g, _dirichlet_dofs(dmesh, V, facet_tags, dirichlet_markers))
+    problem = LinearProblem(
+        form_a,
+        form_L,
+        bcs=[bc],
+        petsc_options=dict(PETSC_SOLVERS[solver]),
+        petsc_options_prefix=f"sciml_elliptic_{next(_prefix_counter)}_",
+    )
+    uh = problem.solve()
+    its = problem.solver.getIterationNumber()
+    return FemSolution(uh, mesh, int(its))
+
+
 def solve_scalar_elliptic(
     mesh: Mesh,
     *,
@@ -194,7 +304,9 @@ def solve_scalar_elliptic(
 ) -> FemSolution:
     """Solve ``-div(a grad u) - k2 u = f`` with ``u = g`` on the Dirichlet boundary.
 
-    Covers Poisson (``a = 1``), Darcy (``a`` a coefficient field) and Helmholtz (``k2 > 0``).
+    Covers Poisson (``a = 1``), Darcy (``a`` a coefficient field) and Helmholtz (``k2 > 0``)
+    given as UFL callables, numbers or grid fields; :func:`solve_elliptic` is the same solve
+    for a PDE object.
 
     Args:
         mesh: the domain (a Mesh; distributed over ``comm``).
@@ -205,53 +317,85 @@ def solve_scalar_elliptic(
         dirichlet_markers: facet markers carrying the Dirichlet condition; default: the
             whole boundary.
     """
-    if solver not in PETSC_SOLVERS:
-        raise ValueError(f"solver must be one of {sorted(PETSC_SOLVERS)}, got {solver!r}")
-    if degree not in (1, 2, 3):
-        raise ValueError(f"degree must be 1, 2 or 3, got {degree}")
+
+    def data(dmesh, V):
+        dolfinx, ufl = _dolfinx()
+        g = dolfinx.fem.Function(V)
+        if callable(boundary_value):
+            expr = dolfinx.fem.Expression(
+                boundary_value(ufl.SpatialCoordinate(dmesh)), V.element.interpolation_points
+            )
+            g.interpolate(expr)
+        else:
+            g.x.array[:] = float(boundary_value)
+        a_c = _coefficient(coefficient, dmesh, "coefficient")
+        return a_c, _coefficient(forcing, dmesh, "forcing"), g
+
+    return _solve_elliptic_forms(
+        mesh, data, k2=k2, degree=degree, solver=solver,
+        dirichlet_markers=dirichlet_markers, comm=comm,
+    )  # fmt: skip
+
+
+def solve_elliptic(
+    pde,
+    mesh: Mesh,
+    *,
+    degree: int = 1,
+    solver: str | None = None,
+    data_degree: int | None = None,
+    dirichlet_markers: list[int] | None = None,
+    comm=None,
+) -> FemSolution:
+    """FEM solve of a :class:`~sciml.physics.poisson.Poisson`,
+    :class:`~sciml.physics.darcy.Darcy` or :class:`~sciml.physics.helmholtz.Helmholtz` object.
+
+    The object's point functions (``coefficient``, ``forcing``; None = 0) are interpolated on
+    the mesh in Lagrange elements of degree ``data_degree`` (default ``degree + 1``: the
+    interpolation error stays below the discretisation's); ``u = exact`` on the Dirichlet
+    facets (interpolated in the solution's space), ``u = 0`` when ``exact`` is None. The
+    object's ``boundary`` must be ``"dirichlet"``; its ``dim`` must be the mesh's.
+
+    Args:
+        pde: the PDE object.
+        mesh: the domain (distributed over ``comm``).
+        degree: Lagrange degree of the solution (1-3).
+        solver: a key of :data:`PETSC_SOLVERS`; default ``"cg-gamg"`` for Poisson/Darcy,
+            ``"mumps"`` for Helmholtz (indefinite once ``k^2`` exceeds the first eigenvalue).
+        data_degree: Lagrange degree of the interpolated coefficient and forcing.
+        dirichlet_markers: facet markers carrying the Dirichlet condition (default all).
+
+    Returns:
+        the :class:`FemSolution` (compare with ``exact`` by :meth:`FemSolution.l2_error_pointwise`).
+    """
+    from sciml.physics.darcy import Darcy
+    from sciml.physics.helmholtz import Helmholtz
+    from sciml.physics.poisson import Poisson
+
+    if not isinstance(pde, (Poisson, Darcy, Helmholtz)):
+        raise TypeError(f"pde must be a Poisson, Darcy or Helmholtz object, got {type(pde)}")
     if not isinstance(mesh, Mesh):
         raise TypeError(f"mesh must be a sciml.Mesh, got {type(mesh)}")
-    dolfinx, ufl = _dolfinx()
-    from dolfinx.fem.petsc import LinearProblem
+    if pde.dim != mesh.tdim:
+        raise ValueError(f"the PDE is {pde.dim}-D but the mesh is {mesh.tdim}-D")
+    if pde.boundary != "dirichlet":
+        raise ValueError(f"solve_elliptic needs boundary='dirichlet', got {pde.boundary!r}")
+    k2 = pde.wavenumber**2 if isinstance(pde, Helmholtz) else 0.0
+    solver = solver or ("mumps" if isinstance(pde, Helmholtz) else "cg-gamg")
+    data_degree = degree + 1 if data_degree is None else data_degree
 
-    dmesh, _, facet_tags = mesh.to_dolfinx(comm)
-    V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
-    a_c = _coefficient(coefficient, dmesh, "coefficient")
-    f = _coefficient(forcing, dmesh, "forcing")
-    form_a = ufl.inner(a_c * ufl.grad(u), ufl.grad(v)) * ufl.dx
-    if k2:
-        form_a = form_a - float(k2) * u * v * ufl.dx
-    form_L = f * v * ufl.dx
+    def data(dmesh, V):
+        dolfinx, _ = _dolfinx()
+        W = dolfinx.fem.functionspace(dmesh, ("Lagrange", data_degree))
+        a_c = _interpolate_point_fn(getattr(pde, "coefficient", 1.0), W)
+        f = _interpolate_point_fn(0.0 if pde.forcing is None else pde.forcing, W)
+        g = _interpolate_point_fn(0.0 if pde.exact is None else pde.exact, V)
+        return a_c, f, g
 
-    tdim = dmesh.topology.dim
-    dmesh.topology.create_connectivity(tdim - 1, tdim)
-    if dirichlet_markers is None:
-        facets = dolfinx.mesh.exterior_facet_indices(dmesh.topology)
-    else:
-        if facet_tags is None:
-            raise ValueError("dirichlet_markers given but the mesh has no facet markers")
-        facets = np.concatenate([facet_tags.find(m) for m in dirichlet_markers])
-    dofs = dolfinx.fem.locate_dofs_topological(V, tdim - 1, facets)
-    g = dolfinx.fem.Function(V)
-    if callable(boundary_value):
-        expr = dolfinx.fem.Expression(
-            boundary_value(ufl.SpatialCoordinate(dmesh)), V.element.interpolation_points
-        )
-        g.interpolate(expr)
-    else:
-        g.x.array[:] = float(boundary_value)
-    bc = dolfinx.fem.dirichletbc(g, dofs)
-    problem = LinearProblem(
-        form_a,
-        form_L,
-        bcs=[bc],
-        petsc_options=dict(PETSC_SOLVERS[solver]),
-        petsc_options_prefix=f"sciml_elliptic_{next(_prefix_counter)}_",
-    )
-    uh = problem.solve()
-    its = problem.solver.getIterationNumber()
-    return FemSolution(uh, mesh, int(its))
+    return _solve_elliptic_forms(
+        mesh, data, k2=k2, degree=degree, solver=solver,
+        dirichlet_markers=dirichlet_markers, comm=comm,
+    )  # fmt: skip
 
 
 class GridCoefficientElliptic:
@@ -402,6 +546,52 @@ def solve_elasticity(
     return FemSolution(uh, mesh, int(problem.solver.getIterationNumber())), stress
 
 
+def _solve_heat_forms(
+    mesh: Mesh, *, kappa, t_end, steps, degree, solver, save_every, comm, data
+) -> tuple[FemSolution, list[np.ndarray]]:
+    """Backward Euler for ``u_t - kappa Laplacian(u) = f``, ``u = g`` on the boundary.
+
+    ``data(dmesh, V, t)`` returns ``(u0_fill, f, g, update)``: a function filling the initial
+    Function, the UFL forcing, the boundary Function, and ``update(t)`` refreshing the
+    time-dependent data for the step ending at ``t`` (a dolfinx Constant ``t`` is passed).
+    """
+    if steps < 1 or t_end <= 0 or kappa <= 0:
+        raise ValueError(f"need steps >= 1, t_end > 0, kappa > 0; got {steps}, {t_end}, {kappa}")
+    if solver not in PETSC_SOLVERS:
+        raise ValueError(f"solver must be one of {sorted(PETSC_SOLVERS)}, got {solver!r}")
+    if not isinstance(mesh, Mesh):
+        raise TypeError(f"mesh must be a sciml.Mesh, got {type(mesh)}")
+    dolfinx, ufl = _dolfinx()
+    from dolfinx.fem.petsc import LinearProblem
+
+    dmesh, _, _ = mesh.to_dolfinx(comm)
+    V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree))
+    dt = t_end / steps
+    t = dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(0.0))
+    u_old = dolfinx.fem.Function(V)
+    fill_initial, f, g, update = data(dmesh, V, t)
+    fill_initial(u_old)
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    a = u * v * ufl.dx + dt * kappa * ufl.inner(ufl.grad(u), ufl.grad(v)) * ufl.dx
+    L = (u_old + dt * f) * v * ufl.dx
+    bc = dolfinx.fem.dirichletbc(g, _dirichlet_dofs(dmesh, V, None, None))
+    problem = LinearProblem(
+        a, L, bcs=[bc], petsc_options=dict(PETSC_SOLVERS[solver]),
+        petsc_options_prefix=f"sciml_heat_{next(_prefix_counter)}_",
+    )  # fmt: skip
+    snapshots = []
+    its = 0
+    for step in range(1, steps + 1):
+        t.value = step * dt
+        update(step * dt)
+        uh = problem.solve()
+        its += problem.solver.getIterationNumber()
+        u_old.x.array[:] = uh.x.array
+        if save_every and step % save_every == 0:
+            snapshots.append(FemSolution(u_old, mesh, 0).values())
+    return FemSolution(u_old, mesh, int(its)), snapshots
+
+
 def solve_heat(
     mesh: Mesh,
     *,
@@ -415,50 +605,97 @@ def solve_heat(
     save_every: int | None = None,
     comm=None,
 ) -> tuple[FemSolution, list[np.ndarray]]:
-    """``u_t - kappa Δu = f`` with ``u = 0`` on the boundary, backward Euler in time.
+    """``u_t - kappa Δu = f`` with ``u = 0`` on the boundary, backward Euler in time (FEM).
 
     ``initial`` and ``forcing`` are callables of the UFL coordinate (``forcing`` may also
     take ``(x, t)`` with ``t`` a dolfinx Constant). Returns the final state and, when
     ``save_every`` is set, nodal snapshots ``[N]`` every that many steps (rank 0).
+    :func:`solve_heat_fem` is the same solve for a ``Heat`` object; the grid engine's heat
+    solver is :func:`sciml.physics.heat_solver.solve_heat_grid`.
     """
-    if steps < 1 or t_end <= 0 or kappa <= 0:
-        raise ValueError(f"need steps >= 1, t_end > 0, kappa > 0; got {steps}, {t_end}, {kappa}")
-    dolfinx, ufl = _dolfinx()
     import inspect
 
-    from dolfinx.fem.petsc import LinearProblem
+    def data(dmesh, V, t):
+        dolfinx, ufl = _dolfinx()
+        x = ufl.SpatialCoordinate(dmesh)
 
-    dmesh, _, _ = mesh.to_dolfinx(comm)
-    V = dolfinx.fem.functionspace(dmesh, ("Lagrange", degree))
-    x = ufl.SpatialCoordinate(dmesh)
-    dt = t_end / steps
-    t = dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(0.0))
-    u_old = dolfinx.fem.Function(V)
-    u_old.interpolate(dolfinx.fem.Expression(initial(x), V.element.interpolation_points))
-    if callable(forcing):
-        f = forcing(x, t) if len(inspect.signature(forcing).parameters) == 2 else forcing(x)
-    else:
-        f = dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(forcing))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
-    a = u * v * ufl.dx + dt * kappa * ufl.inner(ufl.grad(u), ufl.grad(v)) * ufl.dx
-    L = (u_old + dt * f) * v * ufl.dx
-    tdim = dmesh.topology.dim
-    dmesh.topology.create_connectivity(tdim - 1, tdim)
-    dofs = dolfinx.fem.locate_dofs_topological(
-        V, tdim - 1, dolfinx.mesh.exterior_facet_indices(dmesh.topology)
-    )
-    bc = dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, V)
-    problem = LinearProblem(
-        a, L, bcs=[bc], petsc_options=dict(PETSC_SOLVERS[solver]),
-        petsc_options_prefix=f"sciml_heat_{next(_prefix_counter)}_",
+        def fill(u_old):
+            u_old.interpolate(dolfinx.fem.Expression(initial(x), V.element.interpolation_points))
+
+        if callable(forcing):
+            two = len(inspect.signature(forcing).parameters) == 2
+            f = forcing(x, t) if two else forcing(x)
+        else:
+            f = dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(forcing))
+        g = dolfinx.fem.Function(V)  # u = 0
+        return fill, f, g, lambda _t: None
+
+    return _solve_heat_forms(
+        mesh, kappa=kappa, t_end=t_end, steps=steps, degree=degree, solver=solver,
+        save_every=save_every, comm=comm, data=data,
     )  # fmt: skip
-    snapshots = []
-    its = 0
-    for step in range(1, steps + 1):
-        t.value = step * dt
-        uh = problem.solve()
-        its += problem.solver.getIterationNumber()
-        u_old.x.array[:] = uh.x.array
-        if save_every and step % save_every == 0:
-            snapshots.append(FemSolution(u_old, mesh, 0).values())
-    return FemSolution(u_old, mesh, int(its)), snapshots
+
+
+def solve_heat_fem(
+    heat,
+    mesh: Mesh,
+    *,
+    t_end: float,
+    steps: int,
+    degree: int = 1,
+    solver: str = "cg-gamg",
+    data_degree: int | None = None,
+    save_every: int | None = None,
+    comm=None,
+) -> tuple[FemSolution, list[np.ndarray]]:
+    """FEM solve of a :class:`~sciml.physics.heat.Heat` object, backward Euler in time.
+
+    ``kappa`` from the object; ``initial`` (else ``exact`` at ``t = 0``) interpolated in the
+    solution's space; ``forcing(x: [N, dim + 1])`` (time last, None = 0) interpolated in
+    Lagrange elements of degree ``data_degree`` (default ``degree + 1``) at the end of every
+    step; ``u = exact`` on the boundary at the end of every step (``u = 0`` when ``exact`` is
+    None). The object's ``boundary`` must be ``"dirichlet"`` and its ``dim`` the mesh's.
+
+    Returns:
+        the state at ``t_end`` and, when ``save_every`` is set, nodal snapshots ``[N]`` every
+        that many steps (rank 0). First order in time: ``tests/fem/test_fem_pde_drivers.py``.
+    """
+    from sciml.physics.heat import Heat
+
+    if not isinstance(heat, Heat):
+        raise TypeError(f"heat must be a sciml.physics.Heat object, got {type(heat)}")
+    if not isinstance(mesh, Mesh):
+        raise TypeError(f"mesh must be a sciml.Mesh, got {type(mesh)}")
+    if heat.dim != mesh.tdim:
+        raise ValueError(f"the PDE is {heat.dim}-D but the mesh is {mesh.tdim}-D")
+    if heat.boundary != "dirichlet":
+        raise ValueError(f"solve_heat_fem needs boundary='dirichlet', got {heat.boundary!r}")
+    if heat.initial is None and heat.exact is None:
+        raise ValueError("the Heat object needs initial (or exact) for the initial condition")
+    data_degree = degree + 1 if data_degree is None else data_degree
+
+    def data(dmesh, V, t):
+        dolfinx, _ = _dolfinx()
+        W = dolfinx.fem.functionspace(dmesh, ("Lagrange", data_degree))
+
+        def fill(u_old):
+            if heat.initial is not None:
+                _interpolate_point_fn(heat.initial, V, out=u_old)
+            else:
+                _interpolate_point_fn(heat.exact, V, t=0.0, out=u_old)
+
+        f = dolfinx.fem.Function(W)  # zero unless a forcing is given
+        g = dolfinx.fem.Function(V)
+
+        def update(time: float) -> None:
+            if heat.forcing is not None:
+                _interpolate_point_fn(heat.forcing, W, t=time, out=f)
+            if heat.exact is not None:
+                _interpolate_point_fn(heat.exact, V, t=time, out=g)
+
+        return fill, f, g, update
+
+    return _solve_heat_forms(
+        mesh, kappa=heat.kappa, t_end=t_end, steps=steps, degree=degree, solver=solver,
+        save_every=save_every, comm=comm, data=data,
+    )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
@@ -36,11 +36,7 @@ class FokkerPlanck(PDE):
     drift: PointFn = _ornstein_uhlenbeck
     diffusion: float = 1.0
     dim: int = 1
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    initial: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "decay"
+    boundary: str = field(default="decay", kw_only=True)
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 
 from sciml.physics._pointwise import check_any_dim
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pde import PDE
 
 __all__ = ["HamiltonJacobi"]
 
@@ -25,12 +25,9 @@ class HamiltonJacobi(PDE):
     """
 
     dim: int = 2
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    initial: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "none"
+    boundary: str = field(default="none", kw_only=True)
     time_dependent: ClassVar[bool] = True
+    order: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         check_any_dim("HamiltonJacobi", self.dim)

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_any_dim
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pde import PDE
 
 __all__ = ["Heat"]
 
@@ -29,11 +29,6 @@ class Heat(PDE):
 
     kappa: float = 1.0
     dim: int = 1
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    initial: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "dirichlet"
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

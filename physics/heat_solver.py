@@ -7,6 +7,21 @@
   :func:`~sciml.physics.elliptic.assemble_elliptic` (Dirichlet ``u = 0`` or Neumann walls,
   solid cells), one sparse LU factorisation reused for every step and every sample;
   second order in space and time.
+
+:func:`solve_heat_grid` takes a :class:`~sciml.physics.heat.Heat` object (diffusivity, steady
+forcing, initial condition and boundary kind from the object) or, as before, an initial field
+and keyword arguments. ``solve_heat`` is its older name (kept). The FEM engine's heat driver is
+:func:`sciml.physics.fem.solve_heat_fem` (a mesh, backward Euler, time-dependent data).
+
+>>> import math, torch
+>>> from sciml.physics import Heat
+>>> pde = Heat(kappa=0.1, dim=1, boundary="periodic",
+...            initial=lambda p: torch.sin(2 * math.pi * p[:, 0]))
+>>> g = pde.grid(32, periodic=True)
+>>> u, _ = solve_heat_grid(pde, g, t_end=1.0)
+>>> exact = math.exp(-0.1 * 4 * math.pi**2) * torch.sin(2 * math.pi * g.coords(dtype=torch.float64))
+>>> bool((u[0] - exact).abs().max() < 1e-14)       # the exact Fourier propagator
+True
 """
 
 from __future__ import annotations
@@ -19,21 +34,24 @@ import scipy.sparse.linalg as spla
 import torch
 
 from sciml.grid import Grid
+from sciml.physics._pointwise import steady_on_grid
 from sciml.physics.elliptic import assemble_elliptic
+from sciml.physics.heat import Heat
 from sciml.physics.spectral import wavenumbers
 
-__all__ = ["solve_heat"]
+__all__ = ["solve_heat_grid", "solve_heat"]
 
 
 def _times(t_end: float, record_steps: int) -> list[float]:
     return [t_end * (j + 1) / record_steps for j in range(record_steps)]
 
 
-def solve_heat(
-    u0: torch.Tensor,
+def solve_heat_grid(
+    heat_or_u0: Heat | torch.Tensor,
     grid: Grid,
     *,
-    kappa: float,
+    u0: torch.Tensor | None = None,
+    kappa: float | None = None,
     t_end: float,
     dt: float | None = None,
     forcing: float | torch.Tensor | None = None,
@@ -41,19 +59,55 @@ def solve_heat(
     solid: torch.Tensor | None = None,
     record_steps: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Integrate ``u0: [B, 1, *grid.shape]`` to ``t_end``.
+    """Heat equation on a grid from ``t = 0`` to ``t_end`` (exact spectral or Crank-Nicolson).
 
     Args:
-        kappa: diffusivity (> 0).
+        heat_or_u0: a :class:`~sciml.physics.heat.Heat` object, or (the older form) the initial
+            field ``u0: [B, 1, *grid.shape]``. From a ``Heat``: ``kappa``; ``forcing`` sampled
+            at the grid points (it must not depend on time; None = 0); the initial field
+            ``u0`` (keyword) or else ``initial`` (or ``exact`` at ``t = 0``) sampled at the grid
+            points; ``boundary`` ``"periodic"`` (fully periodic grid) or ``"dirichlet"``
+            (``u = 0`` on the walls of a cell grid; ``walls`` may set some of them Neumann).
+            The grid must lie on the PDE's domain.
+        u0: initial fields ``[B, 1, *shape]`` for a ``Heat`` object (a batch of initial
+            conditions for one equation).
+        kappa: diffusivity (> 0); only with a tensor ``u0``.
         dt: time step for Crank-Nicolson (cell grids with walls; required there); ignored on
             fully periodic grids (exact propagator).
-        forcing: None, a float or a steady field ``[*shape]`` / ``[B, 1, *shape]``.
+        forcing: with a tensor ``u0``: None, a float or a steady field ``[*shape]`` /
+            ``[B, 1, *shape]``; with a ``Heat`` object it must be left None.
         walls, solid: as in :func:`~sciml.physics.elliptic.assemble_elliptic`.
         record_steps: number of snapshots evenly spaced in ``(0, t_end]``.
 
     Returns:
-        ``(u, trajectory)``: ``[B, 1, *shape]`` and ``[B, record_steps, *shape]``.
+        ``(u, trajectory)``: ``[B, 1, *shape]`` and ``[B, record_steps, *shape]`` (``B = 1``
+        for a ``Heat`` object without ``u0``; float64 there).
     """
+    if isinstance(heat_or_u0, Heat):
+        heat = heat_or_u0
+        heat.check_grid(grid)
+        if kappa is not None or forcing is not None:
+            raise ValueError("kappa and forcing come from the Heat object; leave them None")
+        if heat.boundary == "periodic" and not all(grid.periodic):
+            raise ValueError("the Heat object is periodic; the grid must be periodic on every axis")
+        if heat.boundary not in ("periodic", "dirichlet"):
+            raise ValueError(
+                f"solve_heat_grid supports boundary 'periodic' or 'dirichlet', got "
+                f"{heat.boundary!r}"
+            )
+        if heat.boundary == "dirichlet" and any(grid.periodic):
+            raise ValueError("the Heat object has Dirichlet walls; the grid must not be periodic")
+        kappa = heat.kappa
+        if heat.forcing is not None:
+            forcing = steady_on_grid(heat.forcing, grid, t_end, "forcing")
+        if u0 is None:
+            u0 = heat.initial_field(grid)
+    else:
+        if u0 is not None:
+            raise ValueError("u0 is given twice (positionally and as u0=)")
+        u0 = heat_or_u0
+        if kappa is None:
+            raise ValueError("kappa is required with a tensor u0 (or pass a Heat object)")
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be a sciml.grid.Grid, got {type(grid)}")
     if not isinstance(u0, torch.Tensor):
@@ -130,3 +184,7 @@ def _crank_nicolson(u0, grid, kappa, t_end, dt, f, walls, solid, record_steps):
             snaps.append(system.to_field(torch.as_tensor(np.ascontiguousarray(u.T))))
     traj = torch.stack(snaps, 1).to(device=u0.device, dtype=u0.dtype)
     return traj[:, -1:], traj
+
+
+#: the older name of :func:`solve_heat_grid` (same function)
+solve_heat = solve_heat_grid

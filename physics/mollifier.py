@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from sciml.physics.pde import PDE
+
 __all__ = ["DirichletMollifier"]
 
 
@@ -53,10 +55,9 @@ class DirichletMollifier:
         self.kind, self.lift = kind, lift
 
     @classmethod
-    def for_pde(cls, pde, **kwargs) -> DirichletMollifier:
-        """The mollifier of ``pde.domain`` (unit box when ``None``)."""
-        domain = getattr(pde, "domain", None) or ((0.0, 1.0),) * pde.dim
-        return cls(domain, **kwargs)
+    def for_pde(cls, pde: PDE, **kwargs) -> DirichletMollifier:
+        """The mollifier of the PDE's box (:attr:`PDE.box`: ``domain``, or the unit box)."""
+        return cls(pde.box, **kwargs)
 
     @property
     def dim(self) -> int:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 
 from sciml.grid import Grid
+from sciml.physics.fd import derivative
 from sciml.physics.pde import PDE, PointFn
+from sciml.physics.spectral import wavenumbers
 
 __all__ = ["NavierStokesVorticity", "fno_forcing"]
 
@@ -37,13 +39,11 @@ class NavierStokesVorticity(PDE):
     """
 
     nu: float = 1e-3
-    forcing: PointFn | None = fno_forcing
-    exact: PointFn | None = None
-    initial: PointFn | None = None
+    forcing: PointFn | None = field(default=fno_forcing, kw_only=True)
     dim: int = 2
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "periodic"
+    boundary: str = field(default="periodic", kw_only=True)
     time_dependent: ClassVar[bool] = True
+    order: ClassVar[int] = 4
 
     def __post_init__(self) -> None:
         if self.dim != 2:
@@ -81,9 +81,6 @@ class NavierStokesVorticity(PDE):
             ``[B, nx, ny, nt]``: ``w_t + u . grad(w) - nu Laplacian(w) - f`` with space
             derivatives by FFT (``psi`` from ``-Laplacian(psi) = w`` per snapshot).
         """
-        from sciml.physics.fd import derivative
-        from sciml.physics.spectral import wavenumbers
-
         if not isinstance(grid, Grid) or grid.ndim != 3 or grid.periodic != (True, True, False):
             raise ValueError(
                 f"grid must be a 3-D (x, y, t) grid periodic in x and y only, got {grid!r}"

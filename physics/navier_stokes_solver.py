@@ -31,6 +31,8 @@ from collections.abc import Callable
 import torch
 
 from sciml.grid import Grid
+from sciml.physics._pointwise import on_grid, steady_on_grid
+from sciml.physics.navier_stokes import NavierStokesVorticity, fno_forcing
 from sciml.physics.random_fields import gaussian_random_field
 from sciml.physics.spectral import wavenumbers
 
@@ -40,10 +42,9 @@ CN_ORDER = {"viscous": 2, "advection": 1}  # declared orders in dt (tests measur
 
 
 def fno_forcing_field(grid: Grid, device=None, dtype=torch.float32) -> torch.Tensor:
-    """``0.1 (sin 2pi(x + y) + cos 2pi(x + y))`` on ``grid``: ``[*grid.shape]``."""
-    x, y = grid.coords(device, dtype)
-    s = 2 * math.pi * (x + y)
-    return 0.1 * (torch.sin(s) + torch.cos(s))
+    """:func:`~sciml.physics.navier_stokes.fno_forcing` at the points of ``grid``:
+    ``0.1 (sin 2pi(x + y) + cos 2pi(x + y))``, ``[*grid.shape]`` (one formula, two uses)."""
+    return fno_forcing(grid.points(device, dtype)).reshape(grid.shape)
 
 
 def navier_stokes_initial(
@@ -66,10 +67,11 @@ def _check_grid(grid: Grid) -> None:
 
 
 def solve_navier_stokes(
-    w0: torch.Tensor,
+    pde_or_w0: NavierStokesVorticity | torch.Tensor,
     grid: Grid,
     *,
-    nu: float,
+    w0: torch.Tensor | None = None,
+    nu: float | None = None,
     t_end: float,
     dt: float = 1e-4,
     forcing: torch.Tensor | Callable | str | None = "fno",
@@ -82,14 +84,21 @@ def solve_navier_stokes(
     """Integrate vorticity from ``t = 0`` to ``t_end``.
 
     Args:
-        w0: initial vorticity ``[B, 1, nx, ny]`` (or ``[B, nx, ny]``); device and dtype are used.
-        grid: periodic 2-D grid.
-        nu: viscosity (> 0).
+        pde_or_w0: a :class:`~sciml.physics.navier_stokes.NavierStokesVorticity` object
+            (``nu`` and the forcing, sampled at the grid points and steady, come from it;
+            ``w0=`` gives the initial vorticity, else its ``initial``, read as the initial
+            VORTICITY ``w0(x: [N, 2])``, sampled at the grid points in float64), or (the older
+            form) the initial vorticity ``w0: [B, 1, nx, ny]`` (or ``[B, nx, ny]``) itself;
+            device and dtype are used.
+        grid: periodic 2-D grid (on the PDE's domain).
+        w0: initial vorticity for a PDE object.
+        nu: viscosity (> 0); only with a tensor ``w0``.
         t_end: final time; ``ceil(t_end / dt)`` steps are taken (the last one shortened so
             the run ends exactly at ``t_end``).
         dt: time step.
         forcing: ``"fno"`` (default, :func:`fno_forcing_field`), a field ``[nx, ny]`` or
-            ``[B, 1, nx, ny]``, a callable ``grid -> field``, or None (no forcing).
+            ``[B, 1, nx, ny]``, a callable ``grid -> field``, or None (no forcing); with a PDE
+            object it must be left at its default (the object's forcing is used).
         record_steps: number of snapshots, evenly spaced in ``(0, t_end]``.
         dealias: apply the 2/3 rule to the advection term.
         progress: show a tqdm progress bar.
@@ -104,6 +113,25 @@ def solve_navier_stokes(
         ``[B, record_steps, nx, ny]`` (time as channels, the FNO data layout).
     """
     _check_grid(grid)
+    if isinstance(pde_or_w0, NavierStokesVorticity):
+        pde = pde_or_w0
+        pde.check_grid(grid)
+        if nu is not None or not (isinstance(forcing, str) and forcing == "fno"):
+            raise ValueError("nu and forcing come from the PDE object; leave them unset")
+        nu = pde.nu
+        forcing = (
+            None if pde.forcing is None else steady_on_grid(pde.forcing, grid, t_end, "forcing")
+        )
+        if w0 is None:
+            if pde.initial is None:
+                raise ValueError("give w0= or set the PDE object's initial (vorticity)")
+            w0 = on_grid(pde.initial, grid)[None, None]
+    else:
+        if w0 is not None:
+            raise ValueError("w0 is given twice (positionally and as w0=)")
+        if nu is None:
+            raise ValueError("nu is required with a tensor w0 (or pass a NavierStokesVorticity)")
+        w0 = pde_or_w0
     if not isinstance(w0, torch.Tensor):
         raise TypeError(f"w0 must be a torch.Tensor [B, 1, nx, ny], got {type(w0)}")
     w = w0[:, None] if w0.ndim == 3 else w0

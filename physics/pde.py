@@ -29,33 +29,33 @@ ones. Forcing and exact-solution callables take the same points and return ``[N]
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
 from sciml.grid import Grid
+from sciml.physics._pointwise import on_grid
+from sciml.physics.derivative_keys import VECTOR_KEYS, canonical_key
+from sciml.physics.fd import grid_derivatives
 from sciml.physics.laplacian import (
     current_laplacian_estimator,
     exact_laplacian,
     hutchinson_laplacian,
 )
 
-__all__ = ["PDE", "canonical_key", "autograd_derivatives", "PointFn", "VECTOR_KEYS"]
+__all__ = [
+    "PDE",
+    "ManufacturedForcing",
+    "canonical_key",
+    "autograd_derivatives",
+    "PointFn",
+    "VECTOR_KEYS",
+]
 
 PointFn = Callable[[torch.Tensor], torch.Tensor]
-_ORDER = "xyzt"
-VECTOR_KEYS = ("grad", "lap")  # whole-vector derivatives, any spatial dimension
-
-
-def canonical_key(key: str) -> str:
-    """Sort the letters of a derivative key into the order x, y, z, t."""
-    bad = set(key) - set(_ORDER)
-    if not key or bad:
-        raise ValueError(
-            f"derivative key {key!r} must be a non-empty string of letters from 'xyzt'"
-        )
-    return "".join(sorted(key, key=_ORDER.index))
 
 
 def autograd_derivatives(
@@ -126,22 +126,70 @@ def autograd_derivatives(
     return out
 
 
+class ManufacturedForcing:
+    """``f = R_0(u)``: a PDE's residual with zero forcing at a known solution ``u``, by autograd.
+
+    The forcing for which ``u`` solves the PDE (the method of manufactured solutions), computed
+    through the PDE's own :meth:`PDE.residual_from`, so no formula is typed twice. Callable like
+    any forcing: ``f(x: [N, dim (+1)]) -> [N]`` (``[N, C]`` for systems), detached. The value at
+    the last ``x`` is cached (solvers evaluate the forcing at the same points at every step).
+    Made by :meth:`PDE.manufactured_forcing`.
+    """
+
+    def __init__(self, pde: PDE, exact: PointFn) -> None:
+        if not callable(exact):
+            raise TypeError(f"exact must be a callable of the points, got {type(exact)}")
+        self.pde0 = dataclasses.replace(pde, forcing=None)
+        self.exact = exact
+        self._key: tuple | None = None
+        self._x: torch.Tensor | None = None  # held, so its memory (and data_ptr) is not reused
+        self._val: torch.Tensor | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        key = (x.data_ptr(), tuple(x.shape), x.dtype, x.device, x._version)
+        if key != self._key:
+            with torch.enable_grad():
+                self._val = self.pde0.residual(self.exact, x.detach()).detach()
+            self._key, self._x = key, x
+        return self._val
+
+
+@dataclass(kw_only=True)
 class PDE:
     """Base class of the PDE families.
 
-    Subclasses are dataclasses that set ``dim`` (a field) and ``time_dependent`` (a class
-    attribute) and implement :meth:`residual_from` and :attr:`required_derivatives`.
+    Subclasses are dataclasses that add ``dim`` (a field, with the family's default) and their
+    coefficients, set the class attributes below and implement :meth:`residual_from` and
+    :attr:`required_derivatives`. The fields every family shares are declared here, keyword-only
+    (a family's own coefficients come first and may be given positionally):
 
-    Attributes:
-        dim: spatial dimension.
+    Args:
+        forcing: ``f(x: [N, dim (+1)]) -> [N]`` (``[N, C]`` for systems); None = 0.
+        exact: optional exact solution ``u(x: [N, dim (+1)])`` (error measurement, Dirichlet
+            data of the FEM drivers, manufactured problems).
+        initial: optional initial condition ``u0(x: [N, dim])`` of time-dependent PDEs (the
+            grid and FEM drivers start from it); steady PDEs leave it None.
+        domain: ``((lo, hi), ...)`` per spatial axis; None = the unit box.
+        boundary: boundary-condition kind: ``"dirichlet"`` (``u = exact``, or 0), ``"periodic"``,
+            and for some families ``"absorbing"``, ``"decay"`` or ``"none"``.
+
+    Class attributes:
         time_dependent: whether the points carry time as their last column.
-        required_derivatives: the derivative keys ``residual_from`` reads.
         channels: number of solution components (1 = scalar ``u: [N]``).
+        order: the PDE's differential order (highest derivative its residual reads).
     """
 
-    dim: int
+    forcing: PointFn | None = None
+    exact: PointFn | None = None
+    initial: PointFn | None = None
+    domain: tuple[tuple[float, float], ...] | None = None
+    boundary: str = "dirichlet"
+
+    if TYPE_CHECKING:
+        dim: int  # declared by every family (its default differs)
     time_dependent: ClassVar[bool] = False
     channels: ClassVar[int] = 1
+    order: ClassVar[int] = 2
 
     # ------------------------------------------------------------- the formula
     @property
@@ -187,7 +235,7 @@ class PDE:
         return sum(d[a] ** 2 for a in "xyz"[: self.dim])
 
     def _forcing(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor | float:
-        f = getattr(self, "forcing", None)
+        f = self.forcing
         if f is None:
             return 0.0
         return f(x).reshape(like.shape)
@@ -267,8 +315,6 @@ class PDE:
         derivatives on the periodic axes. Returns ``[B, *grid.shape]`` (``[B, C, *shape]`` for
         systems).
         """
-        from sciml.physics.fd import grid_derivatives
-
         width = self.dim + (1 if self.time_dependent else 0)
         if grid.ndim != width:
             raise ValueError(
@@ -300,9 +346,76 @@ class PDE:
         )
 
     # ------------------------------------------------------------- domain
+    @property
+    def box(self) -> tuple[tuple[float, float], ...]:
+        """The spatial box ``((lo, hi), ...)``: ``domain``, or the unit box when it is None."""
+        return tuple(self.domain) if self.domain else ((0.0, 1.0),) * self.dim
+
     def grid(self, n: int | tuple[int, ...], **kwargs) -> Grid:
-        """A :class:`~sciml.grid.Grid` on this PDE's spatial domain (``domain`` field, default
-        the unit box) with ``n`` points per axis; ``kwargs`` go to ``Grid``."""
+        """A :class:`~sciml.grid.Grid` on this PDE's spatial box (:attr:`box`) with ``n``
+        points per axis; ``kwargs`` go to ``Grid``."""
         shape = (n,) * self.dim if isinstance(n, int) else tuple(n)
-        bounds = getattr(self, "domain", None) or ((0.0, 1.0),) * self.dim
-        return Grid(shape, bounds=bounds, **kwargs)
+        return Grid(shape, bounds=self.box, **kwargs)
+
+    def check_grid(self, grid: Grid, name: str = "grid") -> None:
+        """Raise ``ValueError`` unless ``grid`` is a ``dim``-D grid on this PDE's :attr:`box`
+        (the drivers that take a PDE object evaluate its point functions on ``grid``)."""
+        if not isinstance(grid, Grid):
+            raise TypeError(f"{name} must be a sciml.grid.Grid, got {type(grid)}")
+        if grid.ndim != self.dim:
+            raise ValueError(f"{name} must have {self.dim} axes for this PDE, got {grid.ndim}")
+        box = tuple((float(lo), float(hi)) for lo, hi in self.box)
+        if any(abs(a - b) > 1e-12 * max(1.0, abs(b)) for g, d in zip(grid.bounds, box)
+               for a, b in zip(g, d)):  # fmt: skip
+            raise ValueError(
+                f"{name} bounds {grid.bounds} differ from the PDE's domain {box}; build the "
+                "grid with pde.grid(n) or set domain="
+            )
+
+    def initial_field(self, grid: Grid) -> torch.Tensor:
+        """The initial condition sampled at the points of ``grid``: ``[1, C, *grid.shape]``
+        float64 (``initial``, else ``exact`` at ``t = 0``; the grid drivers start from it)."""
+        if not self.time_dependent:
+            raise ValueError(f"{type(self).__name__} is steady; it has no initial condition")
+        self.check_grid(grid)
+        if self.initial is not None:
+            v = on_grid(self.initial, grid)
+        elif self.exact is not None:
+            v = on_grid(self.exact, grid, t=0.0)
+        else:
+            raise ValueError(
+                f"{type(self).__name__} has neither initial nor exact: give the initial field"
+            )
+        return v.reshape(1, self.channels, *grid.shape)
+
+    # ------------------------------------------------------------- manufactured solutions
+    def manufactured_forcing(self, exact: PointFn | None = None) -> ManufacturedForcing:
+        """The forcing ``f = R_0(exact)`` for which ``exact`` solves this PDE.
+
+        ``R_0`` is this PDE's residual with zero forcing, evaluated by autograd through
+        :meth:`residual_from` (for ``-Laplacian(u) = f`` that is ``-Laplacian(exact)``, for
+        Allen-Cahn ``Laplacian(exact) + exact (exact^2 - 1)``).
+
+        Args:
+            exact: ``u(x: [N, dim (+1)])``; default ``self.exact``.
+
+        Returns:
+            a callable ``f(x) -> [N]`` (cached per ``x``; see :class:`ManufacturedForcing`).
+
+        >>> import math, torch
+        >>> from sciml.physics import Poisson
+        >>> pde = Poisson(dim=1)
+        >>> f = pde.manufactured_forcing(lambda p: torch.sin(3 * p[:, 0]))   # f = 9 sin(3x)
+        >>> x = torch.tensor([[0.5]], dtype=torch.float64)
+        >>> abs(f(x).item() - 9 * math.sin(1.5)) < 1e-12
+        True
+        """
+        exact = self.exact if exact is None else exact
+        if exact is None:
+            raise ValueError("manufactured_forcing needs an exact solution (exact= or pde.exact)")
+        return ManufacturedForcing(self, exact)
+
+    def manufactured(self, exact: PointFn) -> PDE:
+        """A copy of this PDE whose exact solution is ``exact`` and whose forcing is
+        :meth:`manufactured_forcing` of it."""
+        return dataclasses.replace(self, exact=exact, forcing=self.manufactured_forcing(exact))

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pde import PDE
 
 __all__ = ["Poisson"]
 
@@ -26,10 +26,6 @@ class Poisson(PDE):
     """
 
     dim: int = 2
-    forcing: PointFn | None = None
-    exact: PointFn | None = None
-    domain: tuple[tuple[float, float], ...] | None = None
-    boundary: str = "dirichlet"
     time_dependent: ClassVar[bool] = False
 
     def __post_init__(self) -> None:

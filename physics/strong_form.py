@@ -24,12 +24,13 @@ import torch
 from sciml.grid import Grid
 from sciml.physics._pointwise import evaluate
 from sciml.physics.fd import div_a_grad
+from sciml.physics.pde import PDE
 
 __all__ = ["fd_residual"]
 
 
 def fd_residual(
-    pde,
+    pde: PDE,
     u: torch.Tensor,
     grid: Grid,
     *,
@@ -56,7 +57,7 @@ def fd_residual(
     else:
         grid.check_field(coefficient, "coefficient", channels=1)
         a = coefficient.to(u.dtype)
-    f = getattr(pde, "forcing", None)
+    f = pde.forcing
     f = 0.0 if f is None else evaluate(f, pts).reshape(1, 1, *grid.shape)
     r = -div_a_grad(u, a, grid) - f
     if interior:

@@ -48,6 +48,7 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics._pointwise import evaluate
+from sciml.physics.pde import PDE
 from sciml.physics.quadrature import BallQuadrature, ball_quadrature
 from sciml.physics.test_functions import Wendland
 
@@ -146,14 +147,14 @@ class WeakForm:
             84 nodes in 2-D).
     """
 
-    pde: object
+    pde: PDE
     radius: float
     test_function: Wendland | None = None
     quadrature: BallQuadrature | None = None
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not callable(getattr(self.pde, "flux", None)):
+        if not isinstance(self.pde, PDE) or not callable(getattr(self.pde, "flux", None)):
             raise TypeError(
                 f"pde must have a divergence form (a .flux method, e.g. Darcy or Poisson), "
                 f"got {type(self.pde).__name__}"
@@ -176,7 +177,7 @@ class WeakForm:
 
     @property
     def domain(self) -> tuple[tuple[float, float], ...]:
-        return tuple(getattr(self.pde, "domain", None) or ((0.0, 1.0),) * self.dim)
+        return self.pde.box
 
     def _reference(self, device, dtype):
         """Nodes ``[Q, d]``, weights ``[Q]``, phi ``[Q]``, grad phi ``[Q, d]`` on (device, dtype)."""
@@ -219,7 +220,7 @@ class WeakForm:
 
     # ------------------------------------------------------------------ residuals
     def _forcing(self, x: torch.Tensor) -> torch.Tensor:
-        f = getattr(self.pde, "forcing", None)
+        f = self.pde.forcing
         if f is None:
             return torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
         return evaluate(f, x.reshape(-1, self.dim)).reshape(x.shape[:-1])

@@ -38,6 +38,7 @@ from sciml.physics import (
     solve_navier_stokes,
 )
 from sciml.physics.seismic import envelope
+from sciml.testing.convergence import observed_order
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"
 OUT = os.environ.get("SCIML_TUTORIAL_OUT", ".")
@@ -87,7 +88,7 @@ for n in ns:
     f = -(2 * x * math.pi * c0 * s1 + math.pi * s0 * c1) + coef * 2 * math.pi**2 * s0 * s1
     uh = solve_darcy(coef[None, None], g, forcing=f[None, None])
     errs.append((uh[0, 0] - s0 * s1).abs().max().item())
-darcy_order = np.polyfit(np.log(1 / np.array(ns)), np.log(errs), 1)[0]
+darcy_order = observed_order(errs, 1 / np.array(ns))
 print("max errors:", [f"{e:.2e}" for e in errs], f"-> observed order {darcy_order:.2f}")
 assert abs(darcy_order - 2) < 0.2
 

@@ -12,7 +12,6 @@ zero forcing (``f = R_0(u_exact)``: for ``-u'' = f`` that is ``-u''``, for Allen
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,26 +26,9 @@ __all__ = ["GPProblem", "PROBLEMS", "get_problem", "manufactured_forcing"]
 PointFn = Callable[[torch.Tensor], torch.Tensor]
 
 
-class manufactured_forcing:  # noqa: N801 (a callable object used like a function)
-    """``f(x) = R_0(u_exact)(x)``: the residual of ``pde`` with zero forcing, by autograd.
-
-    The result for the last ``x`` is cached (solvers call the forcing with the same grid
-    points at every step).
-    """
-
-    def __init__(self, pde, exact: PointFn) -> None:
-        self.pde0 = dataclasses.replace(pde, forcing=None)
-        self.exact = exact
-        self._key: tuple | None = None
-        self._val: torch.Tensor | None = None
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        key = (x.data_ptr(), tuple(x.shape), x.dtype, x.device, x._version)
-        if key != self._key:
-            with torch.enable_grad():
-                self._val = self.pde0.residual(self.exact, x.detach()).detach()
-            self._key = key
-        return self._val
+def manufactured_forcing(pde, exact: PointFn) -> PointFn:
+    """``f = R_0(u_exact)``: :meth:`sciml.physics.pde.PDE.manufactured_forcing` (cached per x)."""
+    return pde.manufactured_forcing(exact)
 
 
 @dataclass

@@ -5,7 +5,7 @@ A preconditioner is built from the matrix (``M = GAMG(A)``: the setup happens in
 constructor and its wall time is ``M.setup_time``) and applied to row-batched residuals,
 ``M.apply(r: [B, n]) -> [B, n]`` (also ``[n] -> [n]``), on the residual's device and dtype.
 Each class declares its contract as class attributes, which the shared test mixin
-(``tests/solvers/test_precond_mixin.py``) reads and measures:
+(:class:`sciml.testing.preconditioners.PreconditionerContract`) reads and measures:
 
 * ``symmetric``: ``x.My == y.Mx``;
 * ``positive_definite``: ``x.Mx > 0``;

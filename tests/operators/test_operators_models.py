@@ -1,4 +1,5 @@
-"""LSM, FNO and U-Net pass the shared operator contract (tests/operators/operator_contract.py)."""
+"""LSM, FNO and U-Net pass the shared operator contract (sciml.testing.operators, with the golden
+files of tests/operators/golden through tests/operators/operator_contract.py)."""
 
 import sys
 from pathlib import Path

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from sciml.grid import Grid
+from sciml.physics import burgers_initial, navier_stokes_initial
 from sciml.physics import random_fields as rf
 from sciml.physics import velocity_models as vm
 
@@ -54,6 +55,66 @@ def test_random_field_bad_input():
         rf.gaussian_random_field(g, "abc")
     with pytest.raises(ValueError, match="seeds"):
         rf.gaussian_random_field(g, [])
+    with pytest.raises(ValueError, match="modes must be a positive int"):
+        rf.gaussian_random_field(g, 0, modes=0)
+    with pytest.raises(ValueError, match="mode box"):
+        rf.fourier_series_field(g, 0, torch.ones(4, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda g, s: rf.gaussian_random_field(g, s, dtype=torch.float64),
+        lambda g, s: rf.gaussian_random_field(g, s, alpha=2.5, tau=7.0, dtype=torch.float64),
+        lambda g, s: rf.matern_field(g, s, nu=1.5, length_scale=0.08, dtype=torch.float64),
+        lambda g, s: rf.gaussian_random_field(g, s, modes=8, dtype=torch.float64),
+    ],
+    ids=["darcy-grf", "ns-grf", "matern", "8-modes"],
+)
+def test_same_seed_same_continuous_field_at_every_resolution(draw):
+    # the issue: sample i is one continuous field; 33, 65 and 129 points agree at shared points
+    seeds = [0, 5, 11]
+    for ndim, sizes in ((2, (33, 65, 129)), (1, (33, 65, 129))):
+        fields = [draw(Grid((n,) * ndim), seeds) for n in sizes]
+        for f, step in zip(fields[:-1], (4, 2)):
+            fine = fields[-1][(..., *(slice(None, None, step),) * ndim)]
+            assert (f - fine).abs().max() < 1e-12  # float64 round-off of the mode sums
+    # periodic grids too (every other point of 64 is a point of 32), and a shifted box
+    a = draw(Grid((32, 32), periodic=True), seeds)
+    b = draw(Grid((64, 64), periodic=True), seeds)
+    assert (a - b[..., ::2, ::2]).abs().max() < 1e-12
+    box = ((-0.5, 0.7), (1.0, 2.0))
+    a, b = draw(Grid((13, 11), bounds=box), seeds), draw(Grid((25, 21), bounds=box), seeds)
+    assert (a - b[..., ::2, ::2]).abs().max() < 1e-12
+
+
+def test_thresholded_media_and_recipe_fields_are_resolution_consistent():
+    seeds = range(16)
+    a33, a65, a129 = (rf.darcy_coefficient(Grid((n, n)), seeds) for n in (33, 65, 129))
+    # piecewise constant: agree except where the GRF is within round-off of 0 (none here)
+    for coarse, step in ((a33, 4), (a65, 2)):
+        agree = (coarse == a129[..., ::step, ::step]).double().mean().item()
+        assert agree > 0.99, agree
+    w32 = navier_stokes_initial(Grid((32, 32), periodic=True), [3], dtype=torch.float64)
+    w64 = navier_stokes_initial(Grid((64, 64), periodic=True), [3], dtype=torch.float64)
+    assert (w32 - w64[..., ::2, ::2]).abs().max() < 1e-10  # |w| ~ 10
+    u64 = burgers_initial(Grid((64,), periodic=True), [3], dtype=torch.float64)
+    u256 = burgers_initial(Grid((256,), periodic=True), [3], dtype=torch.float64)
+    assert (u64 - u256[..., ::4]).abs().max() < 1e-10
+
+
+def test_grf_covariance_is_the_declared_one():
+    # E u(x) u(x + r e_x) = sigma^2 / V sum_m lambda_m cos(k_m r) with sigma = tau^(alpha - 1)
+    u = rf.gaussian_random_field(Grid((33, 33)), range(200), dtype=torch.float64)[:, 0]
+    m = 2 * math.pi * torch.arange(-64, 65, dtype=torch.float64)
+    lam = (m[:, None] ** 2 + m[None, :] ** 2 + 9.0) ** -2.0
+    lam[64, 64] = 0.0  # zero mean
+    var = 9.0 * lam.sum().item()
+    cov = 9.0 * (lam * torch.cos(m[:, None] * 0.25)).sum().item()
+    # 200 fields with ~10 correlation lengths each: ~3 % scatter on the variance
+    assert abs(u.var(0).mean().item() / var - 1) < 0.1
+    corr = (u[:, :-8] * u[:, 8:]).mean().item() / u.pow(2).mean().item()
+    assert abs(corr - cov / var) < 0.05, (corr, cov / var)
 
 
 @pytest.mark.parametrize(

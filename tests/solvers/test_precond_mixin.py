@@ -1,15 +1,18 @@
-"""Every preconditioner passes one shared mixin that measures its declared contract:
-symmetric, positive definite, apply == its dense equivalent on a small size, and fewer CG
-iterations than plain CG."""
+"""Every registered preconditioner passes the shared mixin
+(:class:`sciml.testing.preconditioners.PreconditionerContract`) that measures its declared
+contract: symmetric, positive definite, apply == its dense equivalent on a small size, and fewer
+CG iterations than plain CG."""
+
+import sys
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 
 from sciml.solvers.krylov.cg import cg
-from sciml.solvers.krylov.preconditioners import GAMG, ICC, PRECONDITIONERS, Jacobi, PyAMG
+from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
 from sciml.solvers.poisson_problems import make_problem
+from sciml.testing.preconditioners import PreconditionerContract, unregistered
 
 
 def ic0_dense(A: sp.spmatrix) -> np.ndarray:
@@ -24,75 +27,6 @@ def ic0_dense(A: sp.spmatrix) -> np.ndarray:
         col = L[k + 1 :, k]
         L[k + 1 :, k + 1 :] -= np.tril(np.outer(col, col)) * pattern[k + 1 :, k + 1 :]
     return L
-
-
-@pytest.fixture(scope="module")
-def problem():
-    p = make_problem(14, ndim=2, family="boxes", seed=4)
-    return p.system.matrix, p.b
-
-
-class PreconditionerContract:
-    """Subclasses give ``build(A)`` and ``dense(A)`` (None when there is no closed form)."""
-
-    cls = None
-    # fewer iterations than plain CG by at least this factor on the 2-D obstacle problem
-    min_speedup = 1.0
-
-    def build(self, A):
-        return self.cls(A)
-
-    def dense(self, A):
-        return None
-
-    @pytest.fixture
-    def dense_M(self, problem):
-        A, _ = problem
-        return self.build(A).to_dense().numpy()
-
-    def test_declares_contract(self):
-        for attr in ("name", "symmetric", "positive_definite", "linear", "needs_matrix"):
-            assert hasattr(self.cls, attr), attr
-        assert PRECONDITIONERS[self.cls.name] is self.cls
-
-    def test_symmetric(self, dense_M):
-        assert self.cls.symmetric
-        # apply-level symmetry, relative to the size of M: round-off of the V-cycle/solves
-        assert np.abs(dense_M - dense_M.T).max() <= 1e-10 * np.abs(dense_M).max()
-
-    def test_positive_definite(self, dense_M):
-        assert self.cls.positive_definite
-        eig = np.linalg.eigvalsh(0.5 * (dense_M + dense_M.T))
-        assert eig.min() > 0
-
-    def test_apply_equals_dense(self, problem, dense_M):
-        A, _ = problem
-        M = self.build(A)
-        x = torch.randn(3, A.shape[0], dtype=torch.float64)
-        z = M.apply(x).numpy()
-        ref = self.dense(A)
-        target = x.numpy() @ (ref if ref is not None else dense_M).T
-        # linear preconditioners: apply on a batch == the dense matrix (its own columns when
-        # there is no independent closed form: linearity); 1e-10 = round-off of the factor solves
-        assert np.abs(z - target).max() <= 1e-10 * np.abs(target).max()
-        one = M.apply(x[0]).numpy()
-        assert np.allclose(one, z[0], rtol=0, atol=1e-14 * np.abs(z).max())
-
-    def test_reduces_cg_iterations(self, problem):
-        A, b = problem
-        plain = cg(A, b, rtol=1e-8)
-        pre = cg(A, b, M=self.build(A), rtol=1e-8)
-        assert pre.converged and pre.residual <= 1e-8
-        assert pre.iterations * self.min_speedup < plain.iterations
-
-    def test_batched_and_float32_apply(self, problem):
-        A, _ = problem
-        M = self.build(A)
-        x = torch.randn(2, A.shape[0])
-        z = M.apply(x)
-        assert z.dtype == torch.float32 and z.shape == x.shape
-        with pytest.raises(ValueError, match="r must be a tensor"):
-            M.apply(torch.ones(A.shape[0] + 1))
 
 
 class TestJacobi(PreconditionerContract):
@@ -136,3 +70,7 @@ def test_matrix_free_operator_is_rejected_by_matrix_preconditioners():
     op = as_operator(lambda x: 2 * x, n=5)
     with pytest.raises(TypeError, match="matrix-free"):
         Jacobi(op)
+
+
+def test_every_registered_preconditioner_has_a_contract():
+    assert unregistered(sys.modules[__name__]) == []
