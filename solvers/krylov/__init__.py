@@ -8,7 +8,8 @@
   aggregation AMG (PyAMG), all behind one :class:`Preconditioner` contract.
 """
 
-from sciml.solvers.krylov.cg import SolveResult, cg
+from sciml.solvers.krylov.cg import cg
+from sciml.solvers.krylov.result import SolveResult
 from sciml.solvers.krylov.operator import LinearOperator, as_operator
 from sciml.solvers.krylov.preconditioners import (
     GAMG,
