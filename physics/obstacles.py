@@ -162,9 +162,7 @@ def fill_unanchored(solid: np.ndarray, walls: dict[str, str]) -> np.ndarray:
     return out
 
 
-def two_phase_density(
-    shape: tuple[int, ...], ratio: float, rng: np.random.Generator
-) -> np.ndarray:
+def two_phase_density(shape: tuple[int, ...], ratio: float, rng: np.random.Generator) -> np.ndarray:
     """``rho [*shape]``: ``ratio`` below a wavy interface (last axis up), 1 above it."""
     if not ratio > 0:
         raise ValueError(f"ratio must be > 0, got {ratio}")

@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "quickstart",
     "data",
     "train",
+    "train_dcdm",
     "eval",
     "solve",
     "nde",

@@ -169,7 +169,10 @@ def _read_array(path: str, what: str):
         if suffix == ".mtx":
             import scipy.io
 
-            return scipy.io.mmread(p)
+            try:
+                return scipy.io.mmread(p, spmatrix=True)
+            except TypeError:  # scipy < 1.15
+                return scipy.io.mmread(p)
     except (ValueError, OSError, KeyError) as exc:
         raise ValueError(f"{what} file {path!r} could not be read: {exc}") from None
     raise ValueError(f"{what} file {path!r}: expected .npy, .npz (scipy sparse) or .mtx")

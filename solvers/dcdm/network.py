@@ -21,8 +21,9 @@ set (a recursive V-cycle), so the parameter count does not depend on ``n``.
 Two design choices:
 
 * **linear in the residual.** The residual path has no bias and no activation; the geometry
-  enters through multiplicative gates ``G = 1 + conv1x1(t)`` computed by a separate, nonlinear
-  geometry branch ``t`` (SiLU convolutions on the stencil channels, pooled level by level). So
+  enters through multiplicative gates ``G = 2 sigmoid(conv1x1(t))`` in ``(0, 2)``, computed by a
+  separate, nonlinear geometry branch ``t`` (bounded SiLU/tanh convolutions on the stencil
+  channels, pooled level by level). So
   ``f(c r) = c f(r)`` for every real ``c`` (the direction is a *linear* operator of the
   residual, spatially varying with the geometry, like the stencil-dependent kernels of
   multigrid), and the geometry branch runs once per system, not once per iteration
@@ -48,6 +49,38 @@ from sciml.solvers.dcdm.features import num_feature_channels
 __all__ = ["DCDMNet", "Gates", "level_shapes"]
 
 
+def _use_onednn(x: torch.Tensor) -> bool:
+    return (
+        x.device.type == "cpu" and x.dtype == torch.float32 and torch.backends.mkldnn.is_available()
+    )
+
+
+class _Conv3d(nn.Conv3d):
+    """``nn.Conv3d`` that calls oneDNN directly for float32 CPU tensors.
+
+    torch's dispatcher sends small single-sample 3-D convolutions to its slow reference kernel
+    (10-20x slower here for channels-last inputs); the oneDNN kernel has autograd support too.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _use_onednn(x) and self.padding_mode == "zeros":
+            return torch.mkldnn_convolution(
+                x, self.weight, self.bias, self.padding, self.stride, self.dilation, self.groups
+            )
+        return super().forward(x)
+
+
+class _Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` that calls oneDNN directly for float32 CPU tensors (see :class:`_Conv3d`)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _use_onednn(x) and self.padding_mode == "zeros":
+            return torch.mkldnn_convolution(
+                x, self.weight, self.bias, self.padding, self.stride, self.dilation, self.groups
+            )
+        return super().forward(x)
+
+
 def level_shapes(shape: tuple[int, ...], coarsest: int = 4) -> list[tuple[int, ...]]:
     """Grid shapes of the V-cycle levels: halve (rounding up) until every side is <= coarsest."""
     shapes = [tuple(int(s) for s in shape)]
@@ -59,10 +92,13 @@ def level_shapes(shape: tuple[int, ...], coarsest: int = 4) -> list[tuple[int, .
 class _GatedConvs(nn.Module):
     """``depth`` bias-free convolutions, each followed by a geometry gate (linear in x)."""
 
-    def __init__(self, conv, c_in: int, c_out: int, depth: int) -> None:
+    def __init__(self, conv, c_in: int, c_out: int, depth: int, kernel: int = 3) -> None:
         super().__init__()
         self.convs = nn.ModuleList(
-            [conv(c_in if i == 0 else c_out, c_out, 3, padding=1, bias=False) for i in range(depth)]
+            [
+                conv(c_in if i == 0 else c_out, c_out, kernel, padding=kernel // 2, bias=False)
+                for i in range(depth)
+            ]
         )
 
     def forward(self, x: torch.Tensor, gates: list[torch.Tensor]) -> torch.Tensor:
@@ -72,7 +108,12 @@ class _GatedConvs(nn.Module):
 
 
 class _GeometryLevel(nn.Module):
-    """Geometry embedding of one level and its gates (nonlinear in the stencil channels)."""
+    """Geometry embedding of one level and its gates (nonlinear in the stencil channels).
+
+    The embedding is bounded (``tanh``) and so are the gates (``2 sigmoid``, in ``(0, 2)``):
+    the shared deeper level is applied recursively, once per level, and an unbounded recursion
+    would grow geometrically with the number of levels (i.e. with the grid size).
+    """
 
     def __init__(self, conv, c_in: int, c_geo: int, gate_channels: list[int]) -> None:
         super().__init__()
@@ -85,8 +126,8 @@ class _GeometryLevel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         t = F.silu(self.c1(x))
-        t = F.silu(self.c2(t)) + t
-        return t, [1.0 + h(t) for h in self.heads]
+        t = torch.tanh(self.c2(t) + t)
+        return t, [2.0 * torch.sigmoid(h(t)) for h in self.heads]
 
 
 class Gates:
@@ -115,7 +156,7 @@ class DCDMNet(nn.Module):
         ndim: 2 or 3.
         channels: residual-path channels of level 0 and of levels >= 1.
         geometry_channels: geometry-branch channels of level 0 and of levels >= 1.
-        depth: gated convolutions per encoder and per decoder block, level 0 and levels >= 1.
+        depth: gated convolutions per encoder and per decoder block: level 0, level 1, deeper.
         coarsest: largest side of the coarsest level.
     """
 
@@ -124,7 +165,7 @@ class DCDMNet(nn.Module):
         ndim: int = 3,
         channels: tuple[int, int] = (8, 16),
         geometry_channels: tuple[int, int] = (8, 16),
-        depth: tuple[int, int] = (1, 2),
+        depth: tuple[int, int, int] = (1, 1, 2),
         coarsest: int = 4,
     ) -> None:
         super().__init__()
@@ -132,40 +173,55 @@ class DCDMNet(nn.Module):
             raise ValueError(f"ndim must be 2 or 3, got {ndim}")
         if coarsest < 1:
             raise ValueError(f"coarsest must be >= 1, got {coarsest}")
+        if len(channels) != 2 or len(geometry_channels) != 2 or len(depth) != 3:
+            raise ValueError(
+                "channels and geometry_channels need 2 entries (level 0, levels >= 1), depth 3 "
+                f"(level 0, level 1, deeper); got {channels}, {geometry_channels}, {depth}"
+            )
         c0, c = (int(v) for v in channels)
         g0, g = (int(v) for v in geometry_channels)
-        d0, d = (int(v) for v in depth)
+        depth = tuple(int(v) for v in depth)
+        if min(c0, c, g0, g, *depth) < 1:
+            raise ValueError("channels, geometry_channels and depth must be >= 1")
         self.config = dict(
-            ndim=ndim, channels=[c0, c], geometry_channels=[g0, g], depth=[d0, d], coarsest=coarsest
-        )
+            ndim=ndim, channels=[c0, c], geometry_channels=[g0, g], depth=list(depth),
+            coarsest=coarsest,
+        )  # fmt: skip
         self.spec = {"name": "dcdm-net", "kwargs": dict(self.config)}
         self.ndim = ndim
         self.coarsest = coarsest
-        conv = nn.Conv3d if ndim == 3 else nn.Conv2d
+        self._depth = depth
+        self._width = (c0, c, c)
+        conv = _Conv3d if ndim == 3 else _Conv2d
         nf = num_feature_channels(ndim)
         self._pool = F.avg_pool3d if ndim == 3 else F.avg_pool2d
-        # residual path: level 0, level 1, shared deeper levels
+        # residual path (linear): level 0, level 1, shared deeper levels
+        ins = (1, c0, c)
+        # level 0 lifts the residual pointwise (a 3x3x3 convolution of one channel is slow on
+        # CPUs and the decoder's convolutions mix space at that level anyway)
         self.enc = nn.ModuleList(
-            [_GatedConvs(conv, 1, c0, d0), _GatedConvs(conv, c0, c, d), _GatedConvs(conv, c, c, d)]
-        )
-        self.dec = nn.ModuleList(
             [
-                _GatedConvs(conv, c0 + c, c0, d0),
-                _GatedConvs(conv, 2 * c, c, d),
-                _GatedConvs(conv, 2 * c, c, d),
+                _GatedConvs(conv, ins[i], self._width[i], depth[i], kernel=1 if i == 0 else 3)
+                for i in range(3)
             ]
         )
+        self.dec = nn.ModuleList(
+            [_GatedConvs(conv, self._width[i], self._width[i], depth[i]) for i in range(3)]
+        )
+        self.lift = conv(c, c0, 1, bias=False)  # level-1 output -> level-0 channels
         self.head = conv(c0, 1, 1, bias=False)
-        # geometry branch, same level structure
+        # geometry branch (nonlinear), same level structure; gates for enc and dec convs
+        gin = (nf, g0 + nf, g + nf)
+        gw = (g0, g, g)
         self.geo = nn.ModuleList(
             [
-                _GeometryLevel(conv, nf, g0, [c0] * d0 * 2),
-                _GeometryLevel(conv, g0 + nf, g, [c] * d * 2),
-                _GeometryLevel(conv, g + nf, g, [c] * d * 2),
+                _GeometryLevel(conv, gin[i], gw[i], [self._width[i]] * (2 * depth[i]))
+                for i in range(3)
             ]
         )
         self.log_gain = nn.Parameter(torch.tensor(math.log(4.0)))
-        self._depth = (d0, d)
+        if ndim == 3:  # channels-last convolutions are 1.5-2x faster on CPUs (oneDNN)
+            self.to(memory_format=torch.channels_last_3d)
 
     @staticmethod
     def _slot(level: int) -> int:
@@ -189,7 +245,7 @@ class DCDMNet(nn.Module):
             else:
                 inp = raw
             t, gs = self.geo[self._slot(level)](inp)
-            k = self._depth[0 if level == 0 else 1]
+            k = self._depth[self._slot(level)]
             enc.append(gs[:k])
             dec.append(gs[k:])
         mask = (features[:, :1] > 0.5).to(features.dtype)
@@ -224,10 +280,12 @@ class DCDMNet(nn.Module):
                 x = x * gates.mask
             skips.append(x)
         gain = self.log_gain.exp()
-        last = skips[-1]
-        y = last.new_zeros(last.shape[0], self.config["channels"][1], *last.shape[2:])
+        y = None
         for level in reversed(range(levels)):
-            if level < levels - 1:
-                y = gain * F.interpolate(y, size=gates.shapes[level], mode="nearest")
-            y = self.dec[self._slot(level)](torch.cat([skips[level], y], dim=1), gates.dec[level])
+            x = skips[level]
+            if y is not None:
+                if level == 0:
+                    y = self.lift(y)
+                x = x + gain * F.interpolate(y, size=gates.shapes[level], mode="nearest")
+            y = self.dec[self._slot(level)](x, gates.dec[level])
         return self.head(y) * gates.mask

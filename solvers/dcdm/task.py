@@ -342,3 +342,38 @@ class DCDMTask(Task):
         self._pool = pool
         self._dirty = False
         self.module.train(was_training)
+
+
+def train_dcdm(
+    recipe: DCDMRecipe,
+    config,
+    *,
+    out_dir: str | Path | None = None,
+    model: nn.Module | None = None,
+    resume: bool = False,
+    device: str | torch.device = "cpu",
+    network: dict[str, Any] | None = None,
+):
+    """Train a :class:`~sciml.solvers.dcdm.network.DCDMNet` with the package's Trainer.
+
+    Args:
+        recipe: the data recipe (its ``card`` is stored in the model file, e.g. the command).
+        config: :class:`sciml.train.TrainConfig` (``batch_size`` counts items, i.e. chunks).
+        out_dir: run folder (``last.pt``, ``model.pt`` = best validation model, logs).
+        model: continue from this network (default: a new one with ``network`` options).
+        resume: continue the run in ``out_dir``.
+        device: training device.
+        network: keyword arguments of :class:`DCDMNet` for a new model.
+
+    Returns:
+        ``(trained network, history)``.
+    """
+    from sciml.solvers.dcdm.network import DCDMNet
+    from sciml.train import Trainer
+
+    torch.manual_seed(config.seed)
+    net = model if model is not None else DCDMNet(ndim=recipe.ndim, **(network or {}))
+    task = DCDMTask(recipe)
+    trainer = Trainer(net, config, task=task, out_dir=out_dir, device=device)
+    history = trainer.fit(resume=resume)
+    return trainer.module, history

@@ -9,7 +9,6 @@
 """
 
 from sciml.solvers.krylov.cg import cg
-from sciml.solvers.krylov.result import SolveResult
 from sciml.solvers.krylov.operator import LinearOperator, as_operator
 from sciml.solvers.krylov.preconditioners import (
     GAMG,
@@ -19,6 +18,7 @@ from sciml.solvers.krylov.preconditioners import (
     Preconditioner,
     PyAMG,
 )
+from sciml.solvers.krylov.result import SolveResult
 
 __all__ = [
     "GAMG",
