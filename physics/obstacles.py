@@ -28,7 +28,7 @@ fluid below a wavy interface, or bubbles of one phase in the other; the Poisson 
 
 >>> rng = np.random.default_rng(0)
 >>> solid = random_obstacles((16, 16, 16), "spheres", rng)
->>> solid.dtype, solid.shape, 0.0 < solid.mean() < 0.5
+>>> solid.dtype, solid.shape, bool(0.0 < solid.mean() < 0.5)
 (dtype('bool'), (16, 16, 16), True)
 """
 
