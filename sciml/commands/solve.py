@@ -18,7 +18,7 @@ def build_method(name: str, *, model=None, k: int = 2):
     """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
     from functools import partial
 
-    from sciml.solvers.dcdm import DCDM, LearnedDirection
+    from sciml.solvers.dcdm import DCDM, LearnedPreconditioner
     from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
     from sciml.solvers.methods import CG, PCG, PETScCG
 
@@ -31,7 +31,7 @@ def build_method(name: str, *, model=None, k: int = 2):
         "petsc-gamg": lambda: PETScCG("gamg"),
         "dcdm": lambda: DCDM(model, k=k),
         "dcdm-fpcg": lambda: PCG(
-            partial(LearnedDirection, DCDM(model).model), flexible=True, name="dcdm-fpcg"
+            partial(LearnedPreconditioner, DCDM(model).model), flexible=True, name="dcdm-fpcg"
         ),
     }
     if name not in table:
@@ -70,7 +70,9 @@ def _load_model(path):
     return load_model(path)
 
 
-def run_methods(system, b, methods, *, rtol, device, model_path, k, maxiter=None, print_fn=print):
+def run_methods(
+    system, b, methods, *, rtol, device, model_path, k, maxiter=None, threads=0, print_fn=print
+):
     """Solve with each named method, print one table row per method; returns name -> result."""
     import warnings
 
@@ -78,6 +80,10 @@ def run_methods(system, b, methods, *, rtol, device, model_path, k, maxiter=None
     from sciml.solvers.linear_solve import solve
 
     model = _load_model(model_path) if any(m.startswith("dcdm") for m in methods) else None
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     print_fn(
         f"{'method':<11} {'iters':>6} {'setup s':>8} {'solve s':>8} {'s/iter':>8} {'residual':>10}"
     )
@@ -117,6 +123,7 @@ def _solve_poisson(args: argparse.Namespace) -> int:
     results = run_methods(
         problem.system, problem.b, args.method or ["cg", "dcdm"], rtol=args.rtol,
         device=args.device, model_path=args.model, k=args.k, maxiter=args.maxiter,
+        threads=args.threads,
     )  # fmt: skip
     if args.plot:
         plot_convergence(results, args.plot, title=f"pressure Poisson {args.n}^3 ({args.family})")
@@ -134,6 +141,10 @@ def _add_common(p) -> None:
     p.add_argument("--model", default=None, help="DCDM model file (default: the shipped one)")
     p.add_argument("--plot", default=None, help="PNG with the convergence curves")
     p.add_argument("--k", type=int, default=2, help="DCDM: steps kept (paper: 2)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: torch's default; use 1 "
+        "on a loaded machine, where OpenMP threads wait on each other)"
+    )  # fmt: skip
 
 
 def _add_solve_poisson(solve_sub) -> None:
@@ -215,7 +226,7 @@ def _solve_system(args: argparse.Namespace) -> int:
     )
     results = run_methods(
         system, bt, args.method or ["jacobi", "dcdm"], rtol=args.rtol, device=args.device,
-        model_path=args.model, k=args.k, maxiter=args.maxiter,
+        model_path=args.model, k=args.k, maxiter=args.maxiter, threads=args.threads,
     )  # fmt: skip
     if args.plot:
         plot_convergence(results, args.plot, title=f"{args.matrix}")

@@ -6,7 +6,9 @@
   residual, gated by the geometry);
 * :mod:`~sciml.solvers.dcdm.features` -- the Jacobi-scaled stencil channels the network reads;
 * :mod:`~sciml.solvers.dcdm.direction` -- :class:`LearnedDirection`, the network bound to a
-  system (symmetric Jacobi scaling in and out), usable as a preconditioner;
+  system (symmetric Jacobi scaling in and out);
+* :mod:`~sciml.solvers.dcdm.preconditioner` -- :class:`LearnedPreconditioner`, the network
+  between two Jacobi sweeps, a preconditioner for flexible PCG;
 * :mod:`~sciml.solvers.dcdm.loss` -- the energy and residual losses;
 * :mod:`~sciml.solvers.dcdm.task` -- :class:`DCDMTask`, training through the package's Trainer
   on DCDM's own residuals;
@@ -18,12 +20,14 @@ from sciml.solvers.dcdm.features import stencil_features
 from sciml.solvers.dcdm.method import DCDM, dcdm
 from sciml.solvers.dcdm.model_file import DEFAULT_MODEL, load_model, save_model
 from sciml.solvers.dcdm.network import DCDMNet
+from sciml.solvers.dcdm.preconditioner import LearnedPreconditioner
 
 __all__ = [
     "DCDM",
     "DCDMNet",
     "DEFAULT_MODEL",
     "LearnedDirection",
+    "LearnedPreconditioner",
     "OutsideTrainingWarning",
     "dcdm",
     "load_model",

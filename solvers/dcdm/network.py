@@ -6,11 +6,11 @@
 
 .. code-block:: text
 
-    level 0 (n)      e0 = G ⊙ conv(r)  ─────────────────────────────►  d0 ──► q = conv1x1(d0)
-                        │ avg-pool 2                                    ▲ nearest x2
-    level 1 (n/2)    e1 = ...          ────────────────────────►  d1 ───┘
-                        │ ...                                      ▲
-    level L (<= 4)   eL ───────────────────────────────────────► dL      (coarsest: a few cells)
+    level 0 (n)     e0 = G ⊙ (w r)  (pointwise lift) ──────────── + ─► d0 = G ⊙ conv(.) ─► q
+                        │ avg-pool 2                                ▲ gamma · nearest x2 (1x1 lift)
+    level 1 (n/2)   e1 = G ⊙ conv(e0) ─────────────────────── + ─► d1 = G ⊙ conv(.)
+                        │ ...                                       ▲ ...
+    level L (<= 4)  eL ─────────────────────────────────────────► dL            (a few cells)
 
 Levels are added until the coarsest has at most ``coarsest`` cells per side, so the number of
 levels grows with ``log2 n``: the receptive field always spans the box, and one model serves
@@ -21,13 +21,12 @@ set (a recursive V-cycle), so the parameter count does not depend on ``n``.
 Two design choices:
 
 * **linear in the residual.** The residual path has no bias and no activation; the geometry
-  enters through multiplicative gates ``G = 2 sigmoid(conv1x1(t))`` in ``(0, 2)``, computed by a
-  separate, nonlinear geometry branch ``t`` (bounded SiLU/tanh convolutions on the stencil
-  channels, pooled level by level). So
-  ``f(c r) = c f(r)`` for every real ``c`` (the direction is a *linear* operator of the
-  residual, spatially varying with the geometry, like the stencil-dependent kernels of
-  multigrid), and the geometry branch runs once per system, not once per iteration
-  (:meth:`DCDMNet.gates`).
+  enters through multiplicative gates ``G = 2 sigmoid(conv1x1(t))`` in ``(0, 2)``, computed
+  by a separate, nonlinear geometry branch ``t`` (bounded SiLU/tanh convolutions on the
+  stencil channels, pooled level by level). So ``f(c r) = c f(r)`` for every real ``c`` (the
+  direction is a *linear* operator of the residual, spatially varying with the geometry, like
+  the stencil-dependent kernels of multigrid), and the geometry branch runs once per system,
+  not once per iteration (:meth:`DCDMNet.gates`).
 * **level gain.** The coarse-level correction is multiplied by a learned gain ``gamma`` (the
   inverse of a Laplacian grows ~4x per coarsening; initialised at 4) before it joins the finer
   level.

@@ -3,7 +3,10 @@
 * :mod:`~sciml.solvers.krylov.operator` -- :func:`as_operator` turns torch dense/sparse
   tensors, scipy sparse matrices and matrix-free callables into one :class:`LinearOperator`;
 * :mod:`~sciml.solvers.krylov.cg` -- :func:`cg` (CG, PCG, flexible PCG; batched; true-residual
-  stopping) and its :class:`SolveResult`;
+  stopping);
+* :mod:`~sciml.solvers.krylov.result` -- :class:`SolveResult`, the result of every iterative
+  solver in the package (CG, DCDM, PETSc's KSP), and the batched-result packing;
+* :mod:`~sciml.solvers.krylov.petsc_ksp` -- PETSc's own KSPCG (the peer a user would pick);
 * :mod:`~sciml.solvers.krylov.preconditioners` -- Jacobi, ICC and GAMG (PETSc), smoothed
   aggregation AMG (PyAMG), all behind one :class:`Preconditioner` contract.
 """

@@ -38,9 +38,7 @@ def model():
     return DCDMNet(ndim=3)  # an untrained network: the safeguard still converges
 
 
-# dcdm-fpcg (flexible PCG with the network as preconditioner, no safeguard) needs a trained
-# network: it runs on a user system in tests/solvers/test_dcdm_model.py with the shipped model
-@pytest.mark.parametrize("name", [m for m in METHODS if m != "dcdm-fpcg"])
+@pytest.mark.parametrize("name", METHODS)
 def test_every_method_solves_a_user_system(user_system, model, name):
     A, b, mask = user_system
     method = build_method(name, model=model)
