@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> dict:
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = load_model(args.model)
-    cases = [(n, ratio) for n in args.sizes for ratio in ((None,) if args.no_density else
-             (None, 1000.0))]  # fmt: skip
+    ratios = (None,) if args.no_density else (None, 1000.0)
+    cases = [(n, ratio, seed) for seed in args.seeds for n in args.sizes for ratio in ratios]
     card = getattr(model, "card", {})
     meta = dict(
         machine=_machine(device),
@@ -87,11 +87,11 @@ def run(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(cases) * len(args.methods), unit="solve")
-    for n, ratio in cases:
+    for n, ratio, seed in cases:
         t0 = time.perf_counter()
-        problem = make_problem(n, ndim=3, family=args.family, density_ratio=ratio, seed=args.seed)
+        problem = make_problem(n, ndim=3, family=args.family, density_ratio=ratio, seed=seed)
         assemble = time.perf_counter() - t0
-        if ratio is None:
+        if ratio is None and seed == args.seeds[0]:
             dev = solve_device(DCDM(model), device)
             meta["ms_per_application"][f"{n}^3 {dev.type}"] = _ms_per_application(
                 model, problem.system, dev
@@ -109,7 +109,9 @@ def run(args: argparse.Namespace) -> dict:
                 dict(
                     n=n,
                     unknowns=problem.system.n,
-                    problem=f"{args.family}" + (f", rho 1:{ratio:g}" if ratio else ""),
+                    problem=f"{args.family}"
+                    + (f", rho 1:{ratio:g}" if ratio else "")
+                    + (f", seed {seed}" if len(args.seeds) > 1 else ""),
                     method=m,
                     device=solve_device(method, device).type,
                     iterations=res.iterations,
@@ -126,7 +128,7 @@ def run(args: argparse.Namespace) -> dict:
             )
             bar.update()
             _write(out, rows, meta)  # partial results survive an interrupted run
-        tag = f"{n}" + ("_jump" if ratio else "")
+        tag = f"{n}" + ("_jump" if ratio else "") + (f"_s{seed}" if len(args.seeds) > 1 else "")
         plot_convergence(
             results,
             f"{out}_{tag}.png",
@@ -180,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     ap.add_argument("--family", default=HELD_OUT_FAMILY)
     ap.add_argument("--rtol", type=float, default=1e-6)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="problem seeds")
     ap.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     ap.add_argument("--model", default=None, help="DCDM model file (default: shipped)")
     ap.add_argument("--classic-maxiter", type=int, default=3000, help="cap for CG and Jacobi")
