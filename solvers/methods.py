@@ -7,23 +7,7 @@ building the preconditioner or binding the model. A system is anything with ``ma
 (scipy CSR), ``active``, ``n`` and ``matvec``
 (:class:`~sciml.physics.elliptic.EllipticSystem`, :class:`~sciml.solvers.system.GridSystem`).
 
-=====================  ==================================================================
-``CG()``               plain conjugate gradients (torch, on ``device``)
-``PCG(Jacobi)``        preconditioned CG; the preconditioner is built from the system:
-                       a class of :mod:`~sciml.solvers.krylov.preconditioners` (``Jacobi``,
-                       ``ICC``, ``GAMG``, ``PyAMG``) or any ``build(system) -> M``
-``PETScCG("gamg")``    PETSc's own KSPCG with a PETSc preconditioner (CPU)
-``DCDM(model)``        the deep conjugate direction method (:mod:`sciml.solvers.dcdm`)
-=====================  ==================================================================
-
-The CLI's name -> method table lives at the edge (:mod:`sciml.commands.solve`).
-
->>> from sciml.solvers.poisson_problems import make_problem
->>> from sciml.solvers.krylov import Jacobi
->>> p = make_problem(12, ndim=2, family="boxes", seed=0)
->>> CG().solve(p.system, p.b).converged, PCG(Jacobi).solve(p.system, p.b).converged
-(True, True)
-"""
+=====================  ==========================================================="""
 
 from __future__ import annotations
 
@@ -36,7 +20,7 @@ from sciml.solvers.krylov.cg import cg
 from sciml.solvers.krylov.operator import as_operator
 from sciml.solvers.krylov.result import SolveResult
 
-__all__ = ["CG", "PCG", "PETScCG", "solve_device"]
+__all__ = ["CG", "PCG", "FusedCG", "PETScCG", "solve_device"]
 
 
 def solve_device(method, device: str | torch.device | None) -> torch.device:
@@ -147,5 +131,45 @@ class PETScCG:
             raise ValueError(f"{self.name} solves one right-hand side b: [n], got {list(b.shape)}")
         res = petsc_cg(system.matrix, b, pc=self.pc, rtol=rtol,
                        maxiter=maxiter or self.default_maxiter)  # fmt: skip
+        res.method = self.name
+        return res
+
+
+class FusedCG:
+    """CG (``jacobi=False``) or Jacobi-PCG on the grid stencil as one fused loop.
+
+    Needs a system assembled by the PDE engine
+    (:class:`~sciml.physics.elliptic.EllipticSystem`): the stencil is read from its
+    coefficients, not from the sparse matrix.
+    """
+
+    runs_on_host = False
+    default_maxiter = 20_000
+
+    def __init__(self, jacobi: bool = False) -> None:
+        self.jacobi = bool(jacobi)
+        self.name = "jacobi-fused" if self.jacobi else "cg-fused"
+
+    def solve(
+        self, system, b: torch.Tensor, *, rtol: float = 1e-6, maxiter: int | None = None,
+        device=None,
+    ) -> SolveResult:  # fmt: skip
+        """Solve ``system x = b`` (``b: [n]`` or ``[B, n]``)."""
+        from sciml.solvers.krylov.fused import fused_cg
+        from sciml.solvers.krylov.stencil import StencilOperator
+
+        dev = solve_device(self, device)
+        t0 = time.perf_counter()
+        try:
+            stencil = StencilOperator.from_system(system, device=dev, dtype=torch.float64)
+        except TypeError as e:
+            raise ValueError(
+                f"{self.name} needs a grid system assembled by sciml.physics (not a user matrix)"
+            ) from e
+        inv_diag = 1.0 / stencil.diagonal() if self.jacobi else None
+        setup = time.perf_counter() - t0
+        res = fused_cg(stencil, b.to(dev, torch.float64), M=inv_diag, rtol=rtol,
+                       maxiter=maxiter or self.default_maxiter)  # fmt: skip
+        res.setup_time += setup
         res.method = self.name
         return res

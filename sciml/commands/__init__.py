@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "train_dcdm",
     "eval",
     "solve",
+    "invert",
     "nde",
     "bench",
 )

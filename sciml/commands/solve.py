@@ -11,7 +11,18 @@ from __future__ import annotations
 import argparse
 
 #: method names of ``sciml solve poisson|system`` (plain data: the parser imports no torch)
-METHODS = ("cg", "jacobi", "icc", "gamg", "amg", "petsc-gamg", "dcdm", "dcdm-fpcg")
+METHODS = (
+    "cg",
+    "jacobi",
+    "cg-fused",
+    "jacobi-fused",
+    "icc",
+    "gamg",
+    "amg",
+    "petsc-gamg",
+    "dcdm",
+    "dcdm-fpcg",
+)
 
 
 def build_method(name: str, *, model=None, k: int = 2):
@@ -20,11 +31,13 @@ def build_method(name: str, *, model=None, k: int = 2):
 
     from sciml.solvers.dcdm import DCDM, LearnedPreconditioner
     from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
-    from sciml.solvers.methods import CG, PCG, PETScCG
+    from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
 
     table = {
         "cg": lambda: CG(),
         "jacobi": lambda: PCG(Jacobi, name="jacobi"),
+        "cg-fused": lambda: FusedCG(jacobi=False),
+        "jacobi-fused": lambda: FusedCG(jacobi=True),
         "icc": lambda: PCG(ICC, name="icc"),
         "gamg": lambda: PCG(GAMG, name="gamg"),
         "amg": lambda: PCG(PyAMG, name="amg"),
@@ -135,7 +148,11 @@ def _add_common(p) -> None:
     p.add_argument(
         "--method", action="extend", nargs="+", choices=METHODS, help="one or more methods"
     )
-    p.add_argument("--rtol", type=float, default=1e-6, help="true relative residual to reach")
+    from sciml.commands._types import positive_float
+
+    p.add_argument(
+        "--rtol", type=positive_float, default=1e-6, help="true relative residual to reach (> 0)"
+    )
     p.add_argument("--maxiter", type=int, default=None, help="iteration cap (default: method's)")
     p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
     p.add_argument("--model", default=None, help="DCDM model file (default: the shipped one)")

@@ -36,7 +36,32 @@ def _unet(**kw) -> nn.Module:
     return UNet(**kw)
 
 
-MODELS: dict[str, Callable[..., nn.Module]] = {"lsm": _lsm, "fno": _fno, "unet": _unet}
+def _deeponet(**kw) -> nn.Module:
+    from sciml.operators.deeponet import DeepONet
+
+    return DeepONet(**kw)
+
+
+def _multionet(**kw) -> nn.Module:
+    from sciml.operators.multionet import MultiONet
+
+    return MultiONet(**kw)
+
+
+def _dgno(**kw) -> nn.Module:
+    from sciml.operators.dgno import DGNO
+
+    return DGNO(**kw)
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "lsm": _lsm,
+    "fno": _fno,
+    "unet": _unet,
+    "deeponet": _deeponet,
+    "multionet": _multionet,
+    "dgno": _dgno,
+}
 
 
 def register(name: str, constructor: Callable[..., nn.Module]) -> None:

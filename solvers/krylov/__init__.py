@@ -7,11 +7,15 @@
 * :mod:`~sciml.solvers.krylov.result` -- :class:`SolveResult`, the result of every iterative
   solver in the package (CG, DCDM, PETSc's KSP), and the batched-result packing;
 * :mod:`~sciml.solvers.krylov.petsc_ksp` -- PETSc's own KSPCG (the peer a user would pick);
+* :mod:`~sciml.solvers.krylov.stencil` / :mod:`~sciml.solvers.krylov.fused` -- the grid
+  stencil of an elliptic system as one kernel, and :func:`fused_cg`: CG as a compiled,
+  CUDA-graph-captured loop with convergence checked every ``check_every`` iterations;
 * :mod:`~sciml.solvers.krylov.preconditioners` -- Jacobi, ICC and GAMG (PETSc), smoothed
   aggregation AMG (PyAMG), all behind one :class:`Preconditioner` contract.
 """
 
 from sciml.solvers.krylov.cg import cg
+from sciml.solvers.krylov.fused import fused_cg
 from sciml.solvers.krylov.operator import LinearOperator, as_operator
 from sciml.solvers.krylov.preconditioners import (
     GAMG,
@@ -22,6 +26,7 @@ from sciml.solvers.krylov.preconditioners import (
     PyAMG,
 )
 from sciml.solvers.krylov.result import SolveResult
+from sciml.solvers.krylov.stencil import StencilOperator
 
 __all__ = [
     "GAMG",
@@ -32,6 +37,8 @@ __all__ = [
     "Preconditioner",
     "PyAMG",
     "SolveResult",
+    "StencilOperator",
     "as_operator",
     "cg",
+    "fused_cg",
 ]
