@@ -138,9 +138,9 @@ class PETScCG:
 class FusedCG:
     """CG (``jacobi=False``) or Jacobi-PCG on the grid stencil as one fused loop.
 
-    Needs a system assembled by the PDE engine
-    (:class:`~sciml.physics.elliptic.EllipticSystem`): the stencil is read from its
-    coefficients, not from the sparse matrix.
+    The stencil comes from the engine's coefficients for an
+    :class:`~sciml.physics.elliptic.EllipticSystem`, and from the matrix for a user's
+    :class:`~sciml.solvers.system.GridSystem` (which must then be a 5-/7-point stencil).
     """
 
     runs_on_host = False
@@ -160,12 +160,12 @@ class FusedCG:
 
         dev = solve_device(self, device)
         t0 = time.perf_counter()
-        try:
+        if hasattr(system, "_operators"):  # assembled by the engine: its own coefficients
             stencil = StencilOperator.from_system(system, device=dev, dtype=torch.float64)
-        except TypeError as e:
-            raise ValueError(
-                f"{self.name} needs a grid system assembled by sciml.physics (not a user matrix)"
-            ) from e
+        else:  # a user's matrix on a grid (GridSystem)
+            stencil = StencilOperator.from_matrix(
+                system.matrix, system.active, device=dev, dtype=torch.float64
+            )
         inv_diag = 1.0 / stencil.diagonal() if self.jacobi else None
         setup = time.perf_counter() - t0
         res = fused_cg(stencil, b.to(dev, torch.float64), M=inv_diag, rtol=rtol,

@@ -25,11 +25,18 @@ METHODS = (
 )
 
 
+def _learned_preconditioner(dcdm, system):
+    """The network of ``dcdm`` (loaded on first use) between Jacobi sweeps, bound to ``system``."""
+    from sciml.solvers.dcdm import LearnedPreconditioner
+
+    return LearnedPreconditioner(dcdm.model, system)
+
+
 def build_method(name: str, *, model=None, k: int = 2):
     """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
     from functools import partial
 
-    from sciml.solvers.dcdm import DCDM, LearnedPreconditioner
+    from sciml.solvers.dcdm import DCDM
     from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
     from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
 
@@ -44,7 +51,7 @@ def build_method(name: str, *, model=None, k: int = 2):
         "petsc-gamg": lambda: PETScCG("gamg"),
         "dcdm": lambda: DCDM(model, k=k),
         "dcdm-fpcg": lambda: PCG(
-            partial(LearnedPreconditioner, DCDM(model).model), flexible=True, name="dcdm-fpcg"
+            partial(_learned_preconditioner, DCDM(model)), flexible=True, name="dcdm-fpcg"
         ),
     }
     if name not in table:

@@ -67,6 +67,9 @@ class LearnedPreconditioner:
     @torch.no_grad()
     def apply(self, r: torch.Tensor) -> torch.Tensor:
         """``r: [B, n]`` (or ``[n]``) -> ``z`` of the same shape, dtype and device."""
+        if not isinstance(r, torch.Tensor) or r.ndim not in (1, 2) or r.shape[-1] != self.n:
+            got = list(r.shape) if isinstance(r, torch.Tensor) else type(r).__name__
+            raise ValueError(f"r must be a tensor [n] or [B, n] with n = {self.n}, got {got}")
         squeeze = r.ndim == 1
         rb = r[None] if squeeze else r
         op, dinv = self._state(rb)

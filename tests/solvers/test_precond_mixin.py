@@ -53,6 +53,8 @@ class PreconditionerContract:
 
     @pytest.fixture
     def dense_M(self, problem):
+        if not self.cls.linear:
+            pytest.skip(f"{self.cls.name} declares linear = False (no dense matrix)")
         A, _ = problem
         return self.build(A).to_dense().numpy()
 
@@ -160,12 +162,27 @@ class TestLearnedDirection(PreconditionerContract):
     def build(self, A):
         return LearnedDirection(load_model(), self._system)
 
+    def test_reduces_cg_iterations(self, problem):
+        # the raw direction is neither symmetric nor definite (it declares so): it is used by
+        # DCDM, whose A-orthogonalisation and safeguard make it converge; inside flexible PCG
+        # alone it does not (measured: residual 4.9 after 150 iterations on this problem), which
+        # is why dcdm-fpcg wraps it between Jacobi sweeps (TestLearnedPreconditioner)
+        from sciml.solvers.dcdm import dcdm
+
+        A, b = problem
+        plain = cg(A, b, rtol=1e-8)
+        res = dcdm(A, b, self.build(A), rtol=1e-8, maxiter=200)
+        assert res.converged and res.residual <= 1e-8
+        assert res.iterations * self.min_speedup < plain.iterations  # measured 31 vs 887
+
 
 class TestLearnedPreconditioner(TestLearnedDirection):
     """The network between two Jacobi sweeps (nonlinear: a line search inside)."""
 
     cls = LearnedPreconditioner
     min_speedup = 3.0
+    # a real CG preconditioner (r.M(r) > 0): the contract's flexible-PCG test, measured 34 vs 887
+    test_reduces_cg_iterations = PreconditionerContract.test_reduces_cg_iterations
 
     def build(self, A):
         return LearnedPreconditioner(load_model(), self._system)
