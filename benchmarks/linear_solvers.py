@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> dict:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     # the DCDM network only when a dcdm method runs
     model = load_model(args.model) if any(m.startswith("dcdm") for m in args.methods) else None
-    ratios = (None,) if args.no_density else (None, 1000.0)
+    ratios = (1000.0,) if args.jump_only else (None,) if args.no_density else (None, 1000.0)
     cases = [(n, ratio, seed) for seed in args.seeds for n in args.sizes for ratio in ratios]
     card = getattr(model, "card", {})
     meta = dict(
@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--classic-maxiter", type=int, default=3000, help="cap for CG and Jacobi")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     ap.add_argument("--no-density", action="store_true", help="skip the 1:1000 jump cases")
+    ap.add_argument("--jump-only", action="store_true", help="only the 1:1000 jump cases")
     ap.add_argument("--quick", action="store_true", help="32^3 only: a small CPU run")
     ap.add_argument("--out", default="out/linear_solvers")
     return ap
