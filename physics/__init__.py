@@ -18,6 +18,7 @@ from sciml.physics.hamilton_jacobi import HamiltonJacobi
 from sciml.physics.heat import Heat
 from sciml.physics.heat_solver import solve_heat
 from sciml.physics.helmholtz import Helmholtz
+from sciml.physics.laplacian import Hutchinson, laplacian_estimator
 from sciml.physics.mollifier import DirichletMollifier
 from sciml.physics.navier_stokes import NavierStokesVorticity, fno_forcing
 from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
@@ -47,6 +48,7 @@ __all__ = [
     "HamiltonJacobi",
     "Heat",
     "Helmholtz",
+    "Hutchinson",
     "NavierStokesVorticity",
     "Poisson",
     "assemble_elliptic",
@@ -64,6 +66,7 @@ __all__ = [
     "faulted_layers",
     "flat_layers",
     "gaussian_random_field",
+    "laplacian_estimator",
     "matern_field",
     "navier_stokes_initial",
     "openfwi_grid",

@@ -9,8 +9,13 @@ import torch
 PointFn = Callable[[torch.Tensor], torch.Tensor]
 
 
-def evaluate(fn: PointFn | float, x: torch.Tensor) -> torch.Tensor:
-    """``fn(x)`` (a float gives a constant ``[N]``)."""
+def evaluate(fn: PointFn | float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``fn(x)``; a float gives a constant ``[N]``; a 0-d tensor (e.g. a learnable
+    ``nn.Parameter``) is broadcast to ``[N]`` and keeps its graph."""
+    if isinstance(fn, torch.Tensor):
+        if fn.numel() != 1:
+            raise ValueError(f"a tensor coefficient must be a scalar, got shape {list(fn.shape)}")
+        return fn.reshape(()).to(x.dtype).expand(x.shape[0])
     if callable(fn):
         return fn(x)
     return torch.full((x.shape[0],), float(fn), dtype=x.dtype, device=x.device)
@@ -47,6 +52,12 @@ def field_and_divergence(fn: PointFn, x: torch.Tensor, dim: int):
             if g is not None:
                 div = div + g[:, i]
     return v, div
+
+
+def check_any_dim(name: str, dim: int) -> None:
+    """Spaces of any dimension (latent spaces): ``dim`` must be an integer ``>= 1``."""
+    if not (isinstance(dim, int) and not isinstance(dim, bool) and dim >= 1):
+        raise ValueError(f"{name}: dim must be an integer >= 1, got {dim!r}")
 
 
 def check_dim(name: str, dim: int, allowed: tuple[int, ...]) -> None:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import torch
 
-from sciml.physics._pointwise import check_dim, evaluate
+from sciml.physics._pointwise import check_any_dim, evaluate
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["AcousticWave"]
@@ -22,13 +22,15 @@ class AcousticWave(PDE):
     boundaries).
 
     Args:
-        velocity: wave speed ``c``: a float or ``c(x: [N, dim]) -> [N]``.
-        dim: spatial dimension (1..3).
+        velocity: wave speed ``c``: a float, a 0-d tensor (a learnable ``nn.Parameter``: the
+            wave speed of a latent potential flow) or ``c(x: [N, dim]) -> [N]``.
+        dim: spatial dimension, any ``>= 1`` (grid residuals and deepwave need ``<= 3``;
+            above 3 the autograd residual reads the whole Laplacian ``"lap"``).
         forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
             default boundary ``"absorbing"``.
     """
 
-    velocity: PointFn | float = 1.0
+    velocity: PointFn | float | torch.Tensor = 1.0
     dim: int = 2
     forcing: PointFn | None = None
     exact: PointFn | None = None
@@ -38,11 +40,11 @@ class AcousticWave(PDE):
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_dim("AcousticWave", self.dim, (1, 2, 3))
+        check_any_dim("AcousticWave", self.dim)
 
     @property
     def required_derivatives(self) -> tuple[str, ...]:
-        return ("tt",) + self.spatial_keys(2)
+        return ("tt",) + self.laplacian_keys()
 
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)

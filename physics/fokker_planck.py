@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import torch
 
-from sciml.physics._pointwise import field_and_divergence
+from sciml.physics._pointwise import check_any_dim, field_and_divergence
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["FokkerPlanck"]
@@ -44,24 +44,19 @@ class FokkerPlanck(PDE):
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.dim, int) and self.dim >= 1):
-            raise ValueError(f"FokkerPlanck: dim must be an integer >= 1, got {self.dim!r}")
+        check_any_dim("FokkerPlanck", self.dim)
 
     @property
     def required_derivatives(self) -> tuple[str, ...]:
-        if self.dim > 3:
-            return ("t", "grad", "lap")
-        return ("t",) + self.spatial_keys(1) + self.spatial_keys(2)
+        return ("t",) + self.gradient_keys() + self.laplacian_keys()
 
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)
         b, div_b = field_and_divergence(self.drift, x, self.dim)
         if self.dim > 3:
             transport = u * div_b + (b * d["grad"]).sum(-1)
-            lap = d["lap"]
         else:
             transport = u * div_b
             for i, letter in enumerate("xyz"[: self.dim]):
                 transport = transport + b[:, i] * d[letter]
-            lap = self.laplacian(d)
-        return d["t"] + transport - self.diffusion * lap - self._forcing(x, u)
+        return d["t"] + transport - self.diffusion * self.laplacian(d) - self._forcing(x, u)

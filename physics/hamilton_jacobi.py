@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import torch
 
+from sciml.physics._pointwise import check_any_dim
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["HamiltonJacobi"]
@@ -32,17 +33,12 @@ class HamiltonJacobi(PDE):
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.dim, int) and self.dim >= 1):
-            raise ValueError(f"HamiltonJacobi: dim must be an integer >= 1, got {self.dim!r}")
+        check_any_dim("HamiltonJacobi", self.dim)
 
     @property
     def required_derivatives(self) -> tuple[str, ...]:
-        return ("t",) + (self.spatial_keys(1) if self.dim <= 3 else ("grad",))
+        return ("t",) + self.gradient_keys()
 
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)
-        if self.dim > 3:
-            grad2 = (d["grad"] ** 2).sum(-1)
-        else:
-            grad2 = sum(d[a] ** 2 for a in "xyz"[: self.dim])
-        return d["t"] + 0.5 * grad2 - self._forcing(x, u)
+        return d["t"] + 0.5 * self.gradient_norm2(d) - self._forcing(x, u)

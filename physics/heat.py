@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import torch
 
-from sciml.physics._pointwise import check_dim
+from sciml.physics._pointwise import check_any_dim
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["Heat"]
@@ -19,7 +19,8 @@ class Heat(PDE):
 
     Args:
         kappa: diffusivity.
-        dim: spatial dimension (1..3).
+        dim: spatial dimension, any ``>= 1`` (grid residuals need ``<= 3``; above 3 the
+            autograd residual reads the whole Laplacian ``"lap"``: latent spaces).
         forcing: ``f(x: [N, dim + 1]) -> [N]``; None = 0.
         exact, initial: optional exact solution ``u(x: [N, dim + 1])`` and initial condition
             ``u0(x: [N, dim])``.
@@ -36,11 +37,11 @@ class Heat(PDE):
     time_dependent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_dim("Heat", self.dim, (1, 2, 3))
+        check_any_dim("Heat", self.dim)
 
     @property
     def required_derivatives(self) -> tuple[str, ...]:
-        return ("t",) + self.spatial_keys(2)
+        return ("t",) + self.laplacian_keys()
 
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)

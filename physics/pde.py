@@ -17,8 +17,10 @@ Derivative keys are strings of axis letters: the spatial axes are ``"x", "y", "z
 
 Two whole-vector keys serve spaces of any dimension (latent spaces of potential flows, where
 ``dim`` may exceed 3 and axis letters run out): ``"grad"`` is the spatial gradient ``[N, dim]``
-and ``"lap"`` the spatial Laplacian ``[N]`` (exact, one backward pass per axis). For
-``dim > 3`` the point columns are lettered ``"s"`` (space) and ``"t"`` (time).
+and ``"lap"`` the spatial Laplacian ``[N]`` (exact, one backward pass per axis, or
+Hutchinson's estimator inside :func:`~sciml.physics.laplacian.laplacian_estimator`). For
+``dim > 3`` the point columns are lettered ``"s"`` (space) and ``"t"`` (time), and the PDEs
+whose formula needs a gradient or a Laplacian read these keys (see :meth:`PDE.laplacian_keys`).
 
 Points: ``x: [N, dim]`` for steady PDEs and ``[N, dim + 1]`` (time last) for time-dependent
 ones. Forcing and exact-solution callables take the same points and return ``[N]``
@@ -33,6 +35,11 @@ from typing import ClassVar
 import torch
 
 from sciml.grid import Grid
+from sciml.physics.laplacian import (
+    current_laplacian_estimator,
+    exact_laplacian,
+    hutchinson_laplacian,
+)
 
 __all__ = ["PDE", "canonical_key", "autograd_derivatives", "PointFn", "VECTOR_KEYS"]
 
@@ -111,14 +118,11 @@ def autograd_derivatives(
         if "grad" in vector_keys:
             out["grad"] = grad
         if "lap" in vector_keys:
-            lap = torch.zeros_like(u)
-            for j, col in enumerate(cols):  # one backward pass per spatial axis
-                (g,) = torch.autograd.grad(
-                    grad[:, j].sum(), x, create_graph=True, allow_unused=True
-                )
-                if g is not None:
-                    lap = lap + g[:, col]
-            out["lap"] = lap
+            estimator = current_laplacian_estimator()
+            if estimator is None:  # one backward pass per spatial axis
+                out["lap"] = exact_laplacian(grad, x, cols)
+            else:  # one backward pass per probe
+                out["lap"] = hutchinson_laplacian(grad, x, cols, estimator)
     return out
 
 
@@ -162,9 +166,25 @@ class PDE:
         """Pure derivative keys of the given order on every spatial axis: ``("xx", "yy")``."""
         return tuple(a * order for a in "xyz"[: self.dim])
 
+    def gradient_keys(self) -> tuple[str, ...]:
+        """Keys of the spatial gradient: ``("x", "y")`` for ``dim <= 3``, ``("grad",)`` above."""
+        return self.spatial_keys(1) if self.dim <= 3 else ("grad",)
+
+    def laplacian_keys(self) -> tuple[str, ...]:
+        """Keys of the Laplacian: ``("xx", "yy")`` for ``dim <= 3``, ``("lap",)`` above."""
+        return self.spatial_keys(2) if self.dim <= 3 else ("lap",)
+
     def laplacian(self, d: dict[str, torch.Tensor]) -> torch.Tensor:
-        """``sum_i d[ii]`` over the spatial axes."""
+        """``sum_i d[ii]`` over the spatial axes (``d["lap"]`` for ``dim > 3``)."""
+        if self.dim > 3:
+            return d["lap"]
         return sum(d[a + a] for a in "xyz"[: self.dim])
+
+    def gradient_norm2(self, d: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``|grad u|^2`` ``[N]`` from the keys of :meth:`gradient_keys`."""
+        if self.dim > 3:
+            return (d["grad"] ** 2).sum(-1)
+        return sum(d[a] ** 2 for a in "xyz"[: self.dim])
 
     def _forcing(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor | float:
         f = getattr(self, "forcing", None)

@@ -23,5 +23,6 @@ COMMANDS: tuple[str, ...] = (
     "solve",
     "invert",
     "nde",
+    "traverse",
     "bench",
 )

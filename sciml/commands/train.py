@@ -104,7 +104,8 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml train`` (train a neural operator through the Trainer) on ``sub``."""
     from sciml.commands._types import nonnegative_int, positive_float, positive_int
 
     p = sub.add_parser(

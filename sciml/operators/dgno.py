@@ -152,18 +152,20 @@ class DGNO(nn.Module):
         return self.encoder(z)
 
     @staticmethod
-    def sample(mu: torch.Tensor, logvar: torch.Tensor, generator=None) -> torch.Tensor:
+    def sample(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """A reparameterised draw ``mu + sigma eps`` (differentiable in ``mu, logvar``)."""
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + (0.5 * logvar).exp() * eps
 
     # ------------------------------------------------------------------ decoders
-    def coefficient_output(self, beta: torch.Tensor, points) -> torch.Tensor:
+    def coefficient_output(self, beta: torch.Tensor, points: Grid | torch.Tensor) -> torch.Tensor:
         """Raw coefficient decoder output ``[B, N]``: the Bernoulli logit of the high phase, or
         the mean of ``log a``."""
         return self.coefficient_decoder(beta, points).flatten(1)
 
-    def coefficient_mean(self, beta: torch.Tensor, points) -> torch.Tensor:
+    def coefficient_mean(self, beta: torch.Tensor, points: Grid | torch.Tensor) -> torch.Tensor:
         """``E[a | beta]`` at ``points``, ``[B, N]``."""
         out = self.coefficient_output(beta, points)
         if self.medium == "two-phase":
@@ -212,7 +214,7 @@ class DGNO(nn.Module):
         return out
 
     # ------------------------------------------------------------------ as an operator
-    def forward(self, a: torch.Tensor, points=None) -> torch.Tensor:
+    def forward(self, a: torch.Tensor, points: Grid | torch.Tensor | None = None) -> torch.Tensor:
         """Predict ``u`` from ``a: [B, 1, *S]`` (posterior-mean latent).
 
         Returns ``[B, 1, *S]`` on ``a``'s grid (or ``[B, 1, *grid.shape]`` for a

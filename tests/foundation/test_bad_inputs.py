@@ -287,6 +287,17 @@ TABLE = [
                               "{tmp}/inv"], "is not a readable torch file"),
     ("invert-method", ["invert", "darcy", R, "--obs", "{obs}", "--out", "{tmp}/inv",
                        "--method", "mcmc"], "invalid choice: 'mcmc'"),
+    # ---------------------------------------------------------------- sciml traverse
+    ("traverse-no-run", ["traverse", "{tmp}/no_run", "--out", "{tmp}/m"], "does not exist"),
+    ("traverse-out-is-file", ["traverse", R, "--out", "{text}"], "is a file, expected a folder"),
+    ("traverse-not-traversal", ["traverse", R, "--out", "{tmp}/m"],
+     "holds a 'fno' model; expected one of ['latent-traversal']"),
+    ("traverse-code-running-model", ["traverse", "{run_evil}", "--out", "{tmp}/m"],
+     "model.pt' was refused: it contains Python objects"),
+    ("traverse-garbage-model", ["traverse", "{run_garbage}", "--out", "{tmp}/m"],
+     "is not a readable torch file"),
+    ("traverse-starts-0", ["traverse", R, "--out", "{tmp}/m", "--starts", "0"],
+     "argument --starts: must be >= 1"),
     # ---------------------------------------------------------------- sciml bench
     ("bench-unknown", ["bench", "no-such-benchmark"], "unknown benchmark(s) ['no-such-benchmark']"),
 ]  # fmt: skip
@@ -349,6 +360,7 @@ def test_data_commands_have_help_for_every_option():
         ["quickstart", "--out", "{readonly}/q"],
         ["nde", "spiral-ode", "--json", "{readonly}/r.json"],
         ["invert", "darcy", "{run}", "--obs", "{obs}", "--out", "{readonly}/inv"],
+        ["traverse", "{run}", "--out", "{readonly}/media"],
     ],
     ids=[
         "data-show",
@@ -359,6 +371,7 @@ def test_data_commands_have_help_for_every_option():
         "quickstart",
         "nde",
         "invert",
+        "traverse",
     ],  # fmt: skip
 )
 def test_read_only_output_folder_is_one_line_and_exit_2(files, readonly_dir, argv, capsys):

@@ -241,3 +241,58 @@ def test_latent_dimension_forms_with_vector_keys():
     dd = autograd_derivatives(u_fn(xx), xx, ["x", "y", "z", "xx", "yy", "zz", "grad", "lap"], "xyz")
     assert torch.allclose(dd["grad"], torch.stack([dd["x"], dd["y"], dd["z"]], 1))
     assert torch.allclose(dd["lap"], dd["xx"] + dd["yy"] + dd["zz"])
+
+
+def test_heat_and_wave_in_latent_dimensions():
+    # plane waves sin(k.x - c|k|t) and decaying modes exp(-kappa|k|^2 t) sin(k.x) in 8-D
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(40, 8, generator=g, dtype=torch.float64)
+    t = torch.rand(40, generator=g, dtype=torch.float64)
+    k = torch.randn(8, generator=g, dtype=torch.float64)
+    kn = k.norm()
+    speed = torch.nn.Parameter(torch.tensor(0.7, dtype=torch.float64))
+    wave = AcousticWave(velocity=speed, dim=8)
+    assert wave.required_derivatives == ("tt", "lap")
+    r = wave.residual(lambda p: sin(p[:, :8] @ k - 0.7 * kn * p[:, 8]), x, t)
+    assert r.abs().max() < 1e-10
+    # the learnable speed receives a gradient through the residual
+    wave.residual(lambda p: sin(p[:, :8] @ k - kn * p[:, 8]), x, t).pow(2).mean().backward()
+    assert speed.grad is not None and speed.grad.abs() > 0
+    heat = Heat(kappa=0.3, dim=8)
+    r = heat.residual(lambda p: exp(-0.3 * kn**2 * p[:, 8]) * sin(p[:, :8] @ k), x, t)
+    assert r.abs().max() < 1e-10
+    with pytest.raises(ValueError, match="dim must be an integer >= 1"):
+        Heat(dim=0)
+
+
+def test_hutchinson_laplacian_is_unbiased():
+    # u = sum_ij A_ij sin(x_i) x_j + (x^T B x)^2 / 8 has a non-diagonal Hessian everywhere
+    from sciml.physics import Hutchinson, laplacian_estimator
+    from sciml.physics.pde import autograd_derivatives
+
+    dim, n = 8, 5
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(dim, dim, generator=g, dtype=torch.float64)
+    b = torch.randn(dim, dim, generator=g, dtype=torch.float64)
+    b = b @ b.T / dim
+    x = torch.randn(n, dim, generator=g, dtype=torch.float64)
+
+    def lap(estimator, reps=1):
+        xr = x.repeat(reps, 1).requires_grad_(True)
+        u = (torch.sin(xr) @ a * xr).sum(1) + ((xr @ b) * xr).sum(1) ** 2 / 8
+        with laplacian_estimator(estimator):
+            return autograd_derivatives(u, xr, ["lap"], "s" * dim)["lap"].detach()
+
+    exact = lap(None)
+    reps, spread = 4000, {}
+    for dist in ("rademacher", "gaussian"):
+        est = lap(Hutchinson(probes=1, distribution=dist, generator=g), reps).reshape(reps, n)
+        mean, se = est.mean(0), est.std(0) / reps**0.5
+        assert (est.std(0) > 1e-3).all()  # really random (non-diagonal Hessian)
+        assert ((mean - exact).abs() < 3 * se).all(), (dist, mean, exact, se)
+        spread[dist] = est.std(0)
+    # 4 probes: half the spread (1/sqrt(4)) of one probe
+    est4 = lap(Hutchinson(probes=4, generator=g), 1000).reshape(1000, n)
+    assert (est4.std(0) < 0.6 * spread["rademacher"]).all()
+    with pytest.raises(ValueError, match="probes"):
+        Hutchinson(probes=0)
