@@ -1,4 +1,4 @@
-# sciml — the two commands: `make demo` and `make test` (and `make bench`).
+# sciml — the two commands: `make demo` and `make test` (and `make bench`, `make docs`).
 # Each creates .venv with a Python >= 3.12 when it is missing, and reinstalls when
 # pyproject.toml changed. Python is found in this order: PYTHON=..., interpreters on
 # PATH that run and report >= 3.12, then pyenv's installed versions.
@@ -23,13 +23,13 @@ done; \
 echo "no Python >= 3.12 found: install one or pass PYTHON=/path/to/python3.12" >&2; exit 1
 endef
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench docs lint venv clean
 
 $(STAMP): pyproject.toml
 	@set -e; py=$$( $(FIND_PYTHON) ); echo "using $$py"; \
 	if [ ! -x $(VPY) ]; then "$$py" -m venv $(VENV); fi; \
 	$(VPY) -m pip install -q --upgrade pip; \
-	$(VPY) -m pip install -e '.[dev]'; \
+	$(VPY) -m pip install -e '.[dev,docs]'; \
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -46,9 +46,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VPY) benchmarks/run_all.py
 
+# the documentation site into site/ (offline). Full: every tutorial at full size (long);
+# QUICK=1: the tests' smoke sizes, reusing the notebooks `make test` executed.
+docs: $(STAMP)
+	$(VPY) docs/build.py $(if $(QUICK),--quick) $(if $(FORCE),--force)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site build/docs

@@ -94,7 +94,7 @@ for s in $STEPS; do
   # PDE engine speed: NS steps/s at 64^2 and 256^2 (wave rows need deepwave: skipped there)
   physics) step $s 35 $PY benchmarks/physics_speed.py --device cuda --out "$OUT/physics" ;;
   # GP solver: 2-D Poisson sin(100x)sin(100y) and the 400 x 400 grid's time per iteration
-  gp) step $s 40 $PY benchmarks/gp_highfreq.py --quick --device cuda --problems poisson-2d-sin100 --big 400 --out "$OUT/gp" ;;
+  gp) step $s 240 $PY benchmarks/gp_highfreq.py --quick --device cuda --problems poisson-2d-sin100 --sections problems scaling --out "$OUT/gp" ;;
   *) echo "unknown step $s" | tee -a "$OUT/steps.txt" ;;
   esac
 done

@@ -54,6 +54,14 @@ def malicious_file(tmp_path):
     return make
 
 
+def pytest_collection_modifyitems(config, items):
+    """The documentation site's browser test runs last: its quick build reuses the notebooks
+    that tests/test_tutorials.py executed (build/docs/executed/smoke/)."""
+    site = [i for i in items if i.path.name == "test_site.py" and i.path.parent.name == "docs"]
+    if site:
+        items[:] = [i for i in items if i not in site] + site
+
+
 # ------------------------------------------------------------------ folders that refuse writes
 def _mount_tmpfs(path, options: str) -> bool:
     """Mount a tmpfs at ``path`` (root only); False where that is not possible."""

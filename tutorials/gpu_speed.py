@@ -1,14 +1,24 @@
 # %% [markdown]
 # # How far from the hardware's limit? Fused CG and the roofline
 #
-# A conjugate-gradient iteration on the pressure Poisson equation does very little
-# arithmetic per byte: one stencil application (`A p`), two dot products and three vector
-# updates. Its speed limit is therefore **memory bandwidth**: an iteration must at least read
-# and write its vectors once. For the variable-coefficient 7-point stencil in 3-D that is
+# A conjugate-gradient iteration on the pressure Poisson equation $A x = b$ ($A$ symmetric
+# positive definite) is
+#
+# $$ \alpha_k = \frac{r_k^\top r_k}{p_k^\top A p_k}, \quad x_{k+1} = x_k + \alpha_k p_k, \quad
+#    r_{k+1} = r_k - \alpha_k A p_k, \quad
+#    p_{k+1} = r_{k+1} + \frac{r_{k+1}^\top r_{k+1}}{r_k^\top r_k}\, p_k : $$
+#
+# very little arithmetic per byte: one stencil application ($A p$), two dot products and
+# three vector updates. Its speed limit is therefore **memory bandwidth**: an iteration must
+# at least read and write its vectors once. For the variable-coefficient 7-point stencil in 3-D that is
 # `ndim + 12 = 15` arrays of the grid's size (the stencil reads `p`, the diagonal and the
 # three face coefficients and writes `Ap`; the `x`/`r` update reads `x, p, r, Ap` and writes
 # `x, r`; the `p` update reads `r, p` and writes `p`). Dividing those bytes by the machine's
-# bandwidth gives the **bound**: the time of an iteration that does nothing but move its data.
+# bandwidth $\beta$ gives the **bound**: the time of an iteration that does nothing but move
+# its data. For $N$ cells in $d$ dimensions, in float64,
+#
+# $$ B = 8\,(d + 12)\,N \ \text{bytes}, \qquad t_{\text{iter}} \ge \frac{B}{\beta}, \qquad
+#    \text{fraction of the roofline} = \frac{B}{t_{\text{iter}}\,\beta}. $$
 #
 # Eager PyTorch is far from it on a GPU: one iteration is ~20 small kernels, and
 # `cg` reads the residual norm on the host after every one of them, so the GPU idles between
@@ -48,9 +58,13 @@ torch.set_num_threads(1)  # one thread: the bandwidth and the solves under the s
 
 # %% [markdown]
 # ## The stencil is the matrix
-# `StencilOperator.from_system` takes the face transmissibilities and the Dirichlet-wall
-# diagonal that `assemble_elliptic` computed; `(A p)_i = c_i p_i - sum_d [T_d,i p_{i+e_d} +
-# T_d,{i-e_d} p_{i-e_d}]`. Solid cells stay zero in the field layout.
+# `StencilOperator.from_system` takes the face transmissibilities $T_{d,i}$ (between cell $i$
+# and its neighbour $i + e_d$ along axis $d$) and the diagonal $c_i$ (which includes the
+# Dirichlet walls) that `assemble_elliptic` computed:
+#
+# $$ (A p)_i = c_i\, p_i - \sum_{d} \big( T_{d,i}\, p_{i+e_d} + T_{d,i-e_d}\, p_{i-e_d} \big). $$
+#
+# Solid cells stay zero in the field layout.
 
 # %%
 problem = make_problem(N, ndim=3, family="blobs", seed=0)

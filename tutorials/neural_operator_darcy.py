@@ -59,8 +59,13 @@ x_test, y_test = x[test_idx], y[test_idx]
 print(f"{len(train_idx)} training and {len(test_idx)} test samples on a {grid.shape} grid")
 
 # %% [markdown]
-# A trivial baseline: predict the mean training solution for every input. A useful operator
-# has to do much better than this.
+# Every error in this tutorial is the relative $L^2$ error per sample, averaged over the test
+# set:
+#
+# $$ \varepsilon(\hat u, u) = \frac{\lVert \hat u - u \rVert_2}{\lVert u \rVert_2}, $$
+#
+# with the norms taken over the grid points. A trivial baseline: predict the mean training
+# solution $\bar u$ for every input. A useful operator has to do much better than this.
 
 # %%
 mean_u = y_train.mean(dim=0, keepdim=True).expand_as(y_test)
@@ -70,9 +75,18 @@ print(f"mean-solution baseline: test relative L2 = {baseline:.3f}")
 # %% [markdown]
 # ## 2. Train an LSM (and an FNO next to it)
 #
+# An operator network $\mathcal G_\theta$ is trained to minimise the mean of
+# $\varepsilon(\mathcal G_\theta(a_j), u_j)$ over the training pairs $(a_j, u_j)$.
+#
 # LSM is a U-Net whose features pass through *neural spectral blocks*: the feature map is cut
-# into patches, a few latent tokens attend to each patch, the tokens are transformed with a
-# learned sine/cosine basis expansion, and the pixels attend back. Patch sizes and padding
+# into patches, a few latent tokens attend to each patch, the tokens $z$ are transformed with a
+# learned sine/cosine basis expansion,
+#
+# $$ z \mapsto z + \sum_{k=0}^{K-1} \big( W_k^{\sin} \sin(w_k z) + W_k^{\cos} \cos(w_k z) \big),
+#    \qquad w_k = \frac{\pi k}{K}, $$
+#
+# and the pixels attend back. The FNO instead multiplies the lowest Fourier modes of each
+# layer by learned weights, $v \mapsto \sigma\big(W v + \mathcal F^{-1}(R \cdot \mathcal F v)\big)$. Patch sizes and padding
 # follow from the input shape. The Trainer normalises inputs and outputs (the normalisers are
 # saved with the model), uses relative L2 per sample as the loss, holds out a validation split
 # and keeps the best-validation weights. We train neuraloperator's FNO with the same settings
@@ -107,7 +121,9 @@ op = ops["LSM"]
 errors = evaluate(op, x_test, y_test)
 pred = predict(op, x_test)
 worst = int(errors.argmax())
-fig, axs = plt.subplots(1, 5, figsize=(19, 3.4))
+fig, axs = plt.subplots(2, 3, figsize=(12, 7))
+axs = axs.ravel()
+axs[5].set_axis_off()
 axs[0].hist(errors.numpy(), bins=10)
 axs[0].set_xlabel("LSM test relative L2 per sample")
 panels = [
@@ -116,7 +132,7 @@ panels = [
     (pred[worst, 0], "LSM u"),
     (pred[worst, 0] - y_test[worst, 0], "error"),
 ]
-for ax, (img, title) in zip(axs[1:], panels):
+for ax, (img, title) in zip(axs[1:5], panels):
     im = ax.imshow(img.numpy().T, origin="lower", cmap="RdBu_r")
     ax.set_title(f"worst sample: {title}")
     fig.colorbar(im, ax=ax, shrink=0.8)
@@ -168,3 +184,14 @@ for name, op in ops.items():
 # %%
 assert test_l2["LSM"] < 0.5 * baseline, (test_l2, baseline)
 assert fine_l2["FNO"] < baseline and via_l2["LSM"] < baseline, (fine_l2, via_l2, baseline)
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Train both models for twice as many epochs. Which one gains more, and does the gap to
+#    the mean-solution baseline keep growing?
+# 2. The worst test sample above: is its coefficient unusual (count the interfaces, or the
+#    fraction of $a = 12$)? Plot the error against that fraction for all test samples.
+# 3. Evaluate the trained FNO on data at resolution `4 * RES - 3` directly and through the
+#    training grid. Why does the FNO transfer across resolutions, and what limits the
+#    accuracy of the resampling route?

@@ -47,13 +47,27 @@ torch.manual_seed(0)
 # %% [markdown]
 # ## 1. Random coefficient and Darcy flow
 #
-# The FNO Darcy recipe draws a Gaussian random field with covariance `(-Laplacian + 9)^(-2)`
-# and maps it to `a = 12` where it is positive and `a = 3` elsewhere. The grid is
-# vertex-centred like FNO's 421 x 421 data: the boundary nodes carry `u = 0`.
+# The FNO Darcy recipe draws a Gaussian random field $g \sim \mathcal N(0, C)$ with covariance
+# operator
+#
+# $$ C = (-\Delta + 9 I)^{-2}, $$
+#
+# sampled in Fourier space (each mode is scaled by $(4\pi^2|k|^2 + 9)^{-1}$), and maps it to
+# $a = 12$ where $g \ge 0$ and $a = 3$ elsewhere. The grid is vertex-centred like FNO's
+# $421 \times 421$ data: the boundary nodes carry $u = 0$. The Darcy problem
+#
+# $$ -\nabla\cdot(a \nabla u) = f \ \text{in } (0,1)^2, \qquad u = 0 \ \text{on the boundary} $$
+#
+# is discretised by finite volumes: the flux through the face between nodes $i$ and $i+1$ is
+# $a_{i+1/2}\,(u_{i+1} - u_i)/h$ with the harmonic mean $a_{i+1/2} = 2 a_i a_{i+1}/(a_i + a_{i+1})$
+# (the right average for a jump), giving a sparse symmetric positive definite system that a
+# direct solver factorises.
 #
 # Before trusting the solver on rough coefficients we measure its convergence order on a
-# manufactured solution with a smooth coefficient, `a = 1 + x^2 + y`,
-# `u = sin(pi x) sin(pi y)`: the finite-volume discretisation is second order.
+# manufactured solution with a smooth coefficient, $a = 1 + x^2 + y$ and
+# $u = \sin(\pi x)\sin(\pi y)$, for which
+# $f = -\nabla\cdot(a\nabla u) = -\nabla a\cdot\nabla u + 2\pi^2 a\, u$: the maximum error must fall
+# like $h^2$.
 
 # %%
 n_darcy = 65 if SMOKE else 257
@@ -89,10 +103,24 @@ fig.savefig(os.path.join(OUT, "physics_darcy.png"), dpi=100)
 # %% [markdown]
 # ## 2. Navier-Stokes vorticity
 #
-# First a check with a known answer: a Taylor-Green vortex (all modes with `|k|^2 = 8 pi^2`)
-# has no advection, so its vorticity decays exactly like `exp(-8 pi^2 nu t)`. Then the FNO
-# setting: initial vorticity from a GRF `(-Laplacian + 49)^(-2.5)`, forcing
-# `0.1 (sin 2pi(x+y) + cos 2pi(x+y))`, viscosity `1e-3`.
+# Incompressible flow on the periodic unit square in vorticity form: with velocity $u$,
+# $\nabla\cdot u = 0$, and vorticity $\omega = \partial_x u_2 - \partial_y u_1$,
+#
+# $$ \partial_t \omega + u\cdot\nabla\omega = \nu \Delta\omega + f, \qquad
+#    u = \nabla^\perp \psi, \quad -\Delta\psi = \omega . $$
+#
+# The solver is pseudo-spectral: derivatives and the Poisson solve for the stream function
+# $\psi$ are exact in Fourier space, the product $u\cdot\nabla\omega$ is formed on the grid
+# (dealiased), viscosity is treated by Crank-Nicolson and advection explicitly.
+#
+# First a check with a known answer: a Taylor-Green vortex
+# $\omega_0 = \cos(2\pi x)\cos(2\pi y)$ (all its modes have $|k|^2 = 8\pi^2$) has
+# $u\cdot\nabla\omega = 0$, so it decays exactly as
+#
+# $$ \omega(t) = \omega_0\, e^{-8\pi^2 \nu t}. $$
+#
+# Then the FNO setting: initial vorticity from a GRF with covariance $(-\Delta + 49 I)^{-2.5}$,
+# forcing $f = 0.1\,\big(\sin 2\pi(x+y) + \cos 2\pi(x+y)\big)$, viscosity $\nu = 10^{-3}$.
 
 # %%
 g64 = Grid((64, 64), periodic=True)
@@ -130,10 +158,17 @@ fig.savefig(os.path.join(OUT, "physics_navier_stokes.png"), dpi=100)
 #
 # A 70 x 70 velocity map at 10 m spacing, 5 sources and 70 receivers at 10 m depth, 15 Hz
 # Ricker wavelet, 1 ms steps (1000 in the recipe). The engine's sign convention: the data
-# are `u` in `u_tt - c^2 Laplacian(u) = c^2 w(t) delta(x - x_s)`, so a positive wavelet
-# arrives positive. In a homogeneous medium the direct wave's envelope peaks at
-# `offset / c + 1.5 / f` (the wavelet's peak delay); we check the picks, then look at a
-# faulted model.
+# are the pressure $u$ at the receivers, where
+#
+# $$ u_{tt} - c(x)^2 \Delta u = c(x)^2\, w(t)\, \delta(x - x_s), $$
+#
+# so a positive wavelet arrives positive. The Ricker wavelet of peak frequency $f$ is
+# $w(t) = \big(1 - 2\pi^2 f^2 \tau^2\big) e^{-\pi^2 f^2 \tau^2}$ with $\tau = t - 1.5/f$. In a
+# homogeneous medium the direct wave's envelope therefore peaks at
+#
+# $$ t_{\text{pick}} = \frac{|x_r - x_s|}{c} + \frac{1.5}{f}; $$
+#
+# we check the picks, then look at a faulted model.
 
 # %%
 vgrid = openfwi_grid()
@@ -177,8 +212,25 @@ fig.savefig(os.path.join(OUT, "physics_seismic_gather.png"), dpi=100)
 #
 # * Darcy finite volumes converge at second order (observed order printed above).
 # * The Navier-Stokes solver reproduces the Taylor-Green decay to ~1e-10.
-# * Direct-wave first breaks land within 2 samples of `offset / c + t_peak`.
+# * Direct-wave first breaks land within 2 samples of $|x_r - x_s|/c + 1.5/f$.
+#
+# The figures: the coefficient and pressure of a Darcy sample; five snapshots of the forced
+# Navier-Stokes vorticity; a faulted velocity model and two of its shot gathers (the direct
+# wave, then the reflections from each layer).
 
 # %%
 print(f"headline: Darcy order {darcy_order:.2f}, Taylor-Green error {tg_error:.1e}, "
       f"first-break error {pick_error:.0f} samples")  # fmt: skip
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Replace the harmonic mean by the arithmetic mean $(a_i + a_{i+1})/2$ in your head: on the
+#    thresholded coefficient, which one gives the right flux through a face where $a$ jumps
+#    from 3 to 12? Check with `solve_darcy` on a coefficient that jumps at $x = 1/2$ only,
+#    where the exact solution is piecewise quadratic.
+# 2. Run the Taylor-Green check with `dt=1e-2` and `dt=1e-4`. Is the error limited by the
+#    time step or by round-off? What order in `dt` does Crank-Nicolson promise?
+# 3. Raise the wavelet's peak frequency to 25 Hz (`Survey.openfwi(vgrid, nt=nt, freq=25.0)`)
+#    and redo the first-break check with $1.5/f$ for the new $f$. How does the offset beyond
+#    which the far-field picture holds change, and why?

@@ -277,7 +277,7 @@ def _add_solve_system(solve_sub) -> None:
 
 
 def _solve_gp(args: argparse.Namespace) -> int:
-    from sciml.solvers.gp_command import solve_gp_command
+    from sciml.commands.solve_gp import solve_gp_command
 
     summary = solve_gp_command(
         problem=args.problem,
@@ -292,6 +292,7 @@ def _solve_gp(args: argparse.Namespace) -> int:
         density=args.density,
         device=args.device,
         out=args.out,
+        overwrite=args.overwrite,
     )
     return 0 if summary["rel_l2"] is not None else 1
 
@@ -305,7 +306,14 @@ def _add_solve_gp(solve_sub) -> None:
         "--method", default="gauss-newton", choices=["gauss-newton", "adam", "adam+lbfgs"]
     )
     p.add_argument("--init", default="spectrum", choices=["spectrum", "uniform"])
-    p.add_argument("--n", type=int, nargs="+", default=None, help="grid points per axis")
+    p.add_argument(
+        "--n",
+        type=int,
+        nargs="+",
+        default=None,
+        help="grid points per axis (default: chosen from the spectra of the forcing and the "
+        "boundary data, 4 points per shortest wavelength)",
+    )
     p.add_argument("--steps", type=int, default=200, help="Adam steps")
     p.add_argument("--newton-steps", type=int, default=3, help="Gauss-Newton solves")
     p.add_argument("--lbfgs-steps", type=int, default=0, help="L-BFGS iterations (adam+lbfgs)")
@@ -314,6 +322,7 @@ def _add_solve_gp(solve_sub) -> None:
     p.add_argument("--density", default="gaussian", choices=["gaussian", "student_t"])
     p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
     p.add_argument("--out", default="out/gp", help="folder for the PNG and JSON summary")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing PNG/JSON")
     p.set_defaults(func=_solve_gp)
 
 

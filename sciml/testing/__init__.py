@@ -5,5 +5,7 @@ module you need:
 * :mod:`sciml.testing.recipes` -- data-set recipes: declared shapes match the worker's output,
   a seed gives the same sample whatever the batch, bad parameters give a clear error;
 * :mod:`sciml.testing.nde_regularizers` -- NDE regularizers (imports pytest);
+* :mod:`sciml.testing.gp_kernels` -- GP-HM spectral-mixture densities: PSD, the spectrum
+  integrates to the variance, Kronecker matvec equals dense (imports pytest);
 * :mod:`sciml.testing.processes` -- kill -9 and orphan checks for fault tests.
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from sciml.solvers.gp_solver import KroneckerGPSolver
+from sciml.solvers.gp.model import KroneckerGPSolver
 
 __all__ = ["plot_gp_solution"]
 
@@ -50,20 +50,19 @@ def plot_gp_solution(
         axes[0].set_xlabel(model.letters[0])
     else:
         m = min(resolution, 300)
-        fine = grid.with_shape((m,) * grid.ndim)
-        pred = model.predict_grid(fine).cpu()
-        if grid.ndim > 2:
-            pred = pred[..., m // 2]
+        fine = grid.with_shape((m,) * 2 + grid.shape[2:])
+        coords = fine.axes(dtype=torch.float64)
+        if grid.ndim > 2:  # the middle slice of the last axes
+            coords = coords[:2] + [a[len(a) // 2 : len(a) // 2 + 1] for a in coords[2:]]
+        pred = model.predict_axes(coords).cpu().reshape(m, m)
         extent = [*grid.bounds[1], *grid.bounds[0]]
         im = axes[0].imshow(pred, origin="lower", extent=extent, aspect="auto", cmap="RdBu_r")
         fig.colorbar(im, ax=axes[0])
         axes[0].set_xlabel(model.letters[1])
         axes[0].set_ylabel(model.letters[0])
         if exact is not None:
-            pts = fine.points(dtype=torch.float64)
-            ref = exact(pts).reshape(fine.shape)
-            if grid.ndim > 2:
-                ref = ref[..., m // 2]
+            pts = torch.cartesian_prod(*coords).reshape(-1, grid.ndim)
+            ref = exact(pts).reshape(m, m)
             err = (pred - ref).abs().clamp_min(1e-16).log10()
             im = axes[1].imshow(err, origin="lower", extent=extent, aspect="auto", cmap="magma")
             fig.colorbar(im, ax=axes[1], label="log10 |error|")

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from sciml.solvers.gp_kernels import DENSITIES, SpectralMixture1D
+from sciml.solvers.gp.kernels import DENSITIES, SpectralMixture1D
 
 
 def _kernel(density: str) -> SpectralMixture1D:

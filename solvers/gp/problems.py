@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 
 from sciml.grid import Grid
-from sciml.physics import Advection, AllenCahn, Poisson
+from sciml.physics import Advection, AllenCahn, Burgers, Poisson
 
 __all__ = ["GPProblem", "PROBLEMS", "get_problem", "manufactured_forcing"]
 
@@ -242,6 +242,48 @@ def _build() -> dict[str, GPProblem]:
             "u_t + 200 u_x = 0 on [0, 2pi] x [0, 1], u(x, 0) = sin x, inflow u(0, t) = "
             "sin(-200 t); exact sin(x - 200 t)",
             {"x": _cyc(1), "t": _cyc(beta)},
+        )
+    )
+    # a nonlinear time-dependent problem on a space-time grid: viscous Burgers with a
+    # decaying high-frequency mode (manufactured), initial data and both walls
+    nu = 0.01
+
+    def burgers_u(p):
+        return torch.exp(-_x(p, 1)) * s(60 * _x(p))
+
+    burgers = Burgers(nu=nu, dim=1, exact=burgers_u, initial=lambda p: s(60 * _x(p)))
+    burgers.forcing = manufactured_forcing(burgers, burgers_u)
+    out.append(
+        GPProblem(
+            "burgers-1d-sin60",
+            burgers,
+            Grid((48, 24)),
+            Grid((40, 20)),
+            ("x-", "x+", "t-"),
+            (20.0, 5.0),
+            "u_t + u u_x - 0.01 u_xx = f on [0, 1] x [0, 1], u = exp(-t) sin(60 x); initial "
+            "data and both walls",
+            {"x": _cyc(60), "t": []},
+        )
+    )
+
+    # 3-D: the Kronecker algebra is per axis; 65^3 = 274 625 points (4 per wavelength)
+    def sin3(p):
+        return s(100 * _x(p)) * s(100 * _x(p, 1)) * s(100 * _x(p, 2))
+
+    pde3 = Poisson(dim=3, exact=sin3)
+    pde3.forcing = manufactured_forcing(pde3, sin3)
+    f3 = _cyc(100)
+    out.append(
+        GPProblem(
+            "poisson-3d-sin100",
+            pde3,
+            Grid((65, 65, 65)),
+            Grid((41, 41, 41)),
+            None,
+            (20.0, 20.0, 20.0),
+            "-Laplacian u = f on [0, 1]^3, u = sin(100x) sin(100y) sin(100z)",
+            {"x": f3, "y": f3, "z": f3},
         )
     )
     return {p.name: p for p in out}

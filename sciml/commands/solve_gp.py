@@ -1,4 +1,8 @@
-"""``sciml solve gp``: solve a registered GP-HM test problem, print a summary, write a PNG."""
+"""``sciml solve gp``: solve a registered GP-HM test problem, print a summary, write a PNG.
+
+The handler body of :mod:`sciml.commands.solve` (imported only when the command runs: torch
+and the solver load here, never while the parser is built).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from pathlib import Path
 
 import torch
 
-from sciml.solvers.gp_plot import plot_gp_solution
-from sciml.solvers.gp_problems import get_problem
-from sciml.solvers.gp_solver import solve_gp
+from sciml.io import check_out_dir, check_out_path
+from sciml.solvers.gp.auto_grid import choose_grid
+from sciml.solvers.gp.plot import plot_gp_solution
+from sciml.solvers.gp.problems import get_problem
+from sciml.solvers.gp.solve import solve_gp
 
 __all__ = ["solve_gp_command"]
 
@@ -28,16 +34,27 @@ def solve_gp_command(
     density: str = "gaussian",
     device: str | None = None,
     out: str | Path = "out/gp",
+    overwrite: bool = False,
     progress: bool = True,
 ) -> dict:
     """Run one problem; returns (and writes to ``out/<problem>.json``) a summary dict, and
-    writes ``out/<problem>.png`` (solution, error, learned spectrum)."""
+    writes ``out/<problem>.png`` (solution, error, learned spectrum). The collocation grid is
+    chosen from the spectra of the forcing and the boundary data
+    (:func:`~sciml.solvers.gp.auto_grid.choose_grid`) unless ``n`` (``--n``) gives it.
+    Existing outputs are refused (before any work) unless ``overwrite``."""
     p = get_problem(problem)
+    out = check_out_dir(out)
+    for suffix in (".json", ".png"):
+        check_out_path(out / f"{problem}{suffix}", overwrite=overwrite)
     grid = p.grid
-    if n:
+    auto = None
+    if n:  # the override
         if len(n) not in (1, grid.ndim):
             raise ValueError(f"--n needs 1 or {grid.ndim} values for {problem}, got {n}")
         grid = grid.with_shape(n * grid.ndim if len(n) == 1 else n)
+    else:  # from the spectra of the forcing and the boundary data
+        choice = choose_grid(p.pde, grid.bounds, boundary=p.boundary, faces=p.faces)
+        grid, auto = choice.grid, choice.frequencies
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     sol = solve_gp(
         p.pde,
@@ -54,11 +71,10 @@ def solve_gp_command(
         num_mixtures=num_mixtures,
         density=density,
         exact=p.exact,
-        test_points=grid.refine(2).points(device, torch.float64),
+        test_points=grid.refine(2),
         progress=progress,
         device=device,
     )
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_gp_solution(
         sol.model,
@@ -71,6 +87,8 @@ def solve_gp_command(
         "problem": problem,
         "description": p.description,
         "grid": list(grid.shape),
+        "grid_choice": "automatic" if auto is not None else "--n",
+        "highest_frequencies": auto,
         "method": method,
         "init": init,
         "rel_l2": sol.final_rel_l2,

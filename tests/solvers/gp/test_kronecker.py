@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from sciml.solvers.gp_kernels import SpectralMixture1D
-from sciml.solvers.gp_kron import KroneckerFactors, mode_apply
+from sciml.solvers.gp.kernels import SpectralMixture1D
+from sciml.solvers.gp.kronecker import KroneckerFactors, mode_apply
 
 
 def _factors(shape, jitter=1e-3):

@@ -10,8 +10,10 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import Advection, AllenCahn, Poisson
-from sciml.solvers.gp_problems import get_problem, manufactured_forcing
-from sciml.solvers.gp_solver import KroneckerGPSolver, boundary_mask, solve_gp
+from sciml.solvers.gp.collocation import boundary_mask
+from sciml.solvers.gp.model import KroneckerGPSolver
+from sciml.solvers.gp.problems import get_problem, manufactured_forcing
+from sciml.solvers.gp.solve import solve_gp
 
 
 @pytest.fixture(autouse=True)

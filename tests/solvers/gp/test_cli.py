@@ -36,3 +36,12 @@ def test_solve_gp_cli_unknown_problem(tmp_path, capsys):
     rc = main(["solve", "gp", "--problem", "nope", "--out", str(tmp_path)])
     assert rc == 2
     assert "poisson-1d-sin100" in capsys.readouterr().err  # the error lists known names
+
+
+def test_solve_gp_cli_refuses_existing_outputs_before_any_work(tmp_path, capsys):
+    (tmp_path / "poisson-1d-sin100.json").write_text("{}")
+    rc = main(["solve", "gp", "--problem", "poisson-1d-sin100", "--out", str(tmp_path)])
+    assert rc == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "poisson-1d-sin100.json").read_text() == "{}"
+    assert not (tmp_path / "poisson-1d-sin100.png").exists()  # refused before the solve
