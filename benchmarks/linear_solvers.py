@@ -1,39 +1,65 @@
 """Linear solvers side by side on pressure-Poisson problems: CG, Jacobi/ICC/GAMG/PyAMG PCG,
-PETSc's own CG+GAMG, and the deep conjugate direction method (shipped 64^3... model, no
-retraining), in one process and one table.
+PETSc's own CG+GAMG, and the deep conjugate direction method (shipped model, no retraining) as
+a solver and as a flexible-PCG preconditioner, in one process and one table.
 
 Every method solves the same system to the same TRUE relative residual (default 1e-6) on the
-held-out obstacle family (``blobs``, never seen in training) at each size, plus the 1:1000
-density-jump variant at the smallest size. Reported per run: iterations, setup time, time to
-tolerance (solve), time per iteration, setup + solve, and ratios to plain CG and to PETSc GAMG.
-Preconditioners that run on the host (ICC, GAMG, PyAMG, PETSc) always run on the CPU; CG,
-Jacobi and DCDM run on ``--device``.
+held-out obstacle family (``blobs``: never seen in training) at each size, with a constant
+density and with a 1:1000 density jump. Reported per run: iterations, setup time, time to
+tolerance (solve), time per iteration, setup + solve, and ratios to plain CG, to ICC-PCG
+(iterations) and to PETSc GAMG (time). Preconditioners that run on the host (ICC, GAMG, PyAMG,
+PETSc) always run on the CPU; CG, Jacobi and DCDM run on ``--device``. CG and Jacobi-PCG are
+capped at ``--classic-maxiter`` iterations (CG needs ~20,000 with the density jump).
+The network's cost per application (ms) is measured at every size.
 
     python benchmarks/linear_solvers.py --quick --out out/linear_solvers
-    python benchmarks/linear_solvers.py --sizes 64 128 --device cuda --out out/linear_solvers
+    python benchmarks/linear_solvers.py --sizes 32 64 128 --out out/linear_solvers
 
-Writes ``<out>.json``, ``<out>.md`` and ``<out>_<size>.png`` (convergence curves).
+Writes ``<out>.json``, ``<out>.md`` and ``<out>_<size>[_jump].png`` (convergence curves).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
 
 import torch
 
-from sciml.solvers.dcdm import load_model
-from sciml.solvers.methods import CPU_ONLY, METHODS, plot_convergence, run_method
+from sciml.commands.solve import METHODS, build_method, plot_convergence
+from sciml.solvers.dcdm import DCDM, LearnedDirection, load_model
+from sciml.solvers.linear_solve import solve
+from sciml.solvers.methods import solve_device
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
 
 
 def _machine(device: str) -> str:
     cpu = platform.processor() or platform.machine()
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else "none"
-    return f"{cpu}, {torch.get_num_threads()} torch threads, GPU: {gpu}"
+    try:
+        load = f"load average {os.getloadavg()[0]:.1f}"
+    except OSError:  # pragma: no cover
+        load = "load unknown"
+    return (
+        f"{cpu}, {os.cpu_count()} cores ({load} at start), {torch.get_num_threads()} torch "
+        f"threads, GPU: {gpu}"
+    )
+
+
+def _ms_per_application(model, system, device, repeats: int = 3) -> float:
+    d = LearnedDirection(model.to(device), system)
+    r = torch.randn(system.n, dtype=torch.float64, device=device)
+    d(r)  # gates (once per system) and warm-up
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        d(r)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / repeats * 1e3
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -42,39 +68,53 @@ def run(args: argparse.Namespace) -> dict:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     # the DCDM network only when a dcdm method runs
     model = load_model(args.model) if any(m.startswith("dcdm") for m in args.methods) else None
-    cases = [(n, None) for n in args.sizes]
-    if not args.no_density:
-        cases.append((min(args.sizes), 1000.0))
-    rows = []
+    ratios = (1000.0,) if args.jump_only else (None,) if args.no_density else (None, 1000.0)
+    cases = [(n, ratio, seed) for seed in args.seeds for n in args.sizes for ratio in ratios]
+    card = getattr(model, "card", {})
     meta = dict(
         machine=_machine(device),
         device=device,
         rtol=args.rtol,
         family=args.family,
-        model=str(args.model or "shipped solvers/models/dcdm3d.pt"),
-        model_meta=getattr(model, "meta", {}),
+        model=str(args.model or "shipped solvers/dcdm/models/dcdm3d.pt"),
+        model_command=card.get("command"),
+        model_steps=card.get("steps"),
+        model_train_seconds=card.get("train_seconds"),
+        classic_maxiter=args.classic_maxiter,
         torch=str(torch.__version__),
+        ms_per_application={},
     )
+    rows: list[dict] = []
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(cases) * len(args.methods), unit="solve")
-    for n, ratio in cases:
+    for n, ratio, seed in cases:
         t0 = time.perf_counter()
-        problem = make_problem(n, ndim=3, family=args.family, density_ratio=ratio, seed=args.seed)
+        problem = make_problem(n, ndim=3, family=args.family, density_ratio=ratio, seed=seed)
         assemble = time.perf_counter() - t0
+        if model is not None and ratio is None and seed == args.seeds[0]:
+            dev = solve_device(DCDM(model), device)
+            meta["ms_per_application"][f"{n}^3 {dev.type}"] = _ms_per_application(
+                model, problem.system, dev
+            )
         results = {}
         for m in args.methods:
             bar.set_description(f"{n}^3 {'jump ' if ratio else ''}{m}")
-            cap = args.dcdm_maxiter if m.startswith("dcdm") else None
-            res = run_method(m, problem, rtol=args.rtol, device=device, model=model, maxiter=cap)
+            method = build_method(m, model=model)
+            cap = args.classic_maxiter if m in ("cg", "jacobi") else None
+            res = solve(problem.system, problem.b, method, rtol=args.rtol, maxiter=cap,
+                        device=device)  # fmt: skip
             results[m] = res
+            share = res.extra.get("energy_share", {}).get("network") if res.extra else None
             rows.append(
                 dict(
                     n=n,
                     unknowns=problem.system.n,
-                    problem=f"{args.family}" + (f", rho 1:{ratio:g}" if ratio else ""),
+                    problem=f"{args.family}"
+                    + (f", rho 1:{ratio:g}" if ratio else "")
+                    + (f", seed {seed}" if len(args.seeds) > 1 else ""),
                     method=m,
-                    device="cpu" if m in CPU_ONLY else device,
+                    device=solve_device(method, device).type,
                     iterations=res.iterations,
                     converged=bool(res.converged),
                     residual=float(res.residual),
@@ -83,11 +123,13 @@ def run(args: argparse.Namespace) -> dict:
                     s_per_iter=res.time_per_iteration,
                     total_s=res.setup_time + res.solve_time,
                     assemble_s=assemble,
+                    network_energy_share=share,
+                    shadow_converged=bool(res.extra.get("shadow_converged", False)),
                 )
             )
             bar.update()
             _write(out, rows, meta)  # partial results survive an interrupted run
-        tag = f"{n}" + ("_jump" if ratio else "")
+        tag = f"{n}" + ("_jump" if ratio else "") + (f"_s{seed}" if len(args.seeds) > 1 else "")
         plot_convergence(
             results,
             f"{out}_{tag}.png",
@@ -98,13 +140,13 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _write(out: Path, rows: list[dict], meta: dict) -> dict:
-    # ratios within each (n, problem) group
-    for r in rows:
-        group = [g for g in rows if g["n"] == r["n"] and g["problem"] == r["problem"]]
-        ref = {g["method"]: g for g in group}
+    for r in rows:  # ratios within each (n, problem) group
+        group = {g["method"]: g for g in rows if g["n"] == r["n"] and g["problem"] == r["problem"]}
         for peer in ("cg", "petsc-gamg"):
-            if peer in ref and ref[peer]["converged"]:
-                r[f"total_vs_{peer}"] = r["total_s"] / ref[peer]["total_s"]
+            if peer in group and group[peer]["converged"]:
+                r[f"total_vs_{peer}"] = r["total_s"] / group[peer]["total_s"]
+        if "icc" in group and group["icc"]["converged"]:
+            r["iters_vs_icc"] = r["iterations"] / max(group["icc"]["iterations"], 1)
     report = dict(meta=meta, rows=rows)
     Path(f"{out}.json").write_text(json.dumps(report, indent=2))
     Path(f"{out}.md").write_text(to_markdown(report))
@@ -113,37 +155,42 @@ def _write(out: Path, rows: list[dict], meta: dict) -> dict:
 
 def to_markdown(report: dict) -> str:
     meta = report["meta"]
+    nan = float("nan")
     lines = [
-        f"Linear solvers to true relative residual {meta['rtol']:g} "
-        f"(held-out obstacle family `{meta['family']}`); machine: {meta['machine']}.",
+        f"Linear solvers to true relative residual {meta['rtol']:g} (held-out obstacle family "
+        f"`{meta['family']}`); machine: {meta['machine']}.",
         "",
-        "| n | problem | method | device | iters | setup s | solve s | s/iter | total s "
-        "| total / CG | total / PETSc GAMG | residual |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| n | problem | method | device | iters | iters / ICC | setup s | solve s | s/iter "
+        "| total s | total / CG | total / PETSc GAMG | residual |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
         it = f"{r['iterations']}" + ("" if r["converged"] else " (not conv.)")
         lines.append(
             f"| {r['n']}^3 | {r['problem']} | {r['method']} | {r['device']} | {it} "
-            f"| {r['setup_s']:.2f} | {r['solve_s']:.2f} | {r['s_per_iter']:.4f} "
-            f"| {r['total_s']:.2f} | {r.get('total_vs_cg', float('nan')):.2f} "
-            f"| {r.get('total_vs_petsc-gamg', float('nan')):.2f} | {r['residual']:.1e} |"
+            f"| {r.get('iters_vs_icc', nan):.2f} | {r['setup_s']:.2f} | {r['solve_s']:.2f} "
+            f"| {r['s_per_iter']:.4f} | {r['total_s']:.2f} | {r.get('total_vs_cg', nan):.2f} "
+            f"| {r.get('total_vs_petsc-gamg', nan):.2f} | {r['residual']:.1e} |"
         )
+    apps = ", ".join(f"{k}: {v:.0f} ms" for k, v in meta["ms_per_application"].items())
+    lines += ["", f"Network cost per application: {apps}."]
     return "\n".join(lines) + "\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line (also read by tests/benchmarks/test_gpu_scripts.py)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128])
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     ap.add_argument("--family", default=HELD_OUT_FAMILY)
     ap.add_argument("--rtol", type=float, default=1e-6)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="problem seeds")
     ap.add_argument("--device", default=None, help="default: cuda if available, else cpu")
-    ap.add_argument("--model", default=None, help="DCDM checkpoint (default: shipped)")
-    ap.add_argument("--dcdm-maxiter", type=int, default=150, help="iteration cap for DCDM")
-    ap.add_argument("--no-density", action="store_true", help="skip the 1:1000 jump case")
+    ap.add_argument("--model", default=None, help="DCDM model file (default: shipped)")
+    ap.add_argument("--classic-maxiter", type=int, default=3000, help="cap for CG and Jacobi")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    ap.add_argument("--no-density", action="store_true", help="skip the 1:1000 jump cases")
+    ap.add_argument("--jump-only", action="store_true", help="only the 1:1000 jump cases")
     ap.add_argument("--quick", action="store_true", help="32^3 only: a small CPU run")
     ap.add_argument("--out", default="out/linear_solvers")
     return ap
@@ -151,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     if args.quick:
         args.sizes = [32]
     report = run(args)

@@ -1,224 +1,175 @@
-"""Named linear-solver recipes for the CLI and the benchmark (the registry lives at the edge).
+"""Linear-solver methods as objects: what :func:`sciml.solvers.solve` takes.
 
-:func:`run_method` solves one :class:`~sciml.solvers.poisson_problems.PoissonProblem` with one
-named method and returns a :class:`~sciml.solvers.krylov.cg.SolveResult` whose ``setup_time``
-includes the preconditioner / model setup:
+A method is an object with a ``name``, a ``runs_on_host`` flag (True when its work happens on
+the CPU whatever the device, e.g. PETSc and PyAMG) and
+``solve(system, b, *, rtol, maxiter, device) -> SolveResult`` whose ``setup_time`` includes
+building the preconditioner or binding the model. A system is anything with ``matrix``
+(scipy CSR), ``active``, ``n`` and ``matvec``
+(:class:`~sciml.physics.elliptic.EllipticSystem`, :class:`~sciml.solvers.system.GridSystem`).
 
-==================  =====================================================================
-``cg``              plain CG (torch, on ``device``)
-``jacobi``          Jacobi-PCG (torch, on ``device``)
-``cg-fused``        plain CG as a fused loop on the grid stencil (``fused_cg``: compiled and
-                    CUDA-graph-captured on CUDA, eager on the CPU; same iterates as ``cg``)
-``jacobi-fused``    Jacobi-PCG as the same fused loop
-``icc``             ICC(0)-PCG, PETSc factor applied on the CPU
-``gamg``            PETSc GAMG V-cycle inside our torch PCG (CPU)
-``amg``             PyAMG smoothed-aggregation V-cycle inside our torch PCG (CPU)
-``petsc-gamg``      PETSc's own KSPCG + GAMG (CPU): the peer a user would pick
-``dcdm``            deep conjugate direction method, shipped model, k = 2 (``device``)
-``dcdm-fpcg``       the same network as a nonlinear preconditioner in flexible PCG
-==================  =====================================================================
-"""
+=====================  ==========================================================="""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-import numpy as np
 import torch
 
-from sciml.solvers.krylov.cg import SolveResult, cg
+from sciml.solvers.krylov.cg import cg
 from sciml.solvers.krylov.operator import as_operator
+from sciml.solvers.krylov.result import SolveResult
 
-__all__ = ["METHODS", "CPU_ONLY", "run_method", "petsc_cg"]
-
-METHODS = (
-    "cg",
-    "jacobi",
-    "cg-fused",
-    "jacobi-fused",
-    "icc",
-    "gamg",
-    "amg",
-    "petsc-gamg",
-    "dcdm",
-    "dcdm-fpcg",
-)
-#: methods whose preconditioner runs on the host; they always solve on the CPU
-CPU_ONLY = ("icc", "gamg", "amg", "petsc-gamg")
+__all__ = ["CG", "PCG", "FusedCG", "PETScCG", "solve_device"]
 
 
-def petsc_cg(
-    A_scipy, b: np.ndarray, *, pc: str = "gamg", rtol: float = 1e-6, maxiter: int = 10_000
-):
-    """PETSc KSPCG with ``pc`` (``"gamg"``, ``"icc"``, ...), unpreconditioned-norm stopping.
+def solve_device(method, device: str | torch.device | None) -> torch.device:
+    """Where ``method`` runs: the CPU for host methods, else ``device`` (default: CUDA if any)."""
+    if getattr(method, "runs_on_host", False):
+        return torch.device("cpu")
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
 
-    Returns ``(x, iterations, residual_history (relative), setup_seconds, solve_seconds)``.
+
+class CG:
+    """Plain conjugate gradients (:func:`~sciml.solvers.krylov.cg.cg`)."""
+
+    name = "cg"
+    runs_on_host = False
+    default_maxiter = 20_000
+
+    def solve(
+        self, system, b: torch.Tensor, *, rtol: float = 1e-6, maxiter: int | None = None,
+        device=None,
+    ) -> SolveResult:  # fmt: skip
+        """Solve ``system x = b`` (``b: [n]`` or ``[B, n]``)."""
+        dev = solve_device(self, device)
+        t0 = time.perf_counter()
+        op = as_operator(system.matrix, device=dev, check=False)
+        setup = time.perf_counter() - t0
+        res = cg(op, b.to(dev, torch.float64), rtol=rtol, maxiter=maxiter or self.default_maxiter,
+                 check=False)  # fmt: skip
+        res.setup_time += setup
+        res.method = self.name
+        return res
+
+
+class PCG:
+    """Preconditioned CG with a preconditioner built from the system.
+
+    Args:
+        preconditioner: a preconditioner class taking the matrix (``Jacobi``, ``ICC``, ``GAMG``,
+            ``PyAMG``) or a callable ``build(system) -> M`` (e.g.
+            ``functools.partial(LearnedDirection, model)``).
+        flexible: flexible (Polak-Ribiere) PCG; default: when ``M`` is not linear.
+        name: label (default ``"pcg-<M.name>"``).
+        options: keyword arguments for a preconditioner class.
     """
-    import dolfinx_solver  # noqa: F401
 
-    from petsc4py import PETSc
+    default_maxiter = 20_000
 
-    from sciml.solvers.krylov.preconditioners import petsc_matrix
+    def __init__(
+        self,
+        preconditioner: type | Callable,
+        *,
+        flexible: bool | None = None,
+        name: str | None = None,
+        **options,
+    ) -> None:
+        if not callable(preconditioner):
+            raise TypeError(f"preconditioner must be a class or callable, got {preconditioner!r}")
+        self.preconditioner = preconditioner
+        self.flexible = flexible
+        self.options = options
+        self.runs_on_host = bool(getattr(preconditioner, "runs_on_host", False))
+        self.name = name or f"pcg-{getattr(preconditioner, 'name', 'M')}"
 
-    t0 = time.perf_counter()
-    mat = petsc_matrix(A_scipy)
-    ksp = PETSc.KSP().create(comm=PETSc.COMM_SELF)
-    ksp.setOperators(mat)
-    ksp.setType("cg")
-    ksp.getPC().setType(pc)
-    ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
-    ksp.setTolerances(rtol=rtol, atol=0.0, max_it=maxiter)
-    ksp.setConvergenceHistory()
-    x, bv = mat.createVecs()
-    bv.setArray(np.asarray(b, dtype=np.float64))
-    ksp.setUp()
-    setup = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    ksp.solve(bv, x)
-    solve = time.perf_counter() - t1
-    hist = np.asarray(ksp.getConvergenceHistory()) / np.linalg.norm(b)
-    return x.getArray().copy(), ksp.getIterationNumber(), hist, setup, solve
+    def _build(self, system, op):
+        from sciml.solvers.krylov.preconditioners import Preconditioner
+
+        P = self.preconditioner
+        if isinstance(P, type) and issubclass(P, Preconditioner):
+            return P(op, check=False, **self.options)
+        return P(system, **self.options)
+
+    def solve(
+        self, system, b: torch.Tensor, *, rtol: float = 1e-6, maxiter: int | None = None,
+        device=None,
+    ) -> SolveResult:  # fmt: skip
+        """Solve ``system x = b`` (``b: [n]`` or ``[B, n]``)."""
+        dev = solve_device(self, device)
+        t0 = time.perf_counter()
+        op = as_operator(system.matrix, device=dev, check=False)
+        M = self._build(system, op)
+        setup = time.perf_counter() - t0
+        res = cg(op, b.to(dev, torch.float64), M=M, rtol=rtol, flexible=self.flexible,
+                 maxiter=maxiter or self.default_maxiter, check=False)  # fmt: skip
+        res.setup_time += setup
+        res.method = self.name
+        return res
 
 
-def run_method(
-    method: str,
-    problem,
-    *,
-    rtol: float = 1e-6,
-    device: str | torch.device = "cpu",
-    model=None,
-    maxiter: int | None = None,
-    k: int = 2,
-) -> SolveResult:
-    """Solve ``problem.system x = problem.b`` with the named ``method`` (see :data:`METHODS`).
+class PETScCG:
+    """PETSc's KSPCG with PETSc preconditioner ``pc`` (``"gamg"``, ``"icc"``, ...), on the CPU."""
 
-    ``model`` is the DCDM network for the ``dcdm*`` methods (default: the shipped model).
+    runs_on_host = True
+    default_maxiter = 20_000
+
+    def __init__(self, pc: str = "gamg") -> None:
+        self.pc = pc
+        self.name = f"petsc-{pc}"
+
+    def solve(
+        self, system, b: torch.Tensor, *, rtol: float = 1e-6, maxiter: int | None = None,
+        device=None,
+    ) -> SolveResult:  # fmt: skip
+        """Solve ``system x = b`` for one right-hand side ``b: [n]``."""
+        from sciml.solvers.krylov.petsc_ksp import petsc_cg
+
+        if b.ndim != 1:
+            raise ValueError(f"{self.name} solves one right-hand side b: [n], got {list(b.shape)}")
+        res = petsc_cg(system.matrix, b, pc=self.pc, rtol=rtol,
+                       maxiter=maxiter or self.default_maxiter)  # fmt: skip
+        res.method = self.name
+        return res
+
+
+class FusedCG:
+    """CG (``jacobi=False``) or Jacobi-PCG on the grid stencil as one fused loop.
+
+    The stencil comes from the engine's coefficients for an
+    :class:`~sciml.physics.elliptic.EllipticSystem`, and from the matrix for a user's
+    :class:`~sciml.solvers.system.GridSystem` (which must then be a 5-/7-point stencil).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    system = problem.system
-    dev = torch.device("cpu") if method in CPU_ONLY else torch.device(device)
-    b = problem.b.to(device=dev, dtype=torch.float64)
-    t0 = time.perf_counter()
-    if method == "petsc-gamg":
-        x, its, hist, setup, solve = petsc_cg(
-            system.matrix, problem.b.numpy(), pc="gamg", rtol=rtol
-        )
-        true = float(np.linalg.norm(problem.b.numpy() - system.matrix @ x) / problem.b.norm())
-        n = len(hist)
-        return SolveResult(
-            x=torch.from_numpy(x),
-            converged=true <= rtol * (1 + 1e-6),
-            iterations=int(its),
-            residual=true,
-            residuals=torch.from_numpy(hist)[:, None],
-            times=torch.linspace(0.0, solve, n, dtype=torch.float64),
-            setup_time=setup,
-            method=method,
-        )
-    if method.endswith("-fused"):
+
+    runs_on_host = False
+    default_maxiter = 20_000
+
+    def __init__(self, jacobi: bool = False) -> None:
+        self.jacobi = bool(jacobi)
+        self.name = "jacobi-fused" if self.jacobi else "cg-fused"
+
+    def solve(
+        self, system, b: torch.Tensor, *, rtol: float = 1e-6, maxiter: int | None = None,
+        device=None,
+    ) -> SolveResult:  # fmt: skip
+        """Solve ``system x = b`` (``b: [n]`` or ``[B, n]``)."""
         from sciml.solvers.krylov.fused import fused_cg
         from sciml.solvers.krylov.stencil import StencilOperator
 
-        stencil = StencilOperator.from_system(system, device=dev, dtype=b.dtype)
-        inv_diag = None if method == "cg-fused" else 1.0 / stencil.diagonal()
+        dev = solve_device(self, device)
+        t0 = time.perf_counter()
+        if hasattr(system, "_operators"):  # assembled by the engine: its own coefficients
+            stencil = StencilOperator.from_system(system, device=dev, dtype=torch.float64)
+        else:  # a user's matrix on a grid (GridSystem)
+            stencil = StencilOperator.from_matrix(
+                system.matrix, system.active, device=dev, dtype=torch.float64
+            )
+        inv_diag = 1.0 / stencil.diagonal() if self.jacobi else None
         setup = time.perf_counter() - t0
-        res = fused_cg(stencil, b, M=inv_diag, rtol=rtol, maxiter=maxiter or 20_000)
+        res = fused_cg(stencil, b.to(dev, torch.float64), M=inv_diag, rtol=rtol,
+                       maxiter=maxiter or self.default_maxiter)  # fmt: skip
         res.setup_time += setup
-        res.method = method
+        res.method = self.name
         return res
-    op = as_operator(system.matrix, device=dev, check=False)
-    if maxiter is None:
-        maxiter = 200 if method.startswith("dcdm") else 20_000
-    if method.startswith("dcdm"):
-        from sciml.solvers.dcdm import LearnedDirection, dcdm, load_model
-
-        net = model if model is not None else load_model()
-        net = net.to(dev)
-        direction = LearnedDirection(net, system, coefficient=problem.coefficient)
-        setup = time.perf_counter() - t0
-        if method == "dcdm":
-            res = dcdm(op, b, direction, rtol=rtol, maxiter=maxiter, k=k, check=False)
-        else:
-            res = cg(op, b, M=direction, rtol=rtol, maxiter=maxiter, flexible=True, check=False)
-    else:
-        from sciml.solvers.krylov.preconditioners import PRECONDITIONERS
-
-        M = None if method == "cg" else PRECONDITIONERS[method](op, check=False)
-        setup = time.perf_counter() - t0
-        res = cg(op, b, M=M, rtol=rtol, maxiter=maxiter, check=False)
-    res.setup_time += setup
-    res.method = method
-    return res
-
-
-def plot_convergence(results: dict[str, SolveResult], path, *, title: str = "") -> None:
-    """One PNG: relative residual vs iteration and vs time for every method in ``results``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name, res in results.items():
-        hist = res.residuals[:, 0].numpy()
-        axes[0].semilogy(np.arange(len(hist)), hist, label=f"{name} ({res.iterations})")
-        axes[1].semilogy(res.setup_time + res.times.numpy(), hist, label=name)
-    axes[0].set_xlabel("iteration")
-    axes[1].set_xlabel("seconds (setup + solve)")
-    for ax in axes:
-        ax.set_ylabel("||b - Ax|| / ||b||")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def solve_poisson_command(
-    *,
-    n: int,
-    methods: list[str],
-    rtol: float = 1e-6,
-    family: str = "blobs",
-    density_ratio: float | None = None,
-    seed: int = 0,
-    device: str | None = None,
-    model_path: str | None = None,
-    plot: str | None = None,
-    k: int = 2,
-    print_fn=print,
-) -> dict[str, SolveResult]:
-    """``sciml solve poisson``: build one 3-D problem, run ``methods``, print a table, plot."""
-    from sciml.solvers.poisson_problems import make_problem
-
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    t0 = time.perf_counter()
-    problem = make_problem(n, ndim=3, family=family, density_ratio=density_ratio, seed=seed)
-    print_fn(
-        f"pressure Poisson {n}^3, family={family}, density_ratio={density_ratio}, "
-        f"unknowns={problem.system.n}, assembled in {time.perf_counter() - t0:.2f} s, "
-        f"device={device}"
-    )
-    model = None
-    if any(m.startswith("dcdm") for m in methods):
-        from sciml.solvers.dcdm import load_model
-
-        model = load_model(model_path)
-    results = {}
-    print_fn(
-        f"{'method':<11} {'iters':>6} {'setup s':>8} {'solve s':>8} {'s/iter':>8} {'residual':>10}"
-    )
-    for m in methods:
-        res = run_method(m, problem, rtol=rtol, device=device, model=model, k=k)
-        results[m] = res
-        flag = "" if bool(res.converged) else "  (not converged)"
-        print_fn(
-            f"{m:<11} {res.iterations:>6d} {res.setup_time:>8.3f} {res.solve_time:>8.3f} "
-            f"{res.time_per_iteration:>8.4f} {float(res.residual):>10.2e}{flag}"
-        )
-    if plot:
-        plot_convergence(results, plot, title=f"pressure Poisson {n}^3 ({family})")
-        print_fn(f"wrote {plot}")
-    return results

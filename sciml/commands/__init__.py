@@ -8,7 +8,8 @@ functions that take objects, print tables and write plots; the library never see
 (``sciml --help``) never loads torch: anything heavy is imported inside the handlers.
 
 To add a subcommand, write ``sciml/commands/<name>.py`` with ``add_parser`` and list it in
-:data:`COMMANDS` (the order is the order of ``sciml --help``).
+:data:`COMMANDS` (the order is the order of ``sciml --help``); a hyphenated subcommand lives
+in the module with ``_`` for ``-`` (``sciml train-dcdm``: ``train_dcdm.py``).
 """
 
 #: subcommand modules, in the order ``sciml --help`` lists them
@@ -17,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "quickstart",
     "data",
     "train",
+    "train_dcdm",
     "eval",
     "solve",
     "invert",

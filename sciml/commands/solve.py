@@ -1,30 +1,16 @@
-"""``sciml solve``: solve a PDE problem (``poisson``: CG/PCG/DCDM; ``gp``: GP-HM)."""
+"""``sciml solve``: linear solves (``poisson``: a generated pressure-Poisson problem; ``system``:
+the user's own matrix on a grid) and the GP-HM PDE solver (``gp``).
+
+The name -> method table of the linear solvers lives here, at the edge: the library takes
+method objects (:mod:`sciml.solvers.methods`, :class:`sciml.solvers.dcdm.DCDM`). Names are
+plain data so that building the parser imports no torch.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-
-def _solve_poisson(args: argparse.Namespace) -> int:
-    from sciml.solvers.methods import solve_poisson_command
-
-    results = solve_poisson_command(
-        n=args.n,
-        methods=args.method or ["cg", "dcdm"],
-        rtol=args.rtol,
-        family=args.family,
-        density_ratio=args.density_ratio,
-        seed=args.seed,
-        device=args.device,
-        model_path=args.model,
-        plot=args.plot,
-        k=args.k,
-    )
-    return 0 if all(bool(r.converged) for r in results.values()) else 1
-
-
-#: method names of ``sciml solve poisson`` (plain data: building the parser imports no torch;
-#: tests/foundation/test_cli.py checks them against sciml.solvers.methods.METHODS)
+#: method names of ``sciml solve poisson|system`` (plain data: the parser imports no torch)
 METHODS = (
     "cg",
     "jacobi",
@@ -39,27 +25,255 @@ METHODS = (
 )
 
 
-def _add_solve_poisson(solve_sub) -> None:
+def _learned_preconditioner(dcdm, system):
+    """The network of ``dcdm`` (loaded on first use) between Jacobi sweeps, bound to ``system``."""
+    from sciml.solvers.dcdm import LearnedPreconditioner
+
+    return LearnedPreconditioner(dcdm.model, system)
+
+
+def build_method(name: str, *, model=None, k: int = 2):
+    """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
+    from functools import partial
+
+    from sciml.solvers.dcdm import DCDM
+    from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
+    from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
+
+    table = {
+        "cg": lambda: CG(),
+        "jacobi": lambda: PCG(Jacobi, name="jacobi"),
+        "cg-fused": lambda: FusedCG(jacobi=False),
+        "jacobi-fused": lambda: FusedCG(jacobi=True),
+        "icc": lambda: PCG(ICC, name="icc"),
+        "gamg": lambda: PCG(GAMG, name="gamg"),
+        "amg": lambda: PCG(PyAMG, name="amg"),
+        "petsc-gamg": lambda: PETScCG("gamg"),
+        "dcdm": lambda: DCDM(model, k=k),
+        "dcdm-fpcg": lambda: PCG(
+            partial(_learned_preconditioner, DCDM(model)), flexible=True, name="dcdm-fpcg"
+        ),
+    }
+    if name not in table:
+        raise ValueError(f"method must be one of {METHODS}, got {name!r}")
+    return table[name]()
+
+
+def plot_convergence(results: dict, path, *, title: str = "") -> None:
+    """One PNG: relative residual vs iteration and vs time for every method in ``results``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, res in results.items():
+        hist = res.residuals[:, 0].numpy()
+        axes[0].semilogy(np.arange(len(hist)), hist, label=f"{name} ({res.iterations})")
+        axes[1].semilogy(res.setup_time + res.times.numpy(), hist, label=name)
+    axes[0].set_xlabel("iteration")
+    axes[1].set_xlabel("seconds (setup + solve)")
+    for ax in axes:
+        ax.set_ylabel("||b - Ax|| / ||b||")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _load_model(path):
+    from sciml.solvers.dcdm import load_model
+
+    return load_model(path)
+
+
+def run_methods(
+    system, b, methods, *, rtol, device, model_path, k, maxiter=None, threads=0, print_fn=print
+):
+    """Solve with each named method, print one table row per method; returns name -> result."""
+    import warnings
+
+    from sciml.solvers.dcdm import OutsideTrainingWarning
+    from sciml.solvers.linear_solve import solve
+
+    model = _load_model(model_path) if any(m.startswith("dcdm") for m in methods) else None
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    print_fn(
+        f"{'method':<11} {'iters':>6} {'setup s':>8} {'solve s':>8} {'s/iter':>8} {'residual':>10}"
+    )
+    results = {}
+    for name in methods:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", OutsideTrainingWarning)
+            res = solve(system, b, build_method(name, model=model, k=k), rtol=rtol,
+                        maxiter=maxiter, device=device)  # fmt: skip
+        for w in caught:
+            if issubclass(w.category, OutsideTrainingWarning):
+                print_fn(f"note ({name}): {w.message}")
+        results[name] = res
+        flag = "" if bool(res.converged) else "  (not converged)"
+        print_fn(
+            f"{name:<11} {res.iterations:>6d} {res.setup_time:>8.3f} {res.solve_time:>8.3f} "
+            f"{res.time_per_iteration:>8.4f} {float(res.residual):>10.2e}{flag}"
+        )
+    return results
+
+
+def _solve_poisson(args: argparse.Namespace) -> int:
+    import time
+
+    from sciml.solvers.poisson_problems import make_problem
+
+    t0 = time.perf_counter()
+    problem = make_problem(
+        args.n, ndim=3, family=args.family, density_ratio=args.density_ratio, seed=args.seed,
+        walls=args.walls,
+    )  # fmt: skip
+    print(
+        f"pressure Poisson {args.n}^3, family={args.family}, walls={args.walls}, "
+        f"density_ratio={args.density_ratio}, unknowns={problem.system.n}, "
+        f"assembled in {time.perf_counter() - t0:.2f} s"
+    )
+    results = run_methods(
+        problem.system, problem.b, args.method or ["cg", "dcdm"], rtol=args.rtol,
+        device=args.device, model_path=args.model, k=args.k, maxiter=args.maxiter,
+        threads=args.threads,
+    )  # fmt: skip
+    if args.plot:
+        plot_convergence(results, args.plot, title=f"pressure Poisson {args.n}^3 ({args.family})")
+        print(f"wrote {args.plot}")
+    return 0 if all(bool(r.converged) for r in results.values()) else 1
+
+
+def _add_common(p) -> None:
+    p.add_argument(
+        "--method", action="extend", nargs="+", choices=METHODS, help="one or more methods"
+    )
     from sciml.commands._types import positive_float
 
+    p.add_argument(
+        "--rtol", type=positive_float, default=1e-6, help="true relative residual to reach (> 0)"
+    )
+    p.add_argument("--maxiter", type=int, default=None, help="iteration cap (default: method's)")
+    p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
+    p.add_argument("--model", default=None, help="DCDM model file (default: the shipped one)")
+    p.add_argument("--plot", default=None, help="PNG with the convergence curves")
+    p.add_argument("--k", type=int, default=2, help="DCDM: steps kept (paper: 2)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: torch's default; use 1 "
+        "on a loaded machine, where OpenMP threads wait on each other)"
+    )  # fmt: skip
+
+
+def _add_solve_poisson(solve_sub) -> None:
     p = solve_sub.add_parser(
         "poisson", help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM"
     )
     p.add_argument("--n", type=int, default=64, help="cells per side of the 3-D box")
-    p.add_argument(
-        "--method", action="extend", nargs="+", choices=METHODS, help="one or more methods"
-    )
-    p.add_argument(
-        "--rtol", type=positive_float, default=1e-6, help="true relative residual to reach (> 0)"
-    )
     p.add_argument("--family", default="blobs", help="obstacle family (blobs = held out)")
+    p.add_argument("--walls", default="open-top", choices=["open-top", "dirichlet"])
     p.add_argument("--density-ratio", type=float, default=None, help="e.g. 1000 (two phases)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
-    p.add_argument("--model", default=None, help="DCDM checkpoint (default: the shipped one)")
-    p.add_argument("--plot", default=None, help="PNG with the convergence curves")
-    p.add_argument("--k", type=int, default=2, help="DCDM: directions kept (paper: 2)")
+    _add_common(p)
     p.set_defaults(func=_solve_poisson)
+
+
+def _read_array(path: str, what: str):
+    """A numpy array from ``.npy`` (no pickles) or a sparse matrix from ``.npz`` / ``.mtx``."""
+    from pathlib import Path
+
+    import numpy as np
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{what} file {path!r} not found")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".npy":
+            return np.load(p, allow_pickle=False)
+        if suffix == ".npz":
+            import scipy.sparse as sp
+
+            return sp.load_npz(p)
+        if suffix == ".mtx":
+            import scipy.io
+
+            try:
+                return scipy.io.mmread(p, spmatrix=True)
+            except TypeError:  # scipy < 1.15
+                return scipy.io.mmread(p)
+    except (ValueError, OSError, KeyError) as exc:
+        raise ValueError(f"{what} file {path!r} could not be read: {exc}") from None
+    raise ValueError(f"{what} file {path!r}: expected .npy, .npz (scipy sparse) or .mtx")
+
+
+def _parse_walls(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    out = {}
+    for item in text.split(","):
+        side, _, kind = item.partition("=")
+        if not kind:
+            raise ValueError(f"--walls must look like z+=dirichlet,x-=neumann, got {text!r}")
+        out[side.strip()] = kind.strip()
+    return out
+
+
+def _solve_system(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from sciml.io import check_out_path
+    from sciml.solvers.system import grid_system
+
+    if args.out:
+        check_out_path(args.out, overwrite=args.overwrite)
+    A = _read_array(args.matrix, "--matrix")
+    b = _read_array(args.rhs, "--rhs")
+    mask = _read_array(args.mask, "--mask")
+    if not isinstance(b, np.ndarray) or not isinstance(mask, np.ndarray):
+        raise ValueError("--rhs and --mask must be dense .npy arrays")
+    system = grid_system(A, mask=mask, walls=_parse_walls(args.walls))
+    bt = torch.as_tensor(np.asarray(b, dtype=np.float64))
+    from sciml.solvers.krylov.operator import check_rhs
+
+    check_rhs(bt, system.n, "--rhs")
+    print(
+        f"system: {system.n} unknowns on a {'x'.join(map(str, system.shape))} grid, "
+        f"{system.matrix.nnz} nonzeros"
+    )
+    results = run_methods(
+        system, bt, args.method or ["jacobi", "dcdm"], rtol=args.rtol, device=args.device,
+        model_path=args.model, k=args.k, maxiter=args.maxiter, threads=args.threads,
+    )  # fmt: skip
+    if args.plot:
+        plot_convergence(results, args.plot, title=f"{args.matrix}")
+        print(f"wrote {args.plot}")
+    if args.out:
+        best = min(results.values(), key=lambda r: float(r.residual))
+        np.save(args.out, best.x.cpu().numpy())
+        print(f"wrote {args.out} (solution of {best.method})")
+    return 0 if all(bool(r.converged) for r in results.values()) else 1
+
+
+def _add_solve_system(solve_sub) -> None:
+    p = solve_sub.add_parser(
+        "system", help="your own SPD system on a grid: A (.npz/.mtx), b (.npy), mask (.npy)"
+    )
+    p.add_argument("--matrix", required=True, help="A [n, n]: scipy sparse .npz or MatrixMarket")
+    p.add_argument("--rhs", required=True, help="b [n] or [B, n] (.npy)")
+    p.add_argument("--mask", required=True, help="bool [*shape] (.npy): True = unknown, C order")
+    p.add_argument("--walls", default=None, help="e.g. z+=dirichlet,x-=neumann (optional)")
+    p.add_argument("--out", default=None, help="write the solution x (.npy)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    _add_common(p)
+    p.set_defaults(func=_solve_system)
 
 
 def _solve_gp(args: argparse.Namespace) -> int:
@@ -113,8 +327,9 @@ def _add_solve_gp(solve_sub) -> None:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("solve", help="solve a PDE problem (subcommands: poisson, ...)")
+    p = sub.add_parser("solve", help="solve a PDE problem or a linear system (poisson, system, gp)")
     solve_sub = p.add_subparsers(dest="solve_command", metavar="PROBLEM")
     _add_solve_poisson(solve_sub)
+    _add_solve_system(solve_sub)
     _add_solve_gp(solve_sub)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])

@@ -3,7 +3,10 @@
 * :mod:`~sciml.solvers.krylov.operator` -- :func:`as_operator` turns torch dense/sparse
   tensors, scipy sparse matrices and matrix-free callables into one :class:`LinearOperator`;
 * :mod:`~sciml.solvers.krylov.cg` -- :func:`cg` (CG, PCG, flexible PCG; batched; true-residual
-  stopping) and its :class:`SolveResult`;
+  stopping);
+* :mod:`~sciml.solvers.krylov.result` -- :class:`SolveResult`, the result of every iterative
+  solver in the package (CG, DCDM, PETSc's KSP), and the batched-result packing;
+* :mod:`~sciml.solvers.krylov.petsc_ksp` -- PETSc's own KSPCG (the peer a user would pick);
 * :mod:`~sciml.solvers.krylov.stencil` / :mod:`~sciml.solvers.krylov.fused` -- the grid
   stencil of an elliptic system as one kernel, and :func:`fused_cg`: CG as a compiled,
   CUDA-graph-captured loop with convergence checked every ``check_every`` iterations;
@@ -11,7 +14,7 @@
   aggregation AMG (PyAMG), all behind one :class:`Preconditioner` contract.
 """
 
-from sciml.solvers.krylov.cg import SolveResult, cg
+from sciml.solvers.krylov.cg import cg
 from sciml.solvers.krylov.fused import fused_cg
 from sciml.solvers.krylov.operator import LinearOperator, as_operator
 from sciml.solvers.krylov.preconditioners import (
@@ -22,6 +25,7 @@ from sciml.solvers.krylov.preconditioners import (
     Preconditioner,
     PyAMG,
 )
+from sciml.solvers.krylov.result import SolveResult
 from sciml.solvers.krylov.stencil import StencilOperator
 
 __all__ = [

@@ -23,54 +23,13 @@ nonlinear (a neural network); :func:`cg` picks it automatically when ``M.linear`
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import torch
 
 from sciml.solvers.krylov.operator import LinearOperator, as_operator, check_rhs
+from sciml.solvers.krylov.result import SolveResult, pack_result, sync
 
 __all__ = ["SolveResult", "cg"]
-
-
-@dataclass
-class SolveResult:
-    """Solution and history of an iterative solve.
-
-    Attributes:
-        x: solution ``[n]`` or ``[B, n]`` (the shape of ``b``).
-        converged: ``bool`` (or ``BoolTensor[B]``): true relative residual <= rtol.
-        iterations: iterations of the slowest column.
-        residual: final true relative residual ``||b - Ax|| / ||b||`` (float or ``[B]``).
-        residuals: ``[iterations + 1, B]`` relative residual norm after each iteration
-            (the recursively updated one for CG, the true one where it was computed).
-        times: ``[iterations + 1]`` seconds since the start of the iteration (after setup).
-        setup_time: seconds spent before the first iteration (preconditioner setup, etc.).
-        method: a label.
-    """
-
-    x: torch.Tensor
-    converged: bool | torch.Tensor
-    iterations: int
-    residual: float | torch.Tensor
-    residuals: torch.Tensor
-    times: torch.Tensor
-    setup_time: float = 0.0
-    method: str = "cg"
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def solve_time(self) -> float:
-        """Seconds from the first iteration to convergence."""
-        return float(self.times[-1])
-
-    @property
-    def time_per_iteration(self) -> float:
-        return self.solve_time / max(self.iterations, 1)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -150,7 +109,7 @@ def cg(
     rz = _dot(r, z)
     rnorm = r.norm(dim=-1)
     active = rnorm > tol
-    _sync(device)
+    sync(device)
     setup_time = time.perf_counter() - t_setup
     t0 = time.perf_counter()
     hist = [(rnorm / safe_bnorm).detach().cpu()]
@@ -191,21 +150,21 @@ def cg(
         r = torch.where(active[:, None], r_new, r)
         rz = torch.where(active, rz_new, rz)
         k += 1
-        _sync(device)
+        sync(device)
         times.append(time.perf_counter() - t0)
         hist.append((rnorm / safe_bnorm).detach().cpu())
         if callback is not None:
             callback(k, x[0] if squeeze else x, rnorm / safe_bnorm)
     true_res = (bb - op(x)).norm(dim=-1) / safe_bnorm
-    converged = true_res * safe_bnorm <= tol * (1 + 1e-12)
-    _sync(device)
-    return SolveResult(
-        x=x[0] if squeeze else x,
-        converged=bool(converged[0]) if squeeze else converged,
+    sync(device)
+    return pack_result(
+        x=x,
+        true_residual=true_res,
+        tol_ratio=tol / safe_bnorm,
+        squeeze=squeeze,
         iterations=k,
-        residual=float(true_res[0]) if squeeze else true_res,
-        residuals=torch.stack(hist),
-        times=torch.tensor(times, dtype=torch.float64),
+        history=hist,
+        times=times,
         setup_time=setup_time,
         method=method,
     )

@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from sciml.solvers.krylov.cg import SolveResult
 from sciml.solvers.krylov.operator import check_rhs
+from sciml.solvers.krylov.result import SolveResult
 from sciml.solvers.krylov.stencil import StencilOperator, stencil_apply
 
 if TYPE_CHECKING:

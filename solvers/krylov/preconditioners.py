@@ -11,7 +11,9 @@ Each class declares its contract as class attributes, which the shared test mixi
 * ``positive_definite``: ``x.Mx > 0``;
 * ``linear``: ``M(a x + b y) = a Mx + b My`` (False for learned preconditioners, which then
   need flexible PCG);
-* ``needs_matrix``: True when an assembled matrix is needed (not matrix-free).
+* ``needs_matrix``: True when an assembled matrix is needed (not matrix-free);
+* ``runs_on_host``: True when it applies on the CPU whatever the residual's device (PETSc,
+  PyAMG), so a solver using it is best run on the CPU.
 
 PETSc is imported lazily (``import dolfinx_solver`` first, as the FEniCSx wheel requires);
 PETSc and PyAMG work on the CPU in float64, so on a GPU each application copies the vector to
@@ -47,6 +49,7 @@ class Preconditioner:
     positive_definite = True
     linear = True
     needs_matrix = False
+    runs_on_host = False
 
     def __init__(self, A, *, check: bool = True) -> None:
         t0 = time.perf_counter()
@@ -125,6 +128,7 @@ class _NumpyPreconditioner(Preconditioner):
     """Applies a float64 host function column by column (PETSc / PyAMG)."""
 
     needs_matrix = True
+    runs_on_host = True
 
     def _apply_np(self, r: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

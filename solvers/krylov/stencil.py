@@ -163,6 +163,61 @@ class StencilOperator:
         periodic = tuple(bool(p and n > 1) for p, n in zip(system.grid.periodic, shape))
         return cls(center, faces, periodic, system.active, matrix=system.matrix)
 
+    @classmethod
+    def from_matrix(
+        cls,
+        matrix,
+        active: torch.Tensor,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> StencilOperator:
+        """The stencil of a user's symmetric matrix on a grid (non-periodic).
+
+        Args:
+            matrix: scipy sparse ``[n, n]``, unknown ``i`` the ``i``-th active cell in C order;
+                its off-diagonal entries must couple face neighbours only (5-/7-point).
+            active: ``BoolTensor[*shape]`` (``n`` True cells).
+
+        Raises:
+            ValueError: sizes disagree, or ``matrix`` has entries outside the stencil.
+        """
+        import numpy as np
+        import scipy.sparse as sp
+
+        A = sp.csr_matrix(matrix)
+        fluid = active.cpu().numpy().astype(bool)
+        shape, n = fluid.shape, int(fluid.sum())
+        if A.shape != (n, n):
+            raise ValueError(f"matrix must be [{n}, {n}] (one row per active cell), got {A.shape}")
+        flat = np.flatnonzero(fluid.ravel())
+        index = np.full(fluid.size, -1, dtype=np.int64)
+        index[flat] = np.arange(n)
+        coords = np.unravel_index(flat, shape)
+        strides = np.cumprod((1, *shape[::-1]))[:-1][::-1]
+        center = np.zeros(fluid.size)
+        center[flat] = A.diagonal()
+        faces, matched = [], 0
+        for d in range(len(shape)):
+            rows = np.flatnonzero(coords[d] + 1 < shape[d])
+            cols = index[flat[rows] + strides[d]]
+            rows, cols = rows[cols >= 0], cols[cols >= 0]
+            vals = np.asarray(A[rows, cols], dtype=np.float64).ravel()
+            matched += 2 * int(np.count_nonzero(vals))
+            t = np.zeros(fluid.size)
+            t[flat[rows]] = -vals
+            faces.append(torch.from_numpy(t.reshape(shape)).to(device=device, dtype=dtype))
+        off = A.copy()
+        off.setdiag(0)
+        off.eliminate_zeros()
+        if off.nnz != matched:
+            raise ValueError(
+                f"matrix has {off.nnz - matched} off-diagonal entries that do not couple face "
+                "neighbours of the grid (not a 5-/7-point stencil)"
+            )
+        center_t = torch.from_numpy(center.reshape(shape)).to(device=device, dtype=dtype)
+        return cls(center_t, faces, (False,) * len(shape), torch.from_numpy(fluid), matrix=A)
+
     def to(
         self, device: torch.device | str | None = None, dtype: torch.dtype | None = None
     ) -> StencilOperator:

@@ -1,17 +1,21 @@
-"""The shipped DCDM model: small, loadable, and it solves a held-out problem in bounded
-iterations (no retraining), as DCDM and as a flexible-PCG preconditioner."""
+"""The shipped DCDM model: small, documented (its file records the training command, recipe,
+steps and wall time), and it solves held-out problems in far fewer iterations than ICC-PCG, as
+DCDM and as a flexible-PCG preconditioner, at sizes it was not trained on."""
 
+import numpy as np
 import pytest
 import torch
 
-from sciml.solvers.dcdm import DCDM, DEFAULT_MODEL, LearnedDirection, load_model
-from sciml.solvers.krylov.cg import cg
+from sciml.commands.solve import build_method
+from sciml.solvers import solve, solve_system
+from sciml.solvers.dcdm import DCDM, DEFAULT_MODEL, load_model
+from sciml.solvers.krylov import ICC, cg
+from sciml.solvers.methods import PCG
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
-    """The budget is for one core; oversubscribed intra-op threads make convolutions crawl."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -23,40 +27,41 @@ def model():
     return load_model()
 
 
-@pytest.fixture(scope="module")
-def held_out():
-    # an obstacle family the model never saw in training, at a size it was not trained on
-    return make_problem(16, ndim=3, family=HELD_OUT_FAMILY, seed=3)
-
-
 def test_shipped_model_is_small_and_documented(model):
-    assert DEFAULT_MODEL.is_file()
-    assert DEFAULT_MODEL.stat().st_size < 3 * 2**20
+    assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size < 2 * 2**20
     assert model.ndim == 3
-    assert "dcdm_train" in model.meta["command"]
+    card = model.card
+    assert card["command"].startswith("sciml train-dcdm")
+    assert card["steps"] > 0 and card["train_seconds"] > 0
+    assert "blobs" not in card["recipe"]["families"]  # the benchmark family is held out
 
 
-def test_shipped_model_reaches_1e_6_on_held_out_family(model, held_out):
-    res = DCDM(model, held_out.system, k=2).solve(held_out.b, rtol=1e-6, maxiter=100)
+# measured (seed 3): 24^3 15 vs ICC 59, 40^3 20 vs 99, 40^3 with the 1:1000 jump 50 vs 104
+# (the jump cases vary most with the geometry: 32^3 seed 3 needs 82 vs 84, see BENCHMARKS.md)
+@pytest.mark.parametrize(("n", "ratio"), [(24, None), (40, None), (40, 1000.0)])
+def test_held_out_family_in_a_fraction_of_icc_iterations(model, n, ratio):
+    p = make_problem(n, ndim=3, family=HELD_OUT_FAMILY, density_ratio=ratio, seed=3)
+    res = solve(p.system, p.b, DCDM(model), rtol=1e-6, device="cpu")
+    icc = solve(p.system, p.b, PCG(ICC), rtol=1e-6)
     assert res.converged and res.residual <= 1e-6
-    plain = cg(held_out.system.matrix, held_out.b, rtol=1e-6)
-    # measured: 55 iterations vs CG 131 on this problem (float32 network: a few iterations of
-    # slack for thread-count-dependent rounding)
-    assert res.iterations <= 70
-    assert res.iterations < 0.6 * plain.iterations
+    assert res.iterations <= 0.6 * icc.iterations, (res.iterations, icc.iterations)
+    assert res.extra["energy_share"]["network"] > 0.3  # the network does the work
 
 
-def test_shipped_model_as_flexible_pcg_preconditioner(model, held_out):
-    M = LearnedDirection(model, held_out.system)
-    res = cg(held_out.system.matrix, held_out.b, M=M, rtol=1e-6, maxiter=200)
-    assert res.method.startswith("fpcg") and res.converged and res.residual <= 1e-6
-    assert res.iterations <= 90  # measured: 73
+def test_as_flexible_pcg_preconditioner_on_a_user_system(model):
+    p = make_problem(20, ndim=3, family=HELD_OUT_FAMILY, density_ratio=1000.0, seed=5)
+    A, b, mask = p.system.matrix, p.b.numpy(), p.active.numpy()
+    res = solve_system(A, b, mask=mask, method=build_method("dcdm-fpcg", model=model),
+                       device="cpu")  # fmt: skip
+    plain = cg(A, p.b, rtol=1e-6, maxiter=20_000)
+    assert res.converged and res.method == "dcdm-fpcg"
+    assert np.linalg.norm(b - A @ res.x.numpy()) <= 1.01e-6 * np.linalg.norm(b)
+    assert res.iterations < 0.2 * plain.iterations
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_dcdm_on_gpu(held_out):
-    model = load_model(map_location="cuda")
-    b = held_out.b.cuda()
-    res = DCDM(model, held_out.system).solve(b, rtol=1e-6, maxiter=100)
+def test_dcdm_on_gpu(model):
+    p = make_problem(24, ndim=3, family=HELD_OUT_FAMILY, seed=3)
+    res = solve(p.system, p.b, DCDM(load_model(map_location="cuda")), device="cuda")
     assert res.converged and res.x.is_cuda

@@ -1,0 +1,106 @@
+"""``sciml train-dcdm``: train the DCDM network (the command that made the shipped model).
+
+It runs :func:`sciml.solvers.dcdm.task.train_dcdm` (the package's Trainer with the DCDM task)
+into a run folder; the best-validation model (``RUN/model.pt``) records this command line, the
+data recipe, optimiser steps and wall time. ``--model-out`` copies it to a second path (e.g.
+``solvers/dcdm/models/dcdm3d.pt``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _train_dcdm(args: argparse.Namespace) -> int:
+    import shlex
+    import shutil
+    import sys
+    import time
+    from pathlib import Path
+
+    import torch
+
+    from sciml.io import check_out_path
+    from sciml.solvers.dcdm.task import DCDMRecipe, train_dcdm
+    from sciml.train import TrainConfig
+
+    if args.model_out:
+        check_out_path(args.model_out, overwrite=args.overwrite, what="--model-out")
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (args.resume or args.overwrite):
+        raise FileExistsError(f"--out {str(out)!r} is not empty; pass --resume or --overwrite")
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    command = "sciml " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    recipe = DCDMRecipe(
+        ndim=args.ndim,
+        sizes=tuple(args.sizes),
+        problems=args.problems,
+        rhs=args.rhs,
+        snapshots=tuple(args.snapshots),
+        chunk=args.chunk,
+        passes=args.passes,
+        density_fraction=args.density_fraction,
+        val_size=args.val_size,
+        val_problems=args.val_problems,
+        seed=args.seed,
+        card={"command": command},
+    )
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=0.0,
+        scheduler="cosine",
+        grad_clip=1.0,
+        seed=args.seed,
+        time_budget=args.budget,
+        amp="none",
+        progress=not args.no_progress,
+    )
+    init = None
+    if args.init:
+        from sciml.solvers.dcdm import load_model
+
+        init = load_model(args.init).train()
+    t0 = time.perf_counter()
+    net, history = train_dcdm(
+        recipe, config, out_dir=out, model=init, resume=args.resume, device=args.device
+    )
+    best = min((h["val"] for h in history), default=float("nan"))
+    print(
+        f"trained {len(history)} epochs in {time.perf_counter() - t0:.0f} s; best validation "
+        f"{best:.1f} DCDM iterations; model: {out / 'model.pt'}"
+    )
+    if args.model_out:
+        shutil.copyfile(out / "model.pt", args.model_out)
+        print(f"wrote {args.model_out}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train-dcdm", help="train the DCDM learned-CG network (CPU or GPU)")
+    p.add_argument("--out", required=True, help="run folder (last.pt, model.pt, logs)")
+    p.add_argument("--model-out", default=None, help="also copy the best model here")
+    p.add_argument("--budget", type=float, default=3600.0, help="seconds of training")
+    p.add_argument("--epochs", type=int, default=10_000, help="upper bound on epochs")
+    p.add_argument("--ndim", type=int, default=3, choices=[2, 3])
+    p.add_argument("--sizes", type=int, nargs="+", default=[32, 40, 48], help="grid sizes")
+    p.add_argument("--problems", type=int, default=6, help="problems per epoch")
+    p.add_argument("--rhs", type=int, default=4, help="errors x* per problem")
+    p.add_argument("--snapshots", type=int, nargs="+", default=[0, 1, 2, 4, 8, 16])
+    p.add_argument("--chunk", type=int, default=8, help="samples per item (one forward)")
+    p.add_argument("--passes", type=int, default=1, help="passes over each epoch's problems")
+    p.add_argument("--batch-size", type=int, default=1, help="items per optimiser step")
+    p.add_argument("--density-fraction", type=float, default=0.5)
+    p.add_argument("--val-size", type=int, default=32)
+    p.add_argument("--val-problems", type=int, default=2)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch default)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--init", default=None, help="start from this model file")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace --out / --model-out")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_train_dcdm)
