@@ -31,9 +31,12 @@ from sciml.io import FileFormatError
 CLEAR = (ValueError, TypeError, KeyError, FileNotFoundError)
 #: examples per property (SCIML_FUZZ_EXAMPLES=2000 for a long fuzzing run)
 EXAMPLES = int(os.environ.get("SCIML_FUZZ_EXAMPLES", "40"))
+# make test: a fixed example sequence (a CI run never fails on a newly drawn input; long fuzzing
+# runs with SCIML_FUZZ_EXAMPLES draw fresh ones); no per-example deadline on a shared machine
 FAST = settings(
     max_examples=EXAMPLES,
-    deadline=5000,
+    deadline=None,
+    derandomize="SCIML_FUZZ_EXAMPLES" not in os.environ,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -248,7 +251,7 @@ shapes = st.lists(st.integers(0, 4), min_size=0, max_size=6).map(tuple)
 grid_attr = st.one_of(
     st.builds(lambda s: json.dumps(Grid(s).to_dict()), st.lists(st.integers(2, 4), min_size=1,
                                                                 max_size=3).map(tuple)),
-    st.text(max_size=8),
+    st.text(st.characters(exclude_characters="\x00"), max_size=8),  # HDF5 strings: no NUL
     st.just(json.dumps({"shape": [4], "bounds": [[1, 0]]})),
     st.just(json.dumps([1, 2])),
     st.integers(),
@@ -275,7 +278,11 @@ def h5_spec(draw):
         elif what == "n":
             attrs["n"] = draw(st.integers(-1, 4))
         elif what == "params":
-            attrs["params"] = draw(st.one_of(st.just("[]"), st.text(max_size=4)))
+            attrs["params"] = draw(
+                st.one_of(
+                    st.just("[]"), st.text(st.characters(exclude_characters="\x00"), max_size=4)
+                )
+            )
         elif what == "input_names":
             attrs["input_names"] = draw(st.sampled_from(['["a"]', "[1]", "x", '{"a": 1}']))
         else:
