@@ -1,20 +1,21 @@
 """Data sets (``sciml.datasets``): recipes that turn the PDE engine into HDF5 files,
 resumable/parallel generation, loaders, and readers for outside formats.
 
-Recipes are registered lazily (:func:`get_recipe`), so importing this package does not
-import dolfinx.
+Recipes are listed in :mod:`sciml.datasets.recipes` and imported on first use
+(:func:`get_recipe`), so importing this package does not import dolfinx.
 """
 
 from sciml.datasets.external import FORMATS, import_file, read_neuralop_pt, read_pdebench
 from sciml.datasets.generate import generate
 from sciml.datasets.loaders import GridDataset, split_indices
-from sciml.datasets.recipe import RECIPES, Recipe, SampleBatch, get_recipe, sample_seeds
+from sciml.datasets.recipe import Recipe, SampleBatch, sample_seeds
+from sciml.datasets.recipes import RECIPE_CLASSES, get_recipe, recipe_names
 from sciml.datasets.show import show_sample
 from sciml.datasets.storage import partial_path, read_meta
 
 __all__ = [
     "FORMATS",
-    "RECIPES",
+    "RECIPE_CLASSES",
     "GridDataset",
     "Recipe",
     "SampleBatch",
@@ -25,6 +26,7 @@ __all__ = [
     "read_meta",
     "read_neuralop_pt",
     "read_pdebench",
+    "recipe_names",
     "sample_seeds",
     "show_sample",
     "split_indices",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.datasets.recipe import Recipe, SampleBatch, register
+from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 from sciml.mesh import Mesh
 
@@ -90,7 +90,6 @@ class _EllipticRecipe(Recipe):
     input_is_coefficient = True
 
 
-@register
 class DarcyPWC(_EllipticRecipe):
     name = "darcy-pwc"
     version = 1
@@ -107,7 +106,6 @@ class DarcyPWC(_EllipticRecipe):
         return a[:, 0].double().numpy(), p.forcing
 
 
-@register
 class DarcySmooth(_EllipticRecipe):
     name = "darcy-smooth"
     version = 1
@@ -124,7 +122,6 @@ class DarcySmooth(_EllipticRecipe):
         return np.exp(g[:, 0].numpy()), p.forcing
 
 
-@register
 class PoissonMultiscale(_EllipticRecipe):
     name = "poisson-multiscale"
     version = 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.datasets.recipe import Recipe, SampleBatch, register
+from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 from sciml.mesh import Mesh
 
@@ -44,7 +44,6 @@ def random_holes(rng: np.random.Generator, p: ElasticityParams) -> list[tuple[fl
     return holes
 
 
-@register
 class ElasticityHoles(Recipe):
     name = "elasticity-holes"
     version = 1

@@ -21,7 +21,8 @@ import h5py
 import numpy as np
 
 from sciml.datasets import storage
-from sciml.datasets.recipe import SampleBatch, get_recipe, sample_seeds
+from sciml.datasets.recipe import SampleBatch, sample_seeds
+from sciml.datasets.recipes import get_recipe
 
 __all__ = ["generate", "mpi_world"]
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from sciml.datasets.recipe import sample_seeds
 from sciml.grid import Grid
 
 __all__ = ["GridDataset", "split_indices"]
@@ -107,11 +108,13 @@ def split_indices(
 ) -> list[np.ndarray]:
     """Deterministic disjoint splits of ``range(n)``.
 
-    ``sizes`` are counts (ints) or fractions (floats summing to <= 1). The permutation
-    depends only on ``seed`` and ``n``, so a split is the same on every machine.
+    ``sizes`` are counts (ints) or fractions (floats summing to <= 1). The permutation is the
+    order of the splitmix64 hashes of ``(seed, i)`` (:func:`~sciml.datasets.recipe.sample_seeds`),
+    so a split depends only on ``seed`` and ``n``: the same on every machine and with every
+    numpy version (numpy's generators do not promise stable streams across versions).
 
     >>> [s.tolist() for s in split_indices(6, [3, 2], seed=0)]
-    [[3, 1, 5], [0, 2]]
+    [[2, 0, 4], [3, 5]]
     """
     n = int(n_or_seeds) if np.isscalar(n_or_seeds) else len(n_or_seeds)
     if all(isinstance(s, (int, np.integer)) for s in sizes):
@@ -122,7 +125,7 @@ def split_indices(
         counts = [int(round(s * n)) for s in sizes]
     if min(counts) < 0 or sum(counts) > n:
         raise ValueError(f"sizes {list(sizes)} ask for {sum(counts)} samples, only {n} exist")
-    perm = np.random.default_rng(seed).permutation(n)
+    perm = np.argsort(sample_seeds(seed, n), kind="stable")
     out, start = [], 0
     for c in counts:
         out.append(perm[start : start + c])

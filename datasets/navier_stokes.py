@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.datasets.recipe import Recipe, SampleBatch, register
+from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 
 
@@ -37,7 +37,6 @@ class NavierStokesParams:
     tau: float = 7.0
 
 
-@register
 class NavierStokes2D(Recipe):
     name = "navier-stokes-2d"
     version = 1

@@ -17,7 +17,7 @@ import numpy as np
 
 from sciml.grid import Grid
 
-__all__ = ["Recipe", "SampleBatch", "RECIPES", "register", "get_recipe", "sample_seeds"]
+__all__ = ["Recipe", "SampleBatch", "sample_seeds"]
 
 
 @dataclass
@@ -97,22 +97,6 @@ def _parse(key: str, text: str, default: Any) -> Any:
         raise ValueError(
             f"params: {key} must be a {type(default).__name__}, got {text!r}"
         ) from None
-
-
-RECIPES: dict[str, Recipe] = {}
-
-
-def register(cls: type[Recipe]) -> type[Recipe]:
-    RECIPES[cls.name] = cls()
-    return cls
-
-
-def get_recipe(name: str) -> Recipe:
-    from sciml.datasets import recipes  # noqa: F401  (fills the registry)
-
-    if name not in RECIPES:
-        raise ValueError(f"recipe: unknown recipe {name!r}; known: {sorted(RECIPES)}")
-    return RECIPES[name]
 
 
 _M1, _M2, _GOLD = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x9E3779B97F4A7C15

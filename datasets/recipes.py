@@ -1,3 +1,46 @@
-"""Imports every recipe module so that :data:`sciml.datasets.recipe.RECIPES` is filled."""
+"""The recipe registry: every data-set recipe of the package, listed explicitly.
 
-from sciml.datasets import darcy, elasticity_holes, navier_stokes, seismic  # noqa: F401
+Names map to ``"module:Class"`` strings (plain data), so listing or validating a name imports
+nothing heavy; :func:`get_recipe` imports the recipe's module on first use (dolfinx only for
+the FEniCSx recipes). To add a recipe, write its class (a :class:`~sciml.datasets.recipe.Recipe`
+subclass) and add one line here; the recipe contract tests pick it up from this table.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sciml.datasets.recipe import Recipe
+
+__all__ = ["RECIPE_CLASSES", "get_recipe", "recipe_names"]
+
+#: recipe name -> "module:Class" (module relative to sciml.datasets)
+RECIPE_CLASSES: dict[str, str] = {
+    "darcy-pwc": "darcy:DarcyPWC",
+    "darcy-smooth": "darcy:DarcySmooth",
+    "poisson-multiscale": "darcy:PoissonMultiscale",
+    "elasticity-holes": "elasticity_holes:ElasticityHoles",
+    "navier-stokes-2d": "navier_stokes:NavierStokes2D",
+    "seismic-flatvel": "seismic:SeismicFlatVel",
+    "seismic-curvevel": "seismic:SeismicCurveVel",
+}
+
+_INSTANCES: dict[str, Recipe] = {}
+
+
+def recipe_names() -> list[str]:
+    """The registered recipe names, sorted."""
+    return sorted(RECIPE_CLASSES)
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe registered as ``name`` (one instance per process)."""
+    if name not in RECIPE_CLASSES:
+        raise ValueError(f"recipe: unknown recipe {name!r}; known: {recipe_names()}")
+    if name not in _INSTANCES:
+        module, cls = RECIPE_CLASSES[name].split(":")
+        recipe = getattr(importlib.import_module(f"sciml.datasets.{module}"), cls)()
+        if recipe.name != name:
+            raise RuntimeError(f"{RECIPE_CLASSES[name]} is named {recipe.name!r}, not {name!r}")
+        _INSTANCES[name] = recipe
+    return _INSTANCES[name]

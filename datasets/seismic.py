@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.datasets.recipe import Recipe, SampleBatch, register
+from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 
 
@@ -78,7 +78,6 @@ class _SeismicRecipe(Recipe):
         return run
 
 
-@register
 class SeismicFlatVel(_SeismicRecipe):
     name = "seismic-flatvel"
     version = 1
@@ -86,7 +85,6 @@ class SeismicFlatVel(_SeismicRecipe):
     family = "flat_layers"
 
 
-@register
 class SeismicCurveVel(_SeismicRecipe):
     name = "seismic-curvevel"
     version = 1

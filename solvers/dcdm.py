@@ -15,7 +15,7 @@ recomputes the true residual ``r = b - A x``:
 Because the network is nonlinear this is not a Krylov method; with ``k`` equal to the number
 of iterations it would be a conjugate direction method. :class:`LearnedDirection` wraps the
 network as a (nonlinear) preconditioner ``r -> q`` usable in flexible PCG
-(:func:`sciml.solvers.cg.cg`), the second use compared in the benchmark.
+(:func:`sciml.solvers.krylov.cg.cg`), the second use compared in the benchmark.
 
 The shipped 3-D model (``solvers/models/dcdm3d.pt``) is loaded by :func:`load_model`.
 """
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import torch
 
-from sciml.solvers.cg import SolveResult, _sync
 from sciml.solvers.dcdm_net import DCDMNet, geometry_features
-from sciml.solvers.operator import as_operator, check_rhs
+from sciml.solvers.krylov.cg import SolveResult, _sync
+from sciml.solvers.krylov.operator import as_operator, check_rhs
 
 __all__ = ["DCDM", "LearnedDirection", "dcdm", "load_model", "DEFAULT_MODEL", "infer_walls"]
 
@@ -148,7 +148,7 @@ def dcdm(
     """Solve ``A x = b`` by the deep conjugate direction method.
 
     Args:
-        A: the SPD operator (anything :func:`~sciml.solvers.operator.as_operator` takes; an
+        A: the SPD operator (anything :func:`~sciml.solvers.krylov.operator.as_operator` takes; an
             :class:`~sciml.physics.elliptic.EllipticSystem` uses its matrix-free matvec).
         b: right-hand side ``[n]`` or ``[B, n]``.
         direction: ``r: [B, n] -> q: [B, n]`` (a :class:`LearnedDirection`, or any callable).
@@ -160,7 +160,7 @@ def dcdm(
         callback: ``callback(it, x, rel_residual)`` after each iteration.
 
     Returns:
-        :class:`~sciml.solvers.cg.SolveResult` whose ``residuals`` are true relative residuals.
+        :class:`~sciml.solvers.krylov.cg.SolveResult` whose ``residuals`` are true relative residuals.
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")

@@ -1,7 +1,7 @@
 """Named linear-solver recipes for the CLI and the benchmark (the registry lives at the edge).
 
 :func:`run_method` solves one :class:`~sciml.solvers.poisson_problems.PoissonProblem` with one
-named method and returns a :class:`~sciml.solvers.cg.SolveResult` whose ``setup_time``
+named method and returns a :class:`~sciml.solvers.krylov.cg.SolveResult` whose ``setup_time``
 includes the preconditioner / model setup:
 
 =============  =====================================================================
@@ -23,8 +23,8 @@ import time
 import numpy as np
 import torch
 
-from sciml.solvers.cg import SolveResult, cg
-from sciml.solvers.operator import as_operator
+from sciml.solvers.krylov.cg import SolveResult, cg
+from sciml.solvers.krylov.operator import as_operator
 
 __all__ = ["METHODS", "CPU_ONLY", "run_method", "petsc_cg"]
 
@@ -44,7 +44,7 @@ def petsc_cg(
 
     from petsc4py import PETSc
 
-    from sciml.solvers.preconditioners import petsc_matrix
+    from sciml.solvers.krylov.preconditioners import petsc_matrix
 
     t0 = time.perf_counter()
     mat = petsc_matrix(A_scipy)
@@ -117,7 +117,7 @@ def run_method(
         else:
             res = cg(op, b, M=direction, rtol=rtol, maxiter=maxiter, flexible=True, check=False)
     else:
-        from sciml.solvers.preconditioners import PRECONDITIONERS
+        from sciml.solvers.krylov.preconditioners import PRECONDITIONERS
 
         M = None if method == "cg" else PRECONDITIONERS[method](op, check=False)
         setup = time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""One Trainer for every grid operator in sciml.
+"""One Trainer for everything sciml trains; what differs plugs in as a task.
 
 >>> import torch
 >>> from sciml.operators.registry import build
@@ -10,21 +10,26 @@
 >>> len(hist)
 2
 
+The loop is shared by every trained thing in the package; what differs (data, loss,
+validation metric, the inference file) is a :class:`~sciml.train.task.Task`. Without one, the
+task is :class:`~sciml.train.task.SupervisedTask`, operator learning from ``(x, y)`` pairs.
+
 What it does:
 
 * AdamW or Adam; OneCycle, cosine or step learning-rate schedules (stepped per batch), or,
   with ``time_budget``, the same shapes as a function of elapsed training time (for
   equal-wall-clock comparisons);
-* relative L2 loss per sample, averaged (:func:`sciml.train.losses.relative_l2`);
-* per-channel Gaussian normalisers fitted on the training split and saved with the model
-  (:class:`~sciml.train.normalizers.NormalizedOperator`);
-* autoregressive rollout for time-dependent data (``input_frames=10, rollout_steps=10``: 10
+* for operators: relative L2 loss per sample, averaged (:func:`sciml.train.losses.relative_l2`);
+  per-channel Gaussian normalisers fitted on the training split and saved with the model
+  (:class:`~sciml.train.normalizers.NormalizedOperator`); autoregressive rollout for time-dependent data (``input_frames=10, rollout_steps=10``: 10
   frames in, predict the next, feed it back, 10 steps, loss summed over the steps);
 * bf16 autocast on GPU, optional ``channels_last`` and ``torch.compile``, gradient clipping;
 * a validation split carved from the training data; the saved model is the one with the best
-  validation error (the test set is never looked at);
-* checkpoints with model, optimiser, scheduler, normalisers, RNG states and config after every
-  epoch, and exact resume: shuffling uses a generator seeded by ``(seed, epoch)``, so a run
+  validation metric of the task (the test set is never looked at);
+* a non-finite training loss stops the run with a clear error (the last good checkpoint stays);
+* checkpoints with model, optimiser, scheduler, normalisers, RNG states, task state and config
+  after every epoch (read back with ``weights_only=True``), and exact resume: shuffling uses a
+  generator seeded by ``(seed, epoch)``, so a run
   stopped after epoch ``k`` and resumed ends with the same weights as an uninterrupted run;
 * a tqdm progress bar (loss, samples/s, ETA) and CSV + JSON logs;
 * data parallel training under ``torchrun --nproc_per_node=K`` (DDP, gloo on CPU, NCCL on
@@ -50,12 +55,10 @@ from sciml.train.checkpoint import (
     get_rng_state,
     load_checkpoint,
     save_checkpoint,
-    save_model,
     set_rng_state,
 )
-from sciml.train.data import as_tensors
 from sciml.train.losses import relative_l2
-from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
+from sciml.train.task import SupervisedTask, Task
 
 __all__ = ["TrainConfig", "Trainer", "Rollout", "make_windows", "evaluate", "predict"]
 
@@ -184,10 +187,6 @@ class Rollout(nn.Module):
         return torch.cat(preds, dim=1)
 
 
-def _memory_format(ndim: int) -> torch.memory_format | None:
-    return {4: torch.channels_last, 5: torch.channels_last_3d}.get(ndim)
-
-
 @torch.no_grad()
 def predict(
     operator: nn.Module,
@@ -259,19 +258,23 @@ def _schedule_factor(kind: str, progress: float, cfg: TrainConfig) -> float:
 
 # ---------------------------------------------------------------------------------- trainer
 class Trainer:
-    """Train a grid operator ``[B, C_in, *S] -> [B, C_out, *S]`` (see the module docstring).
+    """The one training loop of sciml (see the module docstring); a :class:`Task` plugs in.
 
     Args:
-        model: the network, in normalised units (e.g. from ``sciml.operators.registry.build``;
-            a ``.spec`` on it lets the saved model be rebuilt by name).
+        model: the network (for operators: in normalised units, e.g. from
+            ``sciml.operators.registry.build``; a ``.spec`` on it lets the saved model be
+            rebuilt by name).
         config: :class:`TrainConfig`.
+        task: what is trained and how it is scored (:class:`~sciml.train.task.Task`); default
+            :class:`~sciml.train.task.SupervisedTask` (operator learning from ``(x, y)``).
         out_dir: run folder for ``last.pt`` (training checkpoint), ``model.pt`` (best
             validation model), ``config.json``, ``metrics.csv``, ``history.json``; ``None``
             keeps everything in memory.
         device: default CUDA (this rank's GPU under torchrun) when available, else CPU.
 
-    After :meth:`fit`, ``trainer.operator`` is the trained
-    :class:`~sciml.train.normalizers.NormalizedOperator` (physical units in and out).
+    After :meth:`fit`, ``trainer.module`` is the trained module the task returned from
+    ``setup`` (for operators, a :class:`~sciml.train.normalizers.NormalizedOperator`: physical
+    units in and out; also available as ``trainer.operator``).
     """
 
     def __init__(
@@ -279,6 +282,7 @@ class Trainer:
         model: nn.Module,
         config: TrainConfig | None = None,
         *,
+        task: Task | None = None,
         out_dir: str | Path | None = None,
         device: torch.device | str | None = None,
     ) -> None:
@@ -287,6 +291,12 @@ class Trainer:
         self.config = config if config is not None else TrainConfig()
         if not isinstance(self.config, TrainConfig):
             raise TypeError(f"config must be a TrainConfig, got {type(self.config).__name__}")
+        self.task = task if task is not None else SupervisedTask()
+        missing = [m for m in ("setup", "num_train", "loss", "validate") if not hasattr(task, m)]
+        if task is not None and missing:
+            raise TypeError(
+                f"task must be a sciml.train.Task, got {type(task).__name__} without {missing}"
+            )
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.world, self.rank, local_rank = _init_distributed()
         if device is None:
@@ -295,44 +305,14 @@ class Trainer:
         if self.device.type == "cuda" and self.device.index is not None:
             torch.cuda.set_device(self.device)
         self.model = model
-        self.operator: NormalizedOperator | None = None
+        self.module: nn.Module | None = None
         self.history: list[dict[str, Any]] = []
         self.best_val = math.inf
 
-    # ------------------------------------------------------------------ data
-    def _prepare(self, train, val):
-        cfg = self.config
-        x, y = as_tensors(train, "train")
-        if val is None:
-            n = x.shape[0]
-            n_val = int(round(cfg.val_fraction * n))
-            if cfg.val_fraction > 0 and n_val == 0 and n > 1:
-                n_val = 1
-            g = torch.Generator().manual_seed(cfg.seed + 12345)
-            perm = torch.randperm(n, generator=g)
-            val_idx, train_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
-            xv, yv = x[val_idx], y[val_idx]
-            x, y = x[train_idx], y[train_idx]
-        else:
-            xv, yv = as_tensors(val, "val")
-        if cfg.input_frames is not None:
-            x, y = make_windows(x, y, cfg.input_frames, cfg.rollout_steps)
-            if xv.shape[0]:
-                xv, yv = make_windows(xv, yv, cfg.input_frames, cfg.rollout_steps)
-        if x.shape[0] < self.world:
-            raise ValueError(f"need at least {self.world} training samples, got {x.shape[0]}")
-        return x, y, xv, yv
-
-    def _build_operator(self, x: torch.Tensor, y: torch.Tensor) -> NormalizedOperator:
-        cfg = self.config
-        if not cfg.normalize:
-            return NormalizedOperator(self.model)
-        per_channel = cfg.input_frames is None
-        y_fit = y if per_channel else y.reshape(-1, 1, *y.shape[2:])
-        x_norm = GaussianNormalizer(x.shape[1], per_channel=per_channel).fit(x)
-        y_norm = GaussianNormalizer(1 if not per_channel else y.shape[1], per_channel=per_channel)
-        y_norm.fit(y_fit)
-        return NormalizedOperator(self.model, x_norm, y_norm)
+    @property
+    def operator(self) -> nn.Module | None:
+        """The trained module (alias of :attr:`module`, the name operator users know)."""
+        return self.module
 
     # ------------------------------------------------------------------ pieces
     def _optimizer(self, params) -> torch.optim.Optimizer:
@@ -355,10 +335,6 @@ class Trainer:
             opt, step_size=cfg.step_size * steps_per_epoch, gamma=cfg.gamma
         )
 
-    def _amp(self) -> bool:
-        amp = self.config.amp
-        return amp == "bf16" or (amp == "auto" and self.device.type == "cuda")
-
     def _epoch_batches(self, n: int, epoch: int) -> list[torch.Tensor]:
         """Global batches of epoch ``epoch`` (same on every rank; independent of resume)."""
         g = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
@@ -373,32 +349,33 @@ class Trainer:
     # ------------------------------------------------------------------ main loop
     def fit(
         self,
-        train: Any,
+        train: Any = None,
         val: Any = None,
         *,
         resume: bool = False,
         stop_after_epoch: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Train on ``train`` (validate on ``val``, or on a split carved from ``train``).
+        """Train (the task's data: for operators, ``train`` pairs; validate on ``val``, or on a
+        split carved from ``train``).
 
-        ``train``/``val``: anything :func:`sciml.train.data.as_tensors` accepts. ``resume``:
-        continue from ``out_dir/last.pt``. ``stop_after_epoch``: end this call after that
-        epoch (simulates an interruption; the schedule still spans ``config.epochs``).
-        Returns the per-epoch history (list of dicts).
+        ``train``/``val``: what the task's ``setup`` takes (for :class:`SupervisedTask`,
+        anything :func:`sciml.train.data.as_tensors` accepts). ``resume``: continue from
+        ``out_dir/last.pt``. ``stop_after_epoch``: end this call after that epoch (simulates an
+        interruption; the schedule still spans ``config.epochs``). Returns the per-epoch
+        history (list of dicts). Raises ``ValueError`` when the training loss turns non-finite
+        (the last good checkpoint is kept).
         """
-        cfg = self.config
+        cfg, task = self.config, self.task
         torch.manual_seed(cfg.seed)
-        x, y, xv, yv = self._prepare(train, val)
-        op = self._build_operator(x, y)
+        op = task.setup(self.model, train, val, config=cfg, device=self.device)
+        n = int(task.num_train())
+        if n < self.world:
+            raise ValueError(f"need at least {self.world} training items, got {n}")
         if self.world > 1 and self.device.type == "cuda":
             op = nn.SyncBatchNorm.convert_sync_batchnorm(op)
         op = op.to(self.device)
-        mf = _memory_format(x.ndim) if cfg.channels_last else None
-        if mf is not None:
-            op = op.to(memory_format=mf)
-        self.operator = op
-        steps = cfg.rollout_steps if cfg.input_frames is not None else None
-        net: nn.Module = Rollout(op, steps)
+        self.module = op
+        net: nn.Module = task.train_module(op)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -407,8 +384,6 @@ class Trainer:
         if cfg.compile:
             net = torch.compile(net)
 
-        x, y = x.to(self.device), y.to(self.device)
-        n = x.shape[0]
         steps_per_epoch = len(self._epoch_batches(n, 0))
         opt = self._optimizer(op.parameters())
         sched = self._scheduler(opt, steps_per_epoch)
@@ -441,15 +416,16 @@ class Trainer:
                     dynamic_ncols=True,
                     desc="train",
                 )
-        amp = self._amp()
         train_time = sum(h.get("epoch_time", 0.0) for h in self.history)
         last_epoch = cfg.epochs if stop_after_epoch is None else min(stop_after_epoch, cfg.epochs)
         stop = False
         last_postfix = 0.0
+        metric = task.selection_metric
         for epoch in range(start_epoch, last_epoch):
             op.train()
             t0 = time.perf_counter()
             loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+            log_sums: dict[str, torch.Tensor] = {}
             count = 0
             for gidx in self._epoch_batches(n, epoch):
                 if cfg.time_budget is not None:
@@ -461,20 +437,9 @@ class Trainer:
                     for group in opt.param_groups:
                         group["lr"] = cfg.lr * _schedule_factor(cfg.scheduler, prog, cfg)
                 local = gidx[self.rank :: self.world].to(self.device)
-                xb, yb = x[local], y[local]
-                if mf is not None:
-                    xb = xb.contiguous(memory_format=mf)
-                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
-                    pred = net(xb)
-                if steps is None:
-                    per_sample = relative_l2(pred, yb, reduction="none")
-                else:  # loss summed over the rollout steps
-                    per_sample = sum(
-                        relative_l2(pred[:, t : t + 1], yb[:, t : t + 1], reduction="none")
-                        for t in range(steps)
-                    )
+                item_sum, logs = task.loss(net, local)
                 # gradient of (sum over the global batch) / global batch, whatever the split
-                loss = per_sample.sum() * (self.world / gidx.numel())
+                loss = item_sum * (self.world / gidx.numel())
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip is not None:
@@ -482,7 +447,10 @@ class Trainer:
                 opt.step()
                 if sched is not None:
                     sched.step()
-                loss_sum += per_sample.detach().sum().double()
+                loss_sum += item_sum.detach().double()
+                for key, value in logs.items():
+                    v = torch.as_tensor(value, dtype=torch.float64).detach().to(self.device)
+                    log_sums[key] = log_sums.get(key, 0.0) + v
                 count += local.numel()
                 if bar is not None:
                     if cfg.time_budget is not None:
@@ -500,29 +468,50 @@ class Trainer:
                         )
             epoch_time = time.perf_counter() - t0
             train_time += epoch_time
-            total = self._all_sum(torch.stack([loss_sum, torch.tensor(float(count)).to(loss_sum)]))
-            train_loss = (total[0] / total[1].clamp(min=1)).item()
-            val_l2 = self._validate(op, xv, yv, steps)
+            keys = sorted(log_sums)
+            sums = [loss_sum, torch.tensor(float(count)).to(loss_sum)]
+            sums += [log_sums[k].reshape(()) for k in keys]
+            total = self._all_sum(torch.stack(sums))
+            items = total[1].clamp(min=1)
+            train_loss = (total[0] / items).item()
+            if not math.isfinite(train_loss):
+                if bar is not None:
+                    bar.close()
+                raise ValueError(
+                    f"training diverged: the training loss is {train_loss} in epoch {epoch + 1} "
+                    "(check the data for NaN/inf values or lower the learning rate)"
+                    + (
+                        f"; {self.out_dir / 'last.pt'} still holds epoch {epoch}"
+                        if self.out_dir is not None and epoch > 0
+                        else ""
+                    )
+                )
+            val = task.validate(op)
+            if metric not in val:
+                raise KeyError(f"{type(task).__name__}.validate() returned no {metric!r}")
             rec = {
                 "epoch": epoch + 1,
                 "train_loss": train_loss,
-                "val_l2": val_l2,
+                **{k: (total[2 + i] / items).item() for i, k in enumerate(keys)},
+                **{k: float(v) for k, v in val.items()},
                 "lr": opt.param_groups[0]["lr"],
                 "epoch_time": epoch_time,
                 "samples_per_s": float(total[1].item()) / max(epoch_time, 1e-9),
                 "train_time": train_time,
             }
             self.history.append(rec)
-            improved = val_l2 < self.best_val or math.isnan(self.best_val)
+            score = rec[metric]
+            improved = score < self.best_val or math.isnan(self.best_val)
             if improved:
-                self.best_val = val_l2
+                self.best_val = score
             if bar is not None:
                 bar.set_postfix(
                     loss=f"{train_loss:.4g}",
-                    val=f"{val_l2:.4g}",
+                    val=f"{score:.4g}",
                     samples_s=f"{rec['samples_per_s']:.1f}",
                     refresh=True,
                 )
+            task.end_epoch(op, epoch + 1)
             self._save(op, opt, sched, epoch + 1, rec, improved)
             if stop:
                 break
@@ -550,36 +539,18 @@ class Trainer:
             dist.all_reduce(t)
         return t
 
-    def _validate(self, op, xv, yv, steps) -> float:
-        if xv.shape[0] == 0:
-            return float("nan")
-        errs = evaluate(
-            op,
-            xv,
-            yv,
-            rollout_steps=steps,
-            batch_size=self.config.eval_batch_size,
-            device=self.device,
-            amp=self._amp(),
-        )
-        return float(errs.mean())
-
     def _config_record(self) -> dict:
         return {
             "train": self.config.to_dict(),
             "model": getattr(self.model, "spec", {"name": type(self.model).__name__}),
+            "task": type(self.task).__name__,
             "world_size": self.world,
         }
 
     def _save_model(self, op) -> None:
-        if getattr(self.model, "spec", None) is None:
-            return
-        extra = {
-            "input_frames": self.config.input_frames,
-            "rollout_steps": self.config.rollout_steps if self.config.input_frames else None,
-            "best_val_l2": self.best_val,
-        }
-        save_model(self.out_dir / "model.pt", op, extra=extra)
+        self.task.save_model(
+            op, self.out_dir / "model.pt", {f"best_{self.task.selection_metric}": self.best_val}
+        )
 
     def _save(self, op, opt, sched, epoch: int, rec: dict, improved: bool) -> None:
         if self.out_dir is None or self.rank != 0:
@@ -593,6 +564,7 @@ class Trainer:
             "config": self._config_record(),
             "history": self.history,
             "best_val": self.best_val,
+            "task": self.task.state_dict(),
         }
         save_checkpoint(self.out_dir / "last.pt", state)
         if improved:
@@ -609,8 +581,9 @@ class Trainer:
     def _restore(self, op, opt, sched) -> int:
         if self.out_dir is None:
             raise ValueError("resume=True needs out_dir (where last.pt lives)")
-        state = load_checkpoint(self.out_dir / "last.pt", map_location=self.device)
-        saved = state["config"]["train"]
+        path = self.out_dir / "last.pt"
+        state = load_checkpoint(path, map_location=self.device)
+        saved = state["config"].get("train", {})
         mine = self.config.to_dict()
         for key in ("epochs", "batch_size", "lr", "optimizer", "scheduler", "seed", "input_frames"):
             if saved.get(key) != mine.get(key):
@@ -618,11 +591,25 @@ class Trainer:
                     f"cannot resume: config.{key}={mine.get(key)!r} differs from the "
                     f"checkpoint's {saved.get(key)!r}"
                 )
-        op.load_state_dict(state["model"])
+        saved_model = state["config"].get("model", {}).get("name")
+        my_model = self._config_record()["model"].get("name")
+        if saved_model != my_model:
+            raise ValueError(
+                f"cannot resume: {str(path)!r} holds a {saved_model!r} run, this is {my_model!r}"
+            )
+        try:
+            op.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ValueError(
+                f"cannot resume: the weights in {str(path)!r} do not fit this model "
+                f"(different model options?): {first[:160]}"
+            ) from None
         opt.load_state_dict(state["optimizer"])
-        if sched is not None and state["scheduler"] is not None:
+        if sched is not None and state.get("scheduler") is not None:
             sched.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
+        self.task.load_state_dict(state.get("task", {}))
         self.history = list(state["history"])
         self.best_val = state["best_val"]
         return int(state["epoch"])

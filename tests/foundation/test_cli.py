@@ -21,3 +21,30 @@ def test_no_subcommand_prints_help_and_fails(capsys):
 
 def test_bench_rejects_unknown_benchmark_names():
     assert main(["bench", "no-such-benchmark"]) == 2
+
+
+def test_parser_builds_without_torch_and_name_tables_match_the_library():
+    code = (
+        "import sys; from sciml.cli import build_parser; build_parser();"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # `sciml --help` stays fast
+    from sciml.commands import solve
+    from sciml.solvers.methods import METHODS
+
+    assert solve.METHODS == METHODS
+
+
+def test_every_command_module_is_listed_and_adds_its_parser():
+    from pathlib import Path
+
+    import sciml.commands as commands
+    from sciml.cli import build_parser
+
+    listed = set(commands.COMMANDS)
+    files = {p.stem for p in Path(commands.__file__).parent.glob("*.py")} - {"__init__"}
+    # helper modules (shared by several commands) start with an underscore
+    assert {f for f in files if not f.startswith("_")} >= listed
+    actions = [a for a in build_parser()._actions if a.dest == "command"]
+    assert set(actions[0].choices) == listed

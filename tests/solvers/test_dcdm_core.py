@@ -6,10 +6,10 @@ import pytest
 import scipy.sparse.linalg as spla
 import torch
 
-from sciml.solvers.cg import cg
 from sciml.solvers.dcdm import LearnedDirection, dcdm, infer_walls
 from sciml.solvers.dcdm_net import DCDMNet, geometry_features
 from sciml.solvers.dcdm_train import dcdm_loss, train_dcdm
+from sciml.solvers.krylov.cg import cg
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, low_frequency_fields, make_problem
 
 

@@ -4,8 +4,8 @@ iterations (no retraining), as DCDM and as a flexible-PCG preconditioner."""
 import pytest
 import torch
 
-from sciml.solvers.cg import cg
 from sciml.solvers.dcdm import DCDM, DEFAULT_MODEL, LearnedDirection, load_model
+from sciml.solvers.krylov.cg import cg
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
 
 

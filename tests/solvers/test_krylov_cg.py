@@ -9,10 +9,10 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics.elliptic import assemble_elliptic
-from sciml.solvers.cg import cg
-from sciml.solvers.operator import as_operator
+from sciml.solvers.krylov.cg import cg
+from sciml.solvers.krylov.operator import as_operator
+from sciml.solvers.krylov.preconditioners import Jacobi
 from sciml.solvers.poisson_problems import make_problem
-from sciml.solvers.preconditioners import Jacobi
 
 
 def random_spd(n: int, cond: float = 1e3, seed: int = 0) -> np.ndarray:
@@ -57,7 +57,7 @@ def test_poisson_agrees_with_scipy_and_petsc(shape):
 
     from petsc4py import PETSc
 
-    from sciml.solvers.preconditioners import petsc_matrix
+    from sciml.solvers.krylov.preconditioners import petsc_matrix
 
     ksp = PETSc.KSP().create(comm=PETSc.COMM_SELF)
     ksp.setOperators(petsc_matrix(A))

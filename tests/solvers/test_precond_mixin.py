@@ -7,9 +7,9 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from sciml.solvers.cg import cg
+from sciml.solvers.krylov.cg import cg
+from sciml.solvers.krylov.preconditioners import GAMG, ICC, PRECONDITIONERS, Jacobi, PyAMG
 from sciml.solvers.poisson_problems import make_problem
-from sciml.solvers.preconditioners import GAMG, ICC, PRECONDITIONERS, Jacobi, PyAMG
 
 
 def ic0_dense(A: sp.spmatrix) -> np.ndarray:
@@ -131,7 +131,7 @@ class TestPyAMG(PreconditionerContract):
 
 
 def test_matrix_free_operator_is_rejected_by_matrix_preconditioners():
-    from sciml.solvers.operator import as_operator
+    from sciml.solvers.krylov.operator import as_operator
 
     op = as_operator(lambda x: 2 * x, n=5)
     with pytest.raises(TypeError, match="matrix-free"):

@@ -7,7 +7,7 @@ relative residual ``||b - A x|| / ||b|| <= rtol``: when the recursively updated 
 "converged", the true residual is computed; a column whose true residual is still above the
 tolerance gets its residual replaced by the true one and its search direction restarted.
 
-``M`` is a preconditioner (see :mod:`sciml.solvers.preconditioners`): any object with
+``M`` is a preconditioner (see :mod:`sciml.solvers.krylov.preconditioners`): any object with
 ``apply(r: [B, n]) -> [B, n]`` approximating ``A^{-1} r``, or a plain callable. With
 ``flexible=True`` the Polak-Ribiere form ``beta = z_{k+1}.(r_{k+1} - r_k) / z_k.r_k`` is used
 (Notay's flexible CG), which tolerates a preconditioner that changes from step to step or is
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from sciml.solvers.operator import LinearOperator, as_operator, check_rhs
+from sciml.solvers.krylov.operator import LinearOperator, as_operator, check_rhs
 
 __all__ = ["SolveResult", "cg"]
 
@@ -101,7 +101,7 @@ def cg(
     """Solve ``A x = b`` by (preconditioned, optionally flexible) conjugate gradients.
 
     Args:
-        A: SPD matrix or operator, anything :func:`~sciml.solvers.operator.as_operator` takes.
+        A: SPD matrix or operator, anything :func:`~sciml.solvers.krylov.operator.as_operator` takes.
         b: right-hand side ``[n]`` or ``[B, n]``; its dtype/device set the computation's.
         x0: initial guess, shape of ``b`` (default zeros).
         M: preconditioner with ``apply(r: [B, n]) -> [B, n]`` (or a callable), ``None`` = CG.

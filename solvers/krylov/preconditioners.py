@@ -18,7 +18,7 @@ PETSc and PyAMG work on the CPU in float64, so on a GPU each application copies 
 the host and back.
 
 >>> import scipy.sparse as sp
->>> from sciml.solvers.cg import cg
+>>> from sciml.solvers.krylov.cg import cg
 >>> n = 30
 >>> T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n))
 >>> A = (sp.kron(T, sp.eye(n)) + sp.kron(sp.eye(n), T)).tocsr()
@@ -34,7 +34,7 @@ import time
 import numpy as np
 import torch
 
-from sciml.solvers.operator import LinearOperator, as_operator
+from sciml.solvers.krylov.operator import LinearOperator, as_operator
 
 __all__ = ["Preconditioner", "Jacobi", "ICC", "GAMG", "PyAMG", "PRECONDITIONERS", "petsc_matrix"]
 

@@ -1,0 +1,38 @@
+"""``sciml bench``: run the side-by-side benchmark scripts from a source checkout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import subprocess
+    from pathlib import Path
+
+    import sciml
+
+    candidates = [
+        Path.cwd() / "benchmarks",
+        Path(sciml.__file__).resolve().parents[1] / "benchmarks",
+    ]
+    folder = next((c for c in candidates if (c / "run_all.py").is_file()), None)
+    if folder is None:
+        raise FileNotFoundError(
+            "benchmarks: no benchmarks/run_all.py here or beside the installed package; run "
+            "`sciml bench` from a source checkout of sciml"
+        )
+    cmd = [sys.executable, str(folder / "run_all.py"), "--out", args.out]
+    if args.quick:
+        cmd.append("--quick")
+    if args.names:
+        cmd += ["--only", *args.names]
+    return subprocess.call(cmd)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("bench", help="run the side-by-side benchmarks (from a source checkout)")
+    p.add_argument("names", nargs="*", help="benchmark scripts (default: all), e.g. physics_speed")
+    p.add_argument("--quick", action="store_true", help="small CPU-sized runs")
+    p.add_argument("--out", default="bench_out", help="folder for JSON and markdown results")
+    p.set_defaults(func=_bench)

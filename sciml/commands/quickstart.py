@@ -1,0 +1,20 @@
+"""``sciml quickstart``: the project's main job on small built-in defaults."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _quickstart(args: argparse.Namespace) -> int:
+    from sciml.quickstart import run
+
+    return run(out=args.out, n=args.n, budget=args.budget, samples=args.samples)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("quickstart", help="the project's main job on small built-in defaults")
+    p.add_argument("--out", default="out/quickstart", help="folder for plots and tables")
+    p.add_argument("--n", type=int, default=32, help="mesh cells per side")
+    p.add_argument("--budget", type=float, default=60.0, help="training seconds per operator")
+    p.add_argument("--samples", type=int, default=200, help="Darcy samples (80/20 train/test)")
+    p.set_defaults(func=_quickstart)

@@ -1,0 +1,138 @@
+"""Safe file I/O shared by every part of sciml: atomic writes and code-free, checked reads.
+
+Every file sciml reads may have been sent by someone else (a checkpoint, a model, a data set,
+an observation file), so reading one must never run code and must fail with a message that
+names the file and the field:
+
+* :func:`atomic_save` writes ``torch.save`` output to a temporary file beside the target and
+  renames it into place (``os.replace``): a killed process never leaves a half-written file at
+  the final path, and a full disk gives a clear :class:`OSError` with the path;
+* :func:`safe_torch_load` reads with ``torch.load(..., weights_only=True)``: only tensors and
+  plain Python containers/numbers/strings are unpickled, so a crafted pickle whose
+  ``__reduce__`` calls ``os.system`` is refused with a :class:`FileFormatError`;
+* :func:`check_fields` validates a loaded dict against a small schema.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "x.pt"
+>>> _ = atomic_save({"a": torch.ones(2)}, p)
+>>> check_fields(safe_torch_load(p), {"a": torch.Tensor}, path=p)["a"].tolist()
+[1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["FileFormatError", "atomic_save", "safe_torch_load", "check_fields", "check_out_path"]
+
+
+class FileFormatError(ValueError):
+    """A file exists but is not what sciml expected (wrong format, unsafe, or a bad field)."""
+
+
+def check_out_path(path: str | Path, *, overwrite: bool = False, what: str = "--out") -> Path:
+    """Check, before any work is done, that ``path`` can be written.
+
+    Raises ``FileExistsError`` when it exists and ``overwrite`` is False, ``ValueError`` when its
+    folder is a file, and ``PermissionError`` when the folder is not writable. Returns ``path``.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{what} {str(path)!r} exists; pass --overwrite to replace it")
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder, expected a file path")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{what} {str(path)!r}: {str(parent)!r} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"{what} {str(path)!r}: folder {str(parent)!r} is not writable")
+    return path
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically (temporary file + rename); returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"could not write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def safe_torch_load(
+    path: str | Path, *, what: str = "file", map_location: str | torch.device = "cpu"
+) -> Any:
+    """Load a ``torch.save`` file without running code (``weights_only=True``).
+
+    Raises ``FileNotFoundError`` for a missing path and :class:`FileFormatError` (naming the
+    file and ``what`` it should have been) for anything that is not a torch file made of
+    tensors and plain containers -- including pickles that would run code.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    if not path.is_file():
+        raise FileFormatError(f"{what} {str(path)!r} is not a file")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        reason = next((ln.strip() for ln in text.splitlines() if "GLOBAL" in ln), None)
+        if reason is None:  # not a pickle of allowed types at all (text, truncated, ...)
+            raise FileFormatError(
+                f"{what} {str(path)!r} is not a readable torch file (not a torch.save pickle)"
+            ) from None
+        raise FileFormatError(
+            f"{what} {str(path)!r} was refused: it contains Python objects that would run code "
+            f"when loaded ({reason}); sciml only loads tensors and plain data "
+            "(torch.load weights_only=True)"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileFormatError(
+            f"{what} {str(path)!r} is not a readable torch file ({msg[:160]})"
+        ) from None
+
+
+def check_fields(
+    obj: Any, schema: Mapping[str, type | tuple[type, ...]], *, path: str | Path, what: str = "file"
+) -> Any:
+    """Check that ``obj`` is a dict holding each ``schema`` key with a value of its type(s).
+
+    Returns ``obj``; raises :class:`FileFormatError` naming the file and the first bad field.
+    """
+    if not isinstance(obj, dict):
+        raise FileFormatError(
+            f"{what} {str(path)!r}: expected a dict at the top level, got {type(obj).__name__}"
+        )
+    for key, types in schema.items():
+        if key not in obj:
+            raise FileFormatError(f"{what} {str(path)!r}: missing field {key!r}")
+        if not isinstance(obj[key], types):
+            names = (
+                " or ".join(t.__name__ for t in types)
+                if isinstance(types, tuple)
+                else types.__name__
+            )
+            raise FileFormatError(
+                f"{what} {str(path)!r}: field {key!r} must be {names}, "
+                f"got {type(obj[key]).__name__}"
+            )
+    return obj
