@@ -139,6 +139,7 @@ class OpenFWIParams:
 
 class _OpenFWIRecipe(Recipe):
     Params = OpenFWIParams
+    version = 1
     batch_size = 8
     input_names = ("velocity",)
     output_names = ("gathers",)
@@ -189,28 +190,52 @@ class _OpenFWIRecipe(Recipe):
         return run
 
 
-def _openfwi(family: str, title: str) -> type[_OpenFWIRecipe]:
-    cls = type(
-        "Seismic" + title.replace("-", ""),
-        (_OpenFWIRecipe,),
-        {
-            "name": f"seismic-{family}",
-            "version": 1,
-            "family": family,
-            "description": f"OpenFWI {title}: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)",
-        },
-    )
-    return register(cls)
+class SeismicFlatVelA(_OpenFWIRecipe):
+    name = "seismic-flatvel-a"
+    description = "OpenFWI FlatVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatvel-a"
 
 
-SeismicFlatVelA = _openfwi("flatvel-a", "FlatVel-A")
-SeismicFlatVelB = _openfwi("flatvel-b", "FlatVel-B")
-SeismicCurveVelA = _openfwi("curvevel-a", "CurveVel-A")
-SeismicCurveVelB = _openfwi("curvevel-b", "CurveVel-B")
-SeismicFlatFaultA = _openfwi("flatfault-a", "FlatFault-A")
-SeismicFlatFaultB = _openfwi("flatfault-b", "FlatFault-B")
-SeismicCurveFaultA = _openfwi("curvefault-a", "CurveFault-A")
-SeismicCurveFaultB = _openfwi("curvefault-b", "CurveFault-B")
+class SeismicFlatVelB(_OpenFWIRecipe):
+    name = "seismic-flatvel-b"
+    description = "OpenFWI FlatVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatvel-b"
+
+
+class SeismicCurveVelA(_OpenFWIRecipe):
+    name = "seismic-curvevel-a"
+    description = "OpenFWI CurveVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvevel-a"
+
+
+class SeismicCurveVelB(_OpenFWIRecipe):
+    name = "seismic-curvevel-b"
+    description = "OpenFWI CurveVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvevel-b"
+
+
+class SeismicFlatFaultA(_OpenFWIRecipe):
+    name = "seismic-flatfault-a"
+    description = "OpenFWI FlatFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatfault-a"
+
+
+class SeismicFlatFaultB(_OpenFWIRecipe):
+    name = "seismic-flatfault-b"
+    description = "OpenFWI FlatFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatfault-b"
+
+
+class SeismicCurveFaultA(_OpenFWIRecipe):
+    name = "seismic-curvefault-a"
+    description = "OpenFWI CurveFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvefault-a"
+
+
+class SeismicCurveFaultB(_OpenFWIRecipe):
+    name = "seismic-curvefault-b"
+    description = "OpenFWI CurveFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvefault-b"
 
 
 def openfwi_splits(
