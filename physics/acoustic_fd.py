@@ -41,7 +41,8 @@ Conventions (``convention=``):
 >>> from sciml.physics.seismic import Survey
 >>> from sciml.physics.velocity_models import flat_layers, openfwi_grid
 >>> grid = openfwi_grid()
->>> d = simulate_fd(flat_layers(grid, [0, 1]), grid, Survey.openfwi(grid, nt=50), nbc=20)
+>>> survey = Survey.openfwi(grid, nt=50)
+>>> d = simulate_fd(flat_layers(grid, [0, 1]), grid, survey, nbc=20, compile=False)
 >>> tuple(d.shape)
 (2, 5, 50, 70)
 """
