@@ -264,17 +264,22 @@ def simulate_fd(
     step = _compiled_step() if _use_compile(compile, device) else _leapfrog_step
     record_after = convention == "openfwi"
 
+    n_rec = rec.shape[0]
+
     def advance(p, p_prev, n0: int, n1: int):
-        traces = []
+        # the traces go into one preallocated block: small per-step tensors that outlive
+        # the step would interleave with the large fields on the heap and fragment it (glibc
+        # then grows by one field per step)
+        traces = p.new_empty(bsz, n_src, n1 - n0, n_rec)
         for n in range(n0, n1):
             if not record_after:
-                traces.append(p[:, :, rec[:, 0], rec[:, 1]])
+                traces[:, :, n - n0] = p[:, :, rec[:, 0], rec[:, 1]]
             new = step(p, p_prev, a, b, vdt2, coef, inv_h2)
             new.index_put_(index, beta * wavelet[n], accumulate=True)  # new: a fresh tensor
             if record_after:
-                traces.append(new[:, :, rec[:, 0], rec[:, 1]])
+                traces[:, :, n - n0] = new[:, :, rec[:, 0], rec[:, 1]]
             p_prev, p = p, new
-        return p, p_prev, torch.stack(traces, dim=2)
+        return p, p_prev, traces
 
     hh, ww = vp.shape[-2:]
     p = torch.zeros(bsz, n_src, hh, ww, device=device, dtype=dtype)
