@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "train",
     "eval",
     "solve",
+    "invert",
     "nde",
     "bench",
 )
