@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = load_model(args.model)
+    # the DCDM network only when a dcdm method runs
+    model = load_model(args.model) if any(m.startswith("dcdm") for m in args.methods) else None
     cases = [(n, None) for n in args.sizes]
     if not args.no_density:
         cases.append((min(args.sizes), 1000.0))
@@ -131,7 +132,8 @@ def to_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (also read by tests/benchmarks/test_gpu_scripts.py)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
@@ -144,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-density", action="store_true", help="skip the 1:1000 jump case")
     ap.add_argument("--quick", action="store_true", help="32^3 only: a small CPU run")
     ap.add_argument("--out", default="out/linear_solvers")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.quick:
         args.sizes = [32]
     report = run(args)

@@ -15,8 +15,15 @@ and twice the resolution, the predictions resampled back and compared with the t
   solved at 256x256 with dt 1e-4 where CUDA is available, else at the recipe's documented
   CPU setting).
 
-Throughput mode (``--mode throughput``): training samples/s at 85x85, batch 20, for LSM width 64
-and FNO width 32 / 12 modes, in fp32, bf16 autocast, + channels_last, + torch.compile (GPU).
+Throughput mode (``--mode throughput``): training samples/s at 85x85, batch 20, through the
+Trainer, for the accuracy runs' LSM (width 64), FNO (width 32, 12 modes) and U-Net (width 32),
+in fp32 (+TF32 on CUDA), bf16 autocast (the CUDA default), + channels_last, + torch.compile
+(CUDA, or ``--compile`` on the CPU), and for LSM with each ``scaled_dot_product_attention``
+backend forced (``math`` = unfused; flash / efficient / cuDNN = fused). Each row reports the
+ratio to the bf16 default and to the published implementation's fp32 rate; rows at least
+1.10x the default are printed as suggested ``CUDA_TRAIN_SETTINGS`` (sciml/train/speed.py).
+``--smoke`` runs every CPU-capable row at a tiny size in seconds (the plumbing check of
+``tests/train/test_train_speed.py``).
 
 Examples::
 
@@ -24,6 +31,7 @@ Examples::
     python benchmarks/operators_darcy_ns.py --tasks darcy --budget 110 --seeds 1 \\
         --device cuda --amp bf16 --out out/ops_darcy_gpu.json                      # GPU
     python benchmarks/operators_darcy_ns.py --mode throughput --device cuda --out out/tp.json
+    python benchmarks/operators_darcy_ns.py --mode throughput --smoke --out out/tp_smoke.json
 
 Published (Wu et al. 2023, Table 2/3): Darcy LSM 0.0065 / FNO 0.0108; NS 1e-5 LSM 0.1535 /
 FNO 0.1556 (500 epochs, batch 20).
@@ -246,31 +254,118 @@ def run_accuracy(args, device: torch.device) -> dict:
 
 
 # ---------------------------------------------------------------------------- throughput
+_SDPA = {
+    "math": "MATH",
+    "flash": "FLASH_ATTENTION",
+    "efficient": "EFFICIENT_ATTENTION",
+    "cudnn": "CUDNN_ATTENTION",
+}
+
+
+def throughput_variants(device: torch.device, compile_on_cpu: bool = False) -> list[tuple]:
+    """``(label, TrainConfig options, sdpa backend or None, models or None = all)``.
+
+    The baseline is ``bf16`` (TrainConfig's default on CUDA, ``amp="auto"``); ``fp32`` is the
+    published implementation's setting. LSM's neural spectral blocks call
+    ``F.scaled_dot_product_attention``: on CUDA it picks a fused kernel (flash / memory-efficient
+    / cuDNN); ``sdpa=math`` forces the unfused reference, the other ``sdpa=`` rows force one
+    fused kernel each (a row errors where that kernel does not support the shapes).
+    """
+    cuda = device.type == "cuda"
+    v: list[tuple] = [("fp32", dict(amp="none"), None, None)]
+    if cuda:
+        v.append(("fp32+tf32", dict(amp="none"), "tf32", None))
+    v += [
+        ("bf16", dict(amp="bf16"), None, None),
+        ("bf16+channels_last", dict(amp="bf16", channels_last=True), None, None),
+    ]
+    if cuda or compile_on_cpu:
+        v.append(
+            (
+                "bf16+channels_last+compile",
+                dict(amp="bf16", channels_last=True, compile=True),
+                None,
+                None,
+            )
+        )
+    backends = list(_SDPA) if cuda else ["math"]
+    for b in backends:
+        v.append(
+            (f"bf16+channels_last+sdpa={b}", dict(amp="bf16", channels_last=True), b, ("lsm",))
+        )
+    return v
+
+
+def _sdpa_context(backend: str | None):
+    import contextlib
+
+    if backend is None:
+        return contextlib.nullcontext()
+    if backend == "tf32":
+        return _tf32()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([getattr(SDPBackend, _SDPA[backend])])
+
+
+class _tf32:
+    """TF32 matmuls and convolutions inside the block (fp32 storage, tensor-core math)."""
+
+    def __enter__(self):
+        self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+
+    def __exit__(self, *exc):
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
+
+
+def throughput_models(size: str) -> dict[str, dict]:
+    """Model settings of the sweep: the accuracy runs' (``full``) or tiny ones (``smoke``)."""
+    if size == "smoke":
+        return {
+            "lsm": dict(width=8, heads=2, levels=2, tokens=2, basis=4, patches=2),
+            "fno": dict(width=8, modes=4),
+            "unet": dict(width=8, levels=2),
+        }
+    if size == "quick":
+        return {
+            "lsm": dict(width=16, heads=4, levels=3, patches=2),
+            "fno": dict(width=16),
+            "unet": dict(width=16, levels=3),
+        }
+    return {
+        "lsm": model_kwargs("lsm", False),
+        "fno": model_kwargs("fno", False),
+        "unet": model_kwargs("unet", False),
+    }
+
+
 def run_throughput(args, device: torch.device) -> dict:
-    res, n = (85, 60) if args.quick else (85, 400)
+    from sciml.train.speed import suggest_settings
+
+    size = "smoke" if args.smoke else ("quick" if args.quick else "full")
+    res, n = {"smoke": (17, 8), "quick": (85, 60), "full": (85, args.tp_samples)}[size]
+    epochs = 2 if args.smoke else args.tp_epochs
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, 1, res, res, generator=g)
     y = torch.randn(n, 1, res, res, generator=g)
-    variants = [("fp32", dict(amp="none")), ("bf16", dict(amp="bf16"))]
-    variants.append(("bf16+channels_last", dict(amp="bf16", channels_last=True)))
-    if device.type == "cuda":
-        variants.append(
-            ("bf16+channels_last+compile", dict(amp="bf16", channels_last=True, compile=True))
-        )
-    models = {
-        "lsm": dict(width=64, heads=8, levels=4, tokens=4, basis=12, patches=4),
-        "fno": dict(width=32, modes=12),
-    }
-    if args.quick:
-        models = {"lsm": dict(width=16, heads=4, levels=3, patches=2), "fno": dict(width=16)}
+    variants = throughput_variants(device, compile_on_cpu=args.compile)
+    models = {k: v for k, v in throughput_models(size).items() if k in args.models}
     rows = []
-    for name, kw in models.items():
-        for label, opts in variants:
+    partial = Path(args.out).with_suffix(".partial.json")
+    # variants outside, models inside: the slow compile rows come last, after every cheap row
+    for label, opts, backend, only in variants:
+        for name, kw in models.items():
+            if only is not None and name not in only:
+                continue
+            if args.tp_variants and label not in args.tp_variants:
+                continue
             for bs in args.tp_batch_sizes:
+                bs = min(bs, n // 2)
                 torch.manual_seed(0)
                 model = build(name, in_channels=1, out_channels=1, **kw)
                 cfg = TrainConfig(
-                    epochs=args.tp_epochs,
+                    epochs=epochs,
                     batch_size=bs,
                     lr=1e-3 * bs / 20,
                     val_fraction=0.0,
@@ -280,19 +375,34 @@ def run_throughput(args, device: torch.device) -> dict:
                 row = {
                     "model": name,
                     "variant": label,
+                    "options": opts,
+                    "sdpa": backend,
                     "batch": bs,
+                    "resolution": res,
                     "params": count_parameters(model),
                 }
                 try:
-                    hist = Trainer(model, cfg, device=device).fit((x, y))
+                    with _sdpa_context(backend):
+                        hist = Trainer(model, cfg, device=device).fit((x, y))
                     steady = hist[1:] or hist  # epoch 1 includes warm-up / compilation
                     row["samples_per_s"] = sum(h["samples_per_s"] for h in steady) / len(steady)
-                    ref = None if args.quick else PUBLISHED_SPEED.get(name)
-                    row["vs_published_fp32"] = row["samples_per_s"] / ref if ref else None
+                    row["warmup_s"] = hist[0]["epoch_time"]
+                    ref = PUBLISHED_SPEED.get(name) if size == "full" else None
+                    if ref:
+                        row["vs_published_fp32"] = row["samples_per_s"] / ref
                 except Exception as exc:  # record what failed and go on
                     row["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-                print(row, flush=True)
+                print({k: v for k, v in row.items() if k != "options"}, flush=True)
                 rows.append(row)
+                partial.parent.mkdir(parents=True, exist_ok=True)
+                partial.write_text(json.dumps(rows, indent=1))  # survives a killed run
+    for r in rows:  # speed-up over the CUDA default (bf16 autocast) in the same run
+        base = [b for b in rows if b["model"] == r["model"] and b["variant"] == "bf16"]
+        if base and base[0].get("samples_per_s") and r.get("samples_per_s"):
+            r["vs_bf16"] = r["samples_per_s"] / base[0]["samples_per_s"]
+    rows.sort(key=lambda r: list(models).index(r["model"]))  # stable: variants stay in order
+    suggested = suggest_settings(rows)
+    evidence = device.type == "cuda" and size == "full"
     table = markdown_table(
         rows,
         [
@@ -301,18 +411,30 @@ def run_throughput(args, device: torch.device) -> dict:
             ("batch", "batch", "d"),
             ("params", "params", ",d"),
             ("samples_per_s", "train samples/s", ".0f"),
-            ("vs_published_fp32", "/ published impl.", ".2f"),
+            ("vs_bf16", "/ bf16 (default)", ".2f"),
+            ("vs_published_fp32", "/ published impl. (fp32)", ".2f"),
+            ("warmup_s", "first epoch s", ".1f"),
             ("error", "error", ""),
         ],
     )
-    return {"throughput": rows, "markdown": table}
+    table += (
+        "\nSuggested CUDA_TRAIN_SETTINGS (sciml/train/speed.py; only rows >= "
+        f"1.10x bf16 in this run): `{json.dumps(suggested)}`"
+        + ("" if evidence else " -- NOT evidence: a CPU or reduced-size run")
+        + "\n"
+    )
+    return {"throughput": rows, "suggested": suggested, "evidence": evidence, "markdown": table}
 
 
 # ---------------------------------------------------------------------------------- main
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (also read by tests/benchmarks/test_gpu_scripts.py)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["accuracy", "throughput"], default="accuracy")
     p.add_argument("--quick", action="store_true", help="small CPU run (reduced everything)")
+    p.add_argument(
+        "--smoke", action="store_true", help="throughput: tiny plumbing check (seconds, any CPU)"
+    )
     p.add_argument("--tasks", default="darcy,ns")
     p.add_argument("--models", default="lsm,fno,unet")
     p.add_argument("--seeds", type=int, default=3)
@@ -324,9 +446,9 @@ def main(argv=None) -> int:
     p.add_argument("--amp", choices=["auto", "bf16", "none"], default="none")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--compile", action="store_true")
-    p.add_argument(
-        "--tp-epochs", type=int, default=3, help="throughput: epochs of 400 (quick: 60) samples"
-    )
+    p.add_argument("--tp-epochs", type=int, default=3, help="throughput: epochs (first: warm-up)")
+    p.add_argument("--tp-samples", type=int, default=400, help="throughput: samples per epoch")
+    p.add_argument("--tp-variants", default="", help="throughput: comma list of row labels")
     p.add_argument("--tp-batch-sizes", default="20", help="throughput: comma list")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, help="torch CPU threads")
@@ -334,10 +456,15 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default="out/bench_data")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--out", default="out/operators_darcy_ns.json")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     args.models = [m for m in args.models.split(",") if m]
     args.tp_batch_sizes = [int(b) for b in args.tp_batch_sizes.split(",")]
+    args.tp_variants = [v for v in args.tp_variants.split(",") if v]
     if args.budget is None:
         args.budget = 30.0 if args.quick else 110.0
     if args.threads:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.datasets.recipe import Recipe, SampleBatch
+from sciml.datasets.recipe import Recipe, SampleBatch, child_seeds
 from sciml.grid import Grid
 from sciml.mesh import Mesh
 
@@ -39,12 +39,23 @@ class DarcyParams:
 
 class _EllipticRecipe(Recipe):
     Params = DarcyParams
+    signed_params = ("forcing",)
+    small_params = {"resolution": 5, "refine": 1}
 
     def validate(self, p: DarcyParams) -> None:
         if p.resolution < 5:
-            raise ValueError(f"resolution must be >= 5, got {p.resolution}")
+            raise ValueError(f"params: resolution must be >= 5, got {p.resolution}")
         if p.refine < 1:
-            raise ValueError(f"refine must be >= 1, got {p.refine}")
+            raise ValueError(f"params: refine must be >= 1, got {p.refine}")
+        if not p.alpha > 0.5:  # the 2-D Gaussian random field needs alpha > d/4
+            raise ValueError(f"params: alpha must be > 0.5 (finite variance), got {p.alpha}")
+        if not p.tau > 0:
+            raise ValueError(f"params: tau must be > 0, got {p.tau}")
+        if not (p.high > 0 and p.low > 0):
+            raise ValueError(
+                f"params: high and low must be > 0 (an elliptic coefficient), got "
+                f"{p.high} and {p.low}"
+            )
 
     def grid(self, p: DarcyParams) -> Grid:
         return Grid((p.resolution, p.resolution))
@@ -135,7 +146,7 @@ class PoissonMultiscale(_EllipticRecipe):
 
         f = sum(
             gaussian_random_field(
-                fine, (seeds * 3 + k).tolist(), alpha=p.alpha, tau=tau, dtype=torch.float64
+                fine, child_seeds(seeds, k).tolist(), alpha=p.alpha, tau=tau, dtype=torch.float64
             )[:, 0].numpy()
             * tau**1.0
             for k, tau in enumerate((3.0, 12.0, 48.0))

@@ -52,13 +52,27 @@ class ElasticityHoles(Recipe):
     input_names = ("material",)
     output_names = ("von_mises",)
 
+    small_params = {"resolution": 8, "max_holes": 1, "mesh_size": 0.1}
+
     def validate(self, p: ElasticityParams) -> None:
         if p.resolution < 8:
-            raise ValueError(f"resolution must be >= 8, got {p.resolution}")
-        if not 0 < p.min_holes <= p.max_holes:
-            raise ValueError("need 0 < min_holes <= max_holes")
+            raise ValueError(f"params: resolution must be >= 8, got {p.resolution}")
+        if not 0 < p.min_holes <= p.max_holes <= 20:
+            raise ValueError(
+                f"params: need 0 < min_holes <= max_holes <= 20, got {p.min_holes}, {p.max_holes}"
+            )
         if not 0 < p.min_radius <= p.max_radius < 0.3:
-            raise ValueError("need 0 < min_radius <= max_radius < 0.3")
+            raise ValueError(
+                f"params: need 0 < min_radius <= max_radius < 0.3, got {p.min_radius}, "
+                f"{p.max_radius}"
+            )
+        if not 0 < p.mesh_size <= 0.2:
+            raise ValueError(f"params: mesh_size must be in (0, 0.2], got {p.mesh_size}")
+        if not (p.young > 0 and 0 <= p.poisson_ratio < 0.5):
+            raise ValueError(
+                f"params: need young > 0 and 0 <= poisson_ratio < 0.5, got {p.young}, "
+                f"{p.poisson_ratio}"
+            )
 
     def grid(self, p: ElasticityParams) -> Grid:
         return Grid((p.resolution, p.resolution))

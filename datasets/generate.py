@@ -20,6 +20,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sciml._process import guarded_call
 from sciml.datasets import storage
 from sciml.datasets.recipe import SampleBatch, sample_seeds
 from sciml.datasets.recipes import get_recipe
@@ -47,6 +48,8 @@ _WORKER = None
 
 
 def _init_worker(name: str, params: dict) -> None:
+    """Pool initializer (called through :func:`sciml._process.guarded_call`, which makes the
+    worker die with its parent before this heavy import runs)."""
     global _WORKER
     recipe = get_recipe(name)
     _WORKER = recipe.worker(recipe.params(params))
@@ -109,9 +112,10 @@ def generate(
     f = None
     todo = None
     error = None
+    created = False
     if rank == 0:
         try:
-            f, todo = _open_for_writing(rec, p, pdict, n, seed, out, partial, overwrite)
+            f, todo, created = _open_for_writing(rec, p, pdict, n, seed, out, partial, overwrite)
         except (ValueError, FileNotFoundError, PermissionError, OSError) as exc:
             error = exc
     if comm is not None:
@@ -136,7 +140,10 @@ def generate(
             _run_mpi(comm, rec, p, batches, seeds, f, bar)
         elif workers > 1:
             with ProcessPoolExecutor(
-                workers, mp_context=_spawn(), initializer=_init_worker, initargs=(rec.name, pdict)
+                workers,
+                mp_context=_spawn(),
+                initializer=guarded_call,
+                initargs=(os.getpid(), f"{__name__}:_init_worker", rec.name, pdict),
             ) as pool:
                 futures = [pool.submit(_run_batch, b, seeds[b]) for b in batches]
                 for fut in _as_completed(futures):
@@ -150,7 +157,16 @@ def generate(
                 bar.update(len(b))
     except BaseException:
         if f is not None:
-            f.close()  # everything written so far is flushed; rerun to resume
+            # everything written so far is flushed; rerun to resume. A partial file this run
+            # created and finished nothing in is removed, so that a corrected command (other
+            # parameters) is not refused because of it.
+            try:
+                nothing_done = created and not f["done"][...].any()
+                f.close()
+            except OSError:  # the file cannot be read or flushed any more: keep it as it is
+                nothing_done = False
+            if nothing_done:
+                partial.unlink(missing_ok=True)
         bar.close()
         raise
     bar.close()
@@ -191,15 +207,20 @@ def _run_mpi(comm, rec, p, batches, seeds, f, bar) -> None:
 
 
 def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrite: bool):
-    """Return ``(file, todo_indices)``, or ``(None, None)`` when ``out`` is already complete."""
+    """Return ``(file, todo_indices, created)``, or ``(None, None, False)`` when ``out`` is
+    already complete; ``created``: this call made a new partial file."""
+    if out.is_dir():
+        raise ValueError(f"out: {str(out)!r} is a folder, expected a file path (e.g. data.h5)")
     if not out.parent.exists():
         raise FileNotFoundError(f"out: folder {out.parent} does not exist")
+    if not out.parent.is_dir():
+        raise ValueError(f"out: {str(out.parent)!r} is a file, not a folder")
     if not os.access(out.parent, os.W_OK):
         raise PermissionError(f"out: folder {out.parent} is not writable")
     if out.exists() and not overwrite:
         with _open_existing(out) as existing:
             storage.check_matches(existing, out, recipe=rec, params=pdict, n=n, base_seed=seed)
-        return None, None
+        return None, None, False
     if partial.exists() and not overwrite:
         f = _open_existing(partial, "a")
         try:
@@ -209,8 +230,9 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
             raise
         todo = np.flatnonzero(~f["done"][...])
         print(f"resuming {partial}: {n - len(todo)} of {n} samples already done")
-        return f, todo
+        return f, todo, False
     seeds = sample_seeds(seed, n)
+    storage.ensure_space(partial, 0)  # room for the empty file and its metadata
     tmp = partial.with_name(partial.name + f".{os.getpid()}.{time.time_ns()}")
     f = storage.create(
         tmp, recipe=rec, params=pdict, n=n, base_seed=seed, seeds=seeds,
@@ -220,13 +242,18 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
     os.replace(tmp, partial)
     if out.exists():  # overwrite: the old complete file goes only now
         out.unlink()
-    return h5py.File(partial, "a"), np.arange(n)
+    return h5py.File(partial, "a"), np.arange(n), True
 
 
 def _open_existing(path: Path, mode: str = "r") -> h5py.File:
     try:
         return h5py.File(path, mode)
     except OSError as exc:
+        if "unable to lock file" in str(exc):
+            raise ValueError(
+                f"out: {path} is in use by another process (is another `sciml data generate` "
+                "for it still running? let it finish or stop it first)"
+            ) from None
         raise ValueError(
             f"out: {path} exists but is not a readable HDF5 file ({exc}); it is left untouched"
         ) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +11,9 @@ import torch
 from torch.utils.data import Dataset
 
 from sciml.datasets.recipe import sample_seeds
+from sciml.datasets.storage import check_layout, open_data_file
 from sciml.grid import Grid
+from sciml.io import FileFormatError
 
 __all__ = ["GridDataset", "split_indices"]
 
@@ -30,32 +31,25 @@ class GridDataset(Dataset):
 
     def __init__(self, path: str | Path, indices: Sequence[int] | np.ndarray | None = None):
         self.path = Path(path)
-        if not self.path.exists():
-            raise FileNotFoundError(f"path: data file {self.path} does not exist")
-        try:
-            f = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise ValueError(f"path: {self.path} is not a readable HDF5 file ({exc})") from None
-        with f:
-            if "inputs" not in f or "outputs" not in f:
-                raise ValueError(
-                    f"path: {self.path} is not a sciml data set (no /inputs, /outputs)"
+        with open_data_file(self.path) as f:
+            self.meta = check_layout(f, self.path)
+            complete = self.meta.get("complete")
+            if complete is None:
+                raise FileFormatError(
+                    f"data file {str(self.path)!r} has no 'complete' attribute: it was not "
+                    "written by sciml data generate or sciml data import"
                 )
-            if not bool(f.attrs.get("complete", False)):
+            if not bool(complete):
+                done = int(np.count_nonzero(f["done"][...])) if "done" in f else 0
                 raise ValueError(
-                    f"path: {self.path} is not complete (generation unfinished); rerun the "
-                    "generate command to finish it"
+                    f"data file {str(self.path)!r} is not complete (generation unfinished: "
+                    f"{done} of {f['inputs'].shape[0]} samples done); rerun the generate "
+                    "command to finish it"
                 )
             self.n_total = f["inputs"].shape[0]
             self.input_shape = tuple(f["inputs"].shape[1:])
             self.output_shape = tuple(f["outputs"].shape[1:])
             self.seeds = f["seeds"][...] if "seeds" in f else np.arange(self.n_total)
-            self.meta = {
-                k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()
-            }
-        for key in ("params", "grid", "versions", "input_names", "output_names"):
-            if isinstance(self.meta.get(key), str):
-                self.meta[key] = json.loads(self.meta[key])
         self.grid = Grid.from_dict(self.meta["grid"])
         if indices is None:
             self.indices = np.arange(self.n_total)

@@ -12,6 +12,16 @@ subsampled to 64 x 64. That is the default where CUDA is available
 setting ``solver_resolution=64, dt=4e-3`` so that the default 1200-sample set builds on two
 cores in under 30 minutes; ``BENCHMARKS.md`` reports its difference from the fine solve.
 The resolved values are stored in the file's ``params``.
+
+Device. With CUDA the whole batch of ``batch_size`` trajectories is integrated on the GPU,
+its time loop replayed as CUDA graphs (:func:`~sciml.physics.navier_stokes_solver.solve_navier_stokes`).
+The initial vorticity of every sample is drawn on the CPU from that sample's own seed (float64),
+so a sample does not depend on the device, the batch it is in, or the number of workers: the
+batched path equals the per-sample path (``tests/datasets/test_navier_stokes_batched.py``, on the
+CPU to 1e-12, bit for bit in practice), and GPU frames equal CPU frames with the same
+parameters up to the round-off of the two FFT libraries, grown by the flow's chaos over the
+20 time units (the test bounds a short horizon at 1e-9 relative; ``benchmarks/ns_data_gpu.py``
+measures the full recipe on a GPU machine).
 """
 
 from __future__ import annotations
@@ -44,6 +54,13 @@ class NavierStokes2D(Recipe):
     Params = NavierStokesParams
     batch_size = 40  # samples integrated together (one batched FFT per step)
     input_names = ("vorticity_t0",)
+    small_params = {
+        "resolution": 8,
+        "solver_resolution": 8,
+        "frames": 1,
+        "frame_dt": 0.05,
+        "dt": 0.025,
+    }
 
     def params(self, overrides=None):
         p = super().params(overrides)
@@ -56,12 +73,20 @@ class NavierStokes2D(Recipe):
 
     def validate(self, p: NavierStokesParams) -> None:
         if p.resolution < 8 or p.frames < 1 or p.nu <= 0 or p.frame_dt <= 0:
-            raise ValueError("need resolution >= 8, frames >= 1, nu > 0, frame_dt > 0")
+            raise ValueError(
+                "params: need resolution >= 8, frames >= 1, nu > 0, frame_dt > 0, got "
+                f"resolution={p.resolution}, frames={p.frames}, nu={p.nu}, "
+                f"frame_dt={p.frame_dt}"
+            )
         if p.solver_resolution and p.solver_resolution % p.resolution:
             raise ValueError(
-                f"solver_resolution ({p.solver_resolution}) must be a multiple of resolution "
-                f"({p.resolution}): outputs are the solver grid subsampled"
+                f"params: solver_resolution ({p.solver_resolution}) must be a multiple of "
+                f"resolution ({p.resolution}): outputs are the solver grid subsampled"
             )
+        if p.dt and p.dt > p.frame_dt:
+            raise ValueError(f"params: dt ({p.dt}) must be <= frame_dt ({p.frame_dt})")
+        if not p.alpha > 0.5 or not p.tau > 0:
+            raise ValueError(f"params: need alpha > 0.5 and tau > 0, got {p.alpha}, {p.tau}")
 
     def channels(self, p: NavierStokesParams) -> tuple[int, int]:
         return 1, p.frames
@@ -73,12 +98,14 @@ class NavierStokes2D(Recipe):
     def grid(self, p: NavierStokesParams) -> Grid:
         return Grid((p.resolution, p.resolution), periodic=True)
 
-    def worker(self, p: NavierStokesParams):
+    def worker(self, p: NavierStokesParams, *, device: torch.device | str | None = None):
+        """``seeds: [b] -> SampleBatch`` on ``device`` (default: CUDA when available)."""
         from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
 
         fine = Grid((p.solver_resolution,) * 2, periodic=True)
         step = p.solver_resolution // p.resolution
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
 
         def run(seeds: np.ndarray) -> SampleBatch:
             w0 = navier_stokes_initial(fine, seeds.tolist(), alpha=p.alpha, tau=p.tau,

@@ -9,6 +9,7 @@ workers or MPI ranks that made it.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ import numpy as np
 
 from sciml.grid import Grid
 
-__all__ = ["Recipe", "SampleBatch", "sample_seeds"]
+__all__ = ["Recipe", "SampleBatch", "sample_seeds", "child_seeds"]
 
 
 @dataclass
@@ -46,9 +47,22 @@ class Recipe:
     batch_size: ClassVar[int] = 1
     input_names: ClassVar[tuple[str, ...]] = ("input",)
     output_names: ClassVar[tuple[str, ...]] = ("output",)
+    #: numeric parameters that may be negative (every other number must be >= 0)
+    signed_params: ClassVar[tuple[str, ...]] = ()
+    #: the smallest valid settings (tiny grid, few steps): the recipe contract test
+    #: (:mod:`sciml.testing.recipes`) generates two samples with them
+    small_params: ClassVar[dict[str, Any]] = {}
 
     def params(self, overrides: dict[str, Any] | None = None) -> Any:
-        """The recipe's parameters with ``overrides`` (values may be strings from the CLI)."""
+        """The recipe's parameters with ``overrides`` (values may be strings from the CLI).
+
+        Every value is checked before anything touches the disk: its type (strings are parsed
+        as the type of the default), finite numbers, no negative numbers except
+        :attr:`signed_params`, then the recipe's own :meth:`validate`. A bad value raises
+        ``ValueError`` naming the parameter.
+        """
+        if overrides is not None and not isinstance(overrides, dict):
+            raise TypeError(f"params must be a dict, got {type(overrides).__name__}")
         fields = {f.name: f for f in dataclasses.fields(self.Params)}
         kwargs = {}
         for key, value in (overrides or {}).items():
@@ -60,10 +74,21 @@ class Recipe:
             default = fields[key].default
             if isinstance(value, str) and not isinstance(default, str):
                 value = _parse(key, value, default)
-            kwargs[key] = value
+            kwargs[key] = _check_type(key, value, default)
         p = self.Params(**kwargs)
+        self._check_numbers(p)
         self.validate(p)
         return p
+
+    def _check_numbers(self, p: Any) -> None:
+        for f in dataclasses.fields(p):
+            v = getattr(p, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            if not math.isfinite(v):
+                raise ValueError(f"params: {f.name} must be a finite number, got {v!r}")
+            if v < 0 and f.name not in self.signed_params:
+                raise ValueError(f"params: {f.name} must be >= 0, got {v!r}")
 
     def validate(self, p: Any) -> None:
         """Raise ValueError for bad parameter values (override)."""
@@ -83,6 +108,29 @@ class Recipe:
     def worker(self, p: Any) -> Callable[[np.ndarray], SampleBatch]:
         """Build (once per process) the function that computes a batch of seeds."""
         raise NotImplementedError
+
+
+def _check_type(key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the parameter's ``default`` (ints are floats too)."""
+    if isinstance(default, bool):
+        ok = isinstance(value, (bool, np.bool_))
+        value = bool(value) if ok else value
+    elif isinstance(default, int):
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        value = int(value) if ok else value
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_)
+        )
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ValueError(
+            f"params: {key} must be a {type(default).__name__}, got {type(value).__name__} "
+            f"{value!r}"
+        )
+    return value
 
 
 def _parse(key: str, text: str, default: Any) -> Any:
@@ -107,6 +155,27 @@ def sample_seeds(base_seed: int, indices: np.ndarray | int) -> np.ndarray:
     idx = np.arange(indices) if np.isscalar(indices) else np.asarray(indices)
     with np.errstate(over="ignore"):
         z = np.uint64(base_seed) * np.uint64(_GOLD) + idx.astype(np.uint64) + np.uint64(1)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(1)).astype(np.int64)
+
+
+def child_seeds(seeds: np.ndarray, k: int) -> np.ndarray:
+    """Seeds (int64 >= 0) of the ``k``-th independent stream of each sample seed in ``seeds``.
+
+    Use it where one sample needs several random fields: splitmix64 of ``(seed, k)`` in
+    unsigned arithmetic, so it never overflows (``seeds * 3 + k`` in int64 does for the large
+    seeds :func:`sample_seeds` gives).
+
+    >>> bool(child_seeds(sample_seeds(0, 2), 1).min() >= 0)
+    True
+    """
+    s = np.asarray(seeds)
+    if s.size and s.min() < 0:
+        raise ValueError(f"seeds must be non-negative, got {s.min()}")
+    with np.errstate(over="ignore"):
+        z = s.astype(np.uint64) * np.uint64(_GOLD) + np.uint64(int(k) + 1)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
         z = z ^ (z >> np.uint64(31))

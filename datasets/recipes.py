@@ -18,6 +18,11 @@ __all__ = ["RECIPE_CLASSES", "get_recipe", "recipe_names"]
 RECIPE_CLASSES: dict[str, str] = {
     "darcy-pwc": "darcy:DarcyPWC",
     "darcy-smooth": "darcy:DarcySmooth",
+    "darcy-two-phase": "darcy_dgno:DarcyTwoPhase",
+    "darcy-two-phase-ood": "darcy_dgno:DarcyTwoPhaseOOD",
+    "darcy-lognormal": "darcy_dgno:DarcyLognormal",
+    "darcy-two-phase-inverse": "darcy_dgno:DarcyTwoPhaseInverse",
+    "darcy-lognormal-inverse": "darcy_dgno:DarcyLognormalInverse",
     "poisson-multiscale": "darcy:PoissonMultiscale",
     "elasticity-holes": "elasticity_holes:ElasticityHoles",
     "navier-stokes-2d": "navier_stokes:NavierStokes2D",

@@ -41,11 +41,30 @@ class _SeismicRecipe(Recipe):
     output_names = ("gathers",)
     family = ""
 
+    small_params = {"resolution": 16, "nt": 10, "n_sources": 1}
+
     def validate(self, p: SeismicParams) -> None:
         if p.resolution < 16 or p.nt < 10 or p.n_sources < 1:
-            raise ValueError("need resolution >= 16, nt >= 10, n_sources >= 1")
+            raise ValueError(
+                "params: need resolution >= 16, nt >= 10, n_sources >= 1, got "
+                f"{p.resolution}, {p.nt}, {p.n_sources}"
+            )
+        if p.n_sources > p.resolution:
+            raise ValueError(
+                f"params: n_sources ({p.n_sources}) must be <= resolution ({p.resolution})"
+            )
         if not 0 < p.v_min < p.v_max:
-            raise ValueError("need 0 < v_min < v_max")
+            raise ValueError(f"params: need 0 < v_min < v_max, got {p.v_min}, {p.v_max}")
+        if not (p.spacing > 0 and p.dt > 0 and p.freq > 0):
+            raise ValueError(
+                f"params: spacing, dt and freq must be > 0, got {p.spacing}, {p.dt}, {p.freq}"
+            )
+        if not 1 <= p.min_layers <= p.max_layers:
+            raise ValueError(
+                f"params: need 1 <= min_layers <= max_layers, got {p.min_layers}, {p.max_layers}"
+            )
+        if p.accuracy not in (2, 4, 6, 8):
+            raise ValueError(f"params: accuracy must be 2, 4, 6 or 8, got {p.accuracy}")
 
     def grid(self, p: SeismicParams) -> Grid:
         from sciml.physics.velocity_models import openfwi_grid

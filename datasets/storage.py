@@ -19,9 +19,11 @@ every sample is done, so a file at ``<out>`` always reads as complete.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import h5py
 import numpy as np
 
 from sciml.grid import Grid
+from sciml.io import FileFormatError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -37,8 +40,12 @@ __all__ = [
     "create",
     "check_matches",
     "write_batch",
+    "ensure_space",
     "finalize",
     "read_meta",
+    "check_layout",
+    "decode_attrs",
+    "open_data_file",
     "software_versions",
 ]
 
@@ -139,10 +146,40 @@ def check_matches(f: h5py.File, path: Path, *, recipe: Any, params: dict, n: int
             )
 
 
+#: free space kept in reserve for HDF5 metadata when checking a write (bytes)
+SPACE_MARGIN = 1 << 20
+
+
+def ensure_space(path: Path, nbytes: int) -> None:
+    """Raise ``OSError(ENOSPC)`` naming ``path`` unless its disk has room for ``nbytes`` more.
+
+    HDF5 cannot recover from a write that fails for lack of space (the library crashes when
+    the file is flushed or closed afterwards), so sciml checks before every write instead:
+    the uncompressed size plus 10 % and :data:`SPACE_MARGIN`, an upper bound of what lzf
+    chunks and metadata take.
+    """
+    path = Path(path)
+    free = shutil.disk_usage(path.parent if not path.is_dir() else path).free
+    need = int(nbytes * 1.1) + SPACE_MARGIN
+    if free < need:
+        raise OSError(
+            errno.ENOSPC,
+            f"no space left on the disk of {str(path)!r} (the next write needs about "
+            f"{need / 1e6:.2f} MB, {free / 1e6:.2f} MB are free); free some space and run the "
+            "same command again: the finished samples are kept",
+        )
+
+
 def write_batch(f: h5py.File, indices: np.ndarray, batch) -> None:
     """Store one batch (a contiguous index range) and mark it done, then flush: a kill loses
-    at most this batch."""
+    at most this batch. Checks the free space first (:func:`ensure_space`)."""
     lo, hi = int(indices[0]), int(indices[-1]) + 1
+    nbytes = batch.inputs.nbytes + batch.outputs.nbytes
+    nbytes += sum(a.nbytes for a in batch.extras.values())
+    nbytes += sum(a.nbytes for m in (batch.meshes or []) for a in m.values())
+    if batch.shared_mesh is not None and "mesh" not in f:
+        nbytes += sum(a.nbytes for a in batch.shared_mesh.values())
+    ensure_space(Path(f.filename), nbytes)
     if hi - lo != len(indices):
         raise ValueError(f"indices must be a contiguous range, got {indices}")
     for name, arr in (("inputs", batch.inputs), ("outputs", batch.outputs)):
@@ -184,32 +221,148 @@ def finalize(f: h5py.File, partial: Path, out: Path) -> None:
     os.replace(partial, out)
 
 
-def read_meta(path: str | Path) -> dict:
-    """Attributes and array shapes of a data-set file (JSON fields decoded)."""
+#: attributes stored as JSON text
+JSON_ATTRS = ("params", "grid", "versions", "input_names", "output_names")
+
+
+def _where(path: Path) -> str:
+    return f"data file {str(path)!r}"
+
+
+def decode_attrs(f: h5py.File, path: Path) -> dict[str, Any]:
+    """The file's attributes with the JSON ones decoded; a bad attribute is named."""
+    meta: dict[str, Any] = {}
+    for key, value in f.attrs.items():
+        value = value.item() if isinstance(value, np.generic) else value
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        if key in JSON_ATTRS:
+            if not isinstance(value, str):
+                raise FileFormatError(
+                    f"{_where(path)}: attribute {key!r} must be JSON text, got "
+                    f"{type(value).__name__}"
+                )
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise FileFormatError(
+                    f"{_where(path)}: attribute {key!r} is not valid JSON ({exc.msg})"
+                ) from None
+        meta[key] = value
+    return meta
+
+
+def check_layout(f: h5py.File, path: Path) -> dict[str, Any]:
+    """Validate the schema of an open data-set file; return its decoded attributes.
+
+    Checks (each failure is a :class:`~sciml.io.FileFormatError` naming the file and the array
+    or attribute): ``/inputs`` and ``/outputs`` are numeric arrays ``[N, C, *S]`` with 1-3
+    spatial axes and the same ``N >= 1``; ``/seeds`` and ``/done`` (when present) have ``N``
+    entries; the ``grid`` attribute is a valid :class:`~sciml.grid.Grid` whose shape is the
+    inputs' ``S``; the JSON attributes decode; ``n`` (when present) equals ``N``.
+    """
+    arrays = {}
+    for name in ("inputs", "outputs"):
+        if name not in f:
+            raise FileFormatError(f"{_where(path)} is not a sciml data set (no /{name} array)")
+        ds = f[name]
+        if not isinstance(ds, h5py.Dataset):
+            raise FileFormatError(f"{_where(path)}: /{name} is a group, expected an array")
+        if ds.dtype.kind not in "fiub":
+            raise FileFormatError(
+                f"{_where(path)}: /{name} has dtype {ds.dtype}, expected numbers (float32)"
+            )
+        if not 3 <= ds.ndim <= 5:
+            raise FileFormatError(
+                f"{_where(path)}: /{name} has shape {list(ds.shape)}, expected [N, C, *S] with "
+                "1-3 spatial axes (3 to 5 dimensions)"
+            )
+        arrays[name] = ds
+    n = arrays["inputs"].shape[0]
+    if arrays["outputs"].shape[0] != n:
+        raise FileFormatError(
+            f"{_where(path)}: /inputs holds {n} samples but /outputs holds "
+            f"{arrays['outputs'].shape[0]}"
+        )
+    if n == 0:
+        raise FileFormatError(f"{_where(path)}: /inputs and /outputs hold no samples")
+    for name in ("seeds", "done"):
+        if name in f and (not isinstance(f[name], h5py.Dataset) or f[name].shape != (n,)):
+            shape = list(getattr(f[name], "shape", ["group"]))
+            raise FileFormatError(
+                f"{_where(path)}: /{name} has shape {shape}, expected [{n}] (one per sample)"
+            )
+    meta = decode_attrs(f, path)
+    if "grid" not in meta:
+        raise FileFormatError(
+            f"{_where(path)} is not a sciml data set (no 'grid' attribute; write it with "
+            "sciml data generate or sciml data import)"
+        )
+    try:
+        if not isinstance(meta["grid"], dict):
+            raise ValueError(f"expected a dict, got {type(meta['grid']).__name__}")
+        grid = Grid.from_dict(meta["grid"])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise FileFormatError(
+            f"{_where(path)}: attribute 'grid' is not a valid grid ({exc})"
+        ) from None
+    spatial = tuple(arrays["inputs"].shape[2:])
+    if grid.shape != spatial:
+        raise FileFormatError(
+            f"{_where(path)}: attribute 'grid' has shape {list(grid.shape)} but /inputs has "
+            f"shape {list(arrays['inputs'].shape)} ([N, C, *S]: S = {list(spatial)})"
+        )
+    for key in ("input_names", "output_names"):
+        names = meta.get(key)
+        if names is not None and not (
+            isinstance(names, list) and all(isinstance(v, str) for v in names)
+        ):
+            raise FileFormatError(f"{_where(path)}: attribute {key!r} must be a list of names")
+    for key in ("params", "versions"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise FileFormatError(f"{_where(path)}: attribute {key!r} must be a JSON object")
+    if "n" in meta and meta["n"] != n:
+        raise FileFormatError(
+            f"{_where(path)}: attribute 'n' is {meta['n']!r} but /inputs holds {n} samples"
+        )
+    return meta
+
+
+def open_data_file(path: str | Path) -> h5py.File:
+    """Open an existing data-set file for reading (clear errors for a missing or non-HDF5 file)."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"path: data file {path} does not exist")
+        raise FileNotFoundError(f"{_where(path)} does not exist")
+    if not path.is_file():
+        raise FileFormatError(f"{_where(path)} is not a file")
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"path: {path} is not a readable HDF5 file ({exc})") from None
-    with f:
-        if "inputs" not in f or "outputs" not in f:
-            raise ValueError(f"path: {path} is not a sciml data set (no /inputs and /outputs)")
-        meta: dict[str, Any] = {}
-        for key, value in f.attrs.items():
-            value = value.item() if isinstance(value, np.generic) else value
-            if key in ("params", "grid", "versions", "input_names", "output_names"):
-                value = json.loads(value)
-            meta[key] = value
+        reason = str(exc).split("(")[0].strip() or type(exc).__name__
+        raise FileFormatError(f"{_where(path)} is not a readable HDF5 file ({reason})") from None
+
+
+def read_meta(path: str | Path) -> dict:
+    """Attributes and array shapes of a data-set file (JSON fields decoded), schema-checked.
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`~sciml.io.FileFormatError`
+    naming the file and the array/attribute for anything that is not a sciml data set.
+    """
+    path = Path(path)
+    with open_data_file(path) as f:
+        meta = check_layout(f, path)
         meta["arrays"] = {
             name: {"shape": list(f[name].shape), "dtype": str(f[name].dtype)}
             for name in ("inputs", "outputs", "seeds", "done")
             if name in f
         }
-        if "extras" in f:
-            for name in f["extras"]:
-                ds = f["extras"][name]
-                meta["arrays"][f"extras/{name}"] = {"shape": list(ds.shape), "dtype": str(ds.dtype)}
-        meta["samples_done"] = int(f["done"][...].sum()) if "done" in f else None
+        if "extras" in f and isinstance(f["extras"], h5py.Group):
+            for name, ds in f["extras"].items():
+                if isinstance(ds, h5py.Dataset):
+                    meta["arrays"][f"extras/{name}"] = {
+                        "shape": list(ds.shape),
+                        "dtype": str(ds.dtype),
+                    }
+        if "done" in f:
+            meta["samples_done"] = int(np.count_nonzero(f["done"][...]))
     return meta

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import torch
 
-from sciml.physics._pointwise import check_dim, value_and_gradient
+from sciml.physics._pointwise import check_dim, evaluate, value_and_gradient
 from sciml.physics.pde import PDE, PointFn
 
 __all__ = ["Darcy"]
@@ -48,3 +48,24 @@ class Darcy(PDE):
         for i, letter in enumerate("xyz"[: self.dim]):
             flux_div = flux_div + grad_a[:, i] * d[letter]
         return -flux_div - self._forcing(x, u)
+
+    def flux(
+        self,
+        grad_u: torch.Tensor,
+        x: torch.Tensor,
+        coefficient: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The flux ``a grad u`` of the divergence form ``-div(flux) = f`` (weak forms).
+
+        Args:
+            grad_u: ``[..., dim]`` gradients at the points ``x: [..., dim]``.
+            coefficient: ``[...]`` values of ``a`` at ``x`` (e.g. read from a data set's grid,
+                one field per sample); default ``self.coefficient`` evaluated at ``x``.
+
+        Returns:
+            ``[..., dim]``.
+        """
+        if coefficient is None:
+            flat = x.reshape(-1, x.shape[-1])[:, : self.dim]
+            coefficient = evaluate(self.coefficient, flat).reshape(x.shape[:-1])
+        return coefficient.unsqueeze(-1) * grad_u

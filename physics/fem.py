@@ -121,8 +121,10 @@ class FemSolution:
         return None if vals is None else self.mesh.to_grid(vals, grid, outside)
 
 
-def _set_dg0_from_grid(fn, grid: Grid, values, name: str) -> None:
-    """Sample grid values ``[*grid.shape]`` multilinearly at the cell midpoints of ``fn``'s mesh."""
+def _set_dg0_from_grid(fn, grid: Grid, values, name: str, sampling: str = "linear") -> None:
+    """Sample grid values ``[*grid.shape]`` at the cell midpoints of ``fn``'s mesh, multilinearly
+    (``sampling="linear"``) or from the nearest grid point (``"nearest"``: a piecewise-constant
+    field on the grid points' Voronoi cells, jumps kept sharp)."""
     dolfinx, _ = _dolfinx()
     values = torch.as_tensor(np.asarray(values), dtype=torch.float64)
     if tuple(values.shape) != grid.shape:
@@ -143,7 +145,18 @@ def _set_dg0_from_grid(fn, grid: Grid, values, name: str) -> None:
     lo = torch.tensor([b[0] for b in grid.bounds], dtype=torch.float64)
     hi = torch.tensor([b[1] for b in grid.bounds], dtype=torch.float64)
     mid = torch.minimum(torch.maximum(mid, lo), hi)
-    sampled = grid.interpolate(values[None, None], mid)[0, 0].numpy()
+    if sampling == "nearest":
+        index = tuple(
+            torch.round((mid[:, ax] - grid.offset(ax)) / grid.spacing[ax])
+            .long()
+            .clamp(0, grid.shape[ax] - 1)
+            for ax in range(grid.ndim)
+        )
+        sampled = values[index].numpy()
+    elif sampling == "linear":
+        sampled = grid.interpolate(values[None, None], mid)[0, 0].numpy()
+    else:
+        raise ValueError(f"sampling must be 'linear' or 'nearest', got {sampling!r}")
     fn.x.array[np.asarray(Q.dofmap.list).ravel()] = sampled
 
 
@@ -289,11 +302,19 @@ class GridCoefficientElliptic:
             petsc_options_prefix=f"sciml_gridcoef_{next(_prefix_counter)}_",
         )
 
-    def solve(self, grid: Grid, coefficient, forcing=1.0) -> FemSolution:
-        """Solve with ``a`` on ``grid`` (``[*grid.shape]``, > 0) and ``f`` a number or on ``grid``."""
+    def solve(
+        self, grid: Grid, coefficient, forcing=1.0, *, sampling: str = "linear"
+    ) -> FemSolution:
+        """Solve with ``a`` on ``grid`` (``[*grid.shape]``, > 0) and ``f`` a number or on ``grid``.
+
+        ``sampling`` says how ``a`` is read at the mesh cells: ``"linear"`` (multilinear at the
+        cell midpoints) or ``"nearest"`` (the value of the nearest grid point, so ``a`` is
+        piecewise constant on the grid points' cells: the coefficient a grid field stands for
+        when its jumps must stay sharp).
+        """
         if (np.asarray(coefficient) <= 0).any():
             raise ValueError("coefficient must be positive everywhere")
-        _set_dg0_from_grid(self.a, grid, coefficient, "coefficient")
+        _set_dg0_from_grid(self.a, grid, coefficient, "coefficient", sampling)
         if np.isscalar(forcing):
             if not np.isfinite(forcing):
                 raise ValueError(f"forcing must be finite, got {forcing}")

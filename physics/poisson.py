@@ -42,3 +42,10 @@ class Poisson(PDE):
     def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
         self._check_derivatives(d)
         return -self.laplacian(d) - self._forcing(x, u)
+
+    def flux(
+        self, grad_u: torch.Tensor, x: torch.Tensor, coefficient: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The flux ``grad u`` of the divergence form ``-div(flux) = f`` (weak forms);
+        ``coefficient`` (``[...]``), when given, multiplies it."""
+        return grad_u if coefficient is None else coefficient.unsqueeze(-1) * grad_u

@@ -18,10 +18,18 @@ from sciml.commands import COMMANDS
 USER_ERRORS = (ValueError, KeyError, TypeError, OSError)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error reported as one line (``sciml train: error: argument
+    --epochs: must be >= 1, got '0' (see sciml train --help)``) and exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import sciml
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sciml", description="Scientific ML: PDE engines, neural operators, learned solvers."
     )
     parser.add_argument("--version", action="version", version=f"sciml {sciml.__version__}")
@@ -36,6 +44,8 @@ def _message(exc: BaseException) -> str:
         return str(exc.args[0])
     if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in str(exc):
         return f"{exc.strerror or exc}: {exc.filename!r}"
+    if isinstance(exc, OSError) and exc.strerror and not exc.filename:
+        return exc.strerror  # sciml's own OSErrors carry the whole message (no "[Errno N]")
     return str(exc)
 
 

@@ -41,6 +41,19 @@ def _as_tuple(value: Any, ndim: int, name: str) -> tuple:
     return value
 
 
+def _as_int(n: Any) -> int:
+    """A grid size: an int (or an integral float); anything else is an error, never truncated."""
+    if isinstance(n, (bool, np.bool_)):
+        raise TypeError(f"grid sizes must be ints, got {n!r}")
+    if isinstance(n, (int, np.integer)):
+        return int(n)
+    if isinstance(n, (float, np.floating)):
+        if not (math.isfinite(n) and float(n).is_integer()):
+            raise ValueError(f"grid sizes must be whole numbers, got {n!r}")
+        return int(n)
+    raise TypeError(f"grid sizes must be ints, got {type(n).__name__} {n!r}")
+
+
 @dataclass(frozen=True)
 class Grid:
     """A 1-, 2- or 3-D tensor-product grid on the box ``bounds``.
@@ -60,7 +73,7 @@ class Grid:
 
     def __post_init__(self) -> None:
         try:
-            shape = tuple(int(n) for n in self.shape)
+            shape = tuple(_as_int(n) for n in self.shape)
         except TypeError:
             raise TypeError(f"shape must be a sequence of ints, got {self.shape!r}") from None
         if not 1 <= len(shape) <= 3:
@@ -82,7 +95,7 @@ class Grid:
         periodic = tuple(bool(p) for p in _as_tuple(self.periodic, ndim, "periodic"))
         minimum = 1 if self.centering == "cell" else 2
         for ax, n in enumerate(shape):
-            if n < minimum and not periodic[ax]:
+            if n < 1 or (n < minimum and not periodic[ax]):
                 raise ValueError(f"shape[{ax}] must be >= {minimum}, got {n}")
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "bounds", bounds)

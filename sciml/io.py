@@ -21,17 +21,26 @@ names the file and the field:
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import pickle
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["FileFormatError", "atomic_save", "safe_torch_load", "check_fields", "check_out_path"]
+__all__ = [
+    "FileFormatError",
+    "atomic_save",
+    "safe_torch_load",
+    "check_fields",
+    "check_out_path",
+    "check_out_dir",
+    "read_json",
+]
 
 
 class FileFormatError(ValueError):
@@ -59,14 +68,58 @@ def check_out_path(path: str | Path, *, overwrite: bool = False, what: str = "--
     return path
 
 
-def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically (temporary file + rename); returns ``path``."""
+def check_out_dir(path: str | Path, *, what: str = "--out") -> Path:
+    """Check, before any work is done, that the folder ``path`` can be created or written into.
+
+    Raises ``ValueError`` when ``path`` (or a parent) is a file and ``PermissionError`` when the
+    folder (or the nearest existing parent) is not writable. Returns ``path``; creates nothing.
+    """
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a file, expected a folder")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{what} {str(path)!r}: {str(parent)!r} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"{what} {str(path)!r}: folder {str(parent)!r} is not writable")
+    return path
+
+
+def read_json(path: str | Path, *, what: str = "file") -> Any:
+    """Read a JSON file; a missing or malformed file gets one line naming it (and the line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    try:
+        return json.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{what} {str(path)!r} is not a text (JSON) file") from None
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(
+            f"{what} {str(path)!r} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        ) from None
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically (temporary file + rename); returns ``path``.
+
+    The bytes are serialised in memory first and written with plain file I/O + ``fsync``, so a
+    full disk raises ``OSError(ENOSPC)`` naming ``path`` (``torch.save`` straight to a file
+    reports it as an opaque ``RuntimeError``), and neither ``path`` nor a temporary file is
+    left behind.
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        torch.save(obj, tmp)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(buffer.getbuffer())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         raise OSError(exc.errno, f"could not write {str(path)!r}: {exc.strerror or exc}") from None
@@ -104,8 +157,11 @@ def safe_torch_load(
             f"when loaded ({reason}); sciml only loads tensors and plain data "
             "(torch.load weights_only=True)"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a file that is not
+        # its own (text, truncated, random bytes); with weights_only=True none of them ran code
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if not isinstance(exc, (RuntimeError, OSError)):  # a parser's internals, not a reason
+            msg = "not a torch.save file"
         raise FileFormatError(
             f"{what} {str(path)!r} is not a readable torch file ({msg[:160]})"
         ) from None

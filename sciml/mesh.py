@@ -58,6 +58,34 @@ _SPLIT = {
 _OUTSIDE = ("raise", "nan", "nearest")
 
 
+def _as_indices(values: Any, name: str) -> np.ndarray:
+    """``values`` as int64 node indices; non-integers are an error, never truncated."""
+    try:
+        arr = np.asarray(values)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of node indices ({exc})") from None
+    if arr.size == 0 and arr.dtype.kind not in "iu":
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind == "f":
+        if not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
+            raise ValueError(f"{name} must hold whole-number node indices")
+        if arr.size and np.abs(arr).max() >= 2**62:
+            raise ValueError(f"{name} holds node indices out of range")
+    elif arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer node indices, got dtype {arr.dtype}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() >= 2**62:
+        raise ValueError(f"{name} holds node indices out of range")
+    return arr.astype(np.int64)
+
+
+def _as_markers(values: Any, name: str) -> np.ndarray:
+    """``values`` as a flat int32 marker array (whole numbers within the int32 range)."""
+    arr = _as_indices(values, name).reshape(-1)
+    if arr.size and (arr.min() < -(2**31) or arr.max() >= 2**31):
+        raise ValueError(f"{name} must fit in 32-bit integers")
+    return arr.astype(np.int32)
+
+
 @dataclass
 class Mesh:
     """Points, one block of cells, and optional markers.
@@ -91,7 +119,7 @@ class Mesh:
             raise ValueError(f"points must have at least {tdim} coordinates for {self.cell_type}")
         if not np.isfinite(self.points).all():
             raise ValueError("points contains NaN or infinite coordinates")
-        self.cells = np.ascontiguousarray(np.asarray(self.cells, dtype=np.int64))
+        self.cells = np.ascontiguousarray(_as_indices(self.cells, "cells"))
         if self.cells.ndim != 2 or self.cells.shape[1] != k:
             raise ValueError(
                 f"cells must have shape [M, {k}] for {self.cell_type}, got {self.cells.shape}"
@@ -99,7 +127,7 @@ class Mesh:
         if self.cells.size and (self.cells.min() < 0 or self.cells.max() >= len(self.points)):
             raise ValueError(f"cells must index points in [0, {len(self.points)})")
         if self.cell_markers is not None:
-            self.cell_markers = np.asarray(self.cell_markers, dtype=np.int32).reshape(-1)
+            self.cell_markers = _as_markers(self.cell_markers, "cell_markers")
             if len(self.cell_markers) != len(self.cells):
                 raise ValueError(
                     f"cell_markers must have one entry per cell ({len(self.cells)}), "
@@ -108,8 +136,8 @@ class Mesh:
         if (self.facets is None) != (self.facet_markers is None):
             raise ValueError("facets and facet_markers must be given together")
         if self.facets is not None:
-            self.facets = np.asarray(self.facets, dtype=np.int64)
-            self.facet_markers = np.asarray(self.facet_markers, dtype=np.int32).reshape(-1)
+            self.facets = _as_indices(self.facets, "facets")
+            self.facet_markers = _as_markers(self.facet_markers, "facet_markers")
             if self.facets.ndim != 2 or len(self.facets) != len(self.facet_markers):
                 raise ValueError("facets must be [F, kf] with one facet_marker per facet")
         self._locator: _Locator | None = None

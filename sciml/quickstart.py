@@ -187,8 +187,25 @@ def _plot_operators(out: Path, rows: list[dict], x: torch.Tensor, y: torch.Tenso
     print(f"wrote {out / 'operators_samples.png'}, {out / 'operators_curves.png'}")
 
 
+#: the smallest data set the demo splits into train (with validation) and test
+MIN_SAMPLES = 20
+
+
 def run(out: str = "out/quickstart", n: int = 32, budget: float = 60.0, samples: int = 200) -> int:
-    out_dir = Path(out)
+    """The quickstart job: FEniCSx ground truth, then LSM vs FNO on ``samples`` Darcy samples
+    for ``budget`` seconds each; plots and tables go to the folder ``out`` (checked first)."""
+    from sciml.io import check_out_dir
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 4:
+        raise ValueError(f"n must be an integer >= 4 (mesh cells per side), got {n!r}")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < MIN_SAMPLES:
+        raise ValueError(
+            f"samples must be an integer >= {MIN_SAMPLES} (a test split of at least 10 and a "
+            f"training split with validation), got {samples!r}"
+        )
+    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+        raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+    out_dir = check_out_dir(out, what="out:")
     out_dir.mkdir(parents=True, exist_ok=True)
     err = fem_ground_truth(out_dir, n=n)
     if not err < 1e-4:

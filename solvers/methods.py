@@ -4,16 +4,19 @@
 named method and returns a :class:`~sciml.solvers.krylov.cg.SolveResult` whose ``setup_time``
 includes the preconditioner / model setup:
 
-=============  =====================================================================
-``cg``         plain CG (torch, on ``device``)
-``jacobi``     Jacobi-PCG (torch, on ``device``)
-``icc``        ICC(0)-PCG, PETSc factor applied on the CPU
-``gamg``       PETSc GAMG V-cycle inside our torch PCG (CPU)
-``amg``        PyAMG smoothed-aggregation V-cycle inside our torch PCG (CPU)
-``petsc-gamg`` PETSc's own KSPCG + GAMG (CPU): the peer a user would pick
-``dcdm``       deep conjugate direction method, shipped model, k = 2 (``device``)
-``dcdm-fpcg``  the same network as a nonlinear preconditioner in flexible PCG
-=============  =====================================================================
+==================  =====================================================================
+``cg``              plain CG (torch, on ``device``)
+``jacobi``          Jacobi-PCG (torch, on ``device``)
+``cg-fused``        plain CG as a fused loop on the grid stencil (``fused_cg``: compiled and
+                    CUDA-graph-captured on CUDA, eager on the CPU; same iterates as ``cg``)
+``jacobi-fused``    Jacobi-PCG as the same fused loop
+``icc``             ICC(0)-PCG, PETSc factor applied on the CPU
+``gamg``            PETSc GAMG V-cycle inside our torch PCG (CPU)
+``amg``             PyAMG smoothed-aggregation V-cycle inside our torch PCG (CPU)
+``petsc-gamg``      PETSc's own KSPCG + GAMG (CPU): the peer a user would pick
+``dcdm``            deep conjugate direction method, shipped model, k = 2 (``device``)
+``dcdm-fpcg``       the same network as a nonlinear preconditioner in flexible PCG
+==================  =====================================================================
 """
 
 from __future__ import annotations
@@ -28,7 +31,18 @@ from sciml.solvers.krylov.operator import as_operator
 
 __all__ = ["METHODS", "CPU_ONLY", "run_method", "petsc_cg"]
 
-METHODS = ("cg", "jacobi", "icc", "gamg", "amg", "petsc-gamg", "dcdm", "dcdm-fpcg")
+METHODS = (
+    "cg",
+    "jacobi",
+    "cg-fused",
+    "jacobi-fused",
+    "icc",
+    "gamg",
+    "amg",
+    "petsc-gamg",
+    "dcdm",
+    "dcdm-fpcg",
+)
 #: methods whose preconditioner runs on the host; they always solve on the CPU
 CPU_ONLY = ("icc", "gamg", "amg", "petsc-gamg")
 
@@ -102,6 +116,17 @@ def run_method(
             setup_time=setup,
             method=method,
         )
+    if method.endswith("-fused"):
+        from sciml.solvers.krylov.fused import fused_cg
+        from sciml.solvers.krylov.stencil import StencilOperator
+
+        stencil = StencilOperator.from_system(system, device=dev, dtype=b.dtype)
+        inv_diag = None if method == "cg-fused" else 1.0 / stencil.diagonal()
+        setup = time.perf_counter() - t0
+        res = fused_cg(stencil, b, M=inv_diag, rtol=rtol, maxiter=maxiter or 20_000)
+        res.setup_time += setup
+        res.method = method
+        return res
     op = as_operator(system.matrix, device=dev, check=False)
     if maxiter is None:
         maxiter = 200 if method.startswith("dcdm") else 20_000

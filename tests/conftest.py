@@ -52,3 +52,71 @@ def malicious_file(tmp_path):
         return path, marker
 
     return make
+
+
+# ------------------------------------------------------------------ folders that refuse writes
+def _mount_tmpfs(path, options: str) -> bool:
+    """Mount a tmpfs at ``path`` (root only); False where that is not possible."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        return False
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True
+    )
+    return r.returncode == 0
+
+
+def _umount(path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+@pytest.fixture
+def readonly_dir(tmp_path):
+    """A folder nobody can write into: ``chmod 500`` for a normal user; a read-only tmpfs for
+    root (root ignores permission bits). Skips where neither works."""
+    import os
+
+    path = tmp_path / "readonly"
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+        yield path
+        path.chmod(0o700)
+        return
+    if not _mount_tmpfs(path, "ro,size=64k"):
+        pytest.skip("running as root without mount: no read-only folder available")
+    try:
+        yield path
+    finally:
+        _umount(path)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """``make(size) -> folder`` on a tmpfs of ``size`` (e.g. ``"1m"``); ``grow(folder, size)``
+    remounts it larger. A real full disk (ENOSPC); skips where tmpfs cannot be mounted."""
+    mounted = []
+
+    def make(size: str):
+        path = tmp_path / f"disk{len(mounted)}"
+        path.mkdir()
+        if not _mount_tmpfs(path, f"size={size}"):
+            pytest.skip("cannot mount a tmpfs here (needs root and mount)")
+        mounted.append(path)
+        return path
+
+    def grow(path, size: str) -> None:
+        import subprocess
+
+        subprocess.run(
+            ["mount", "-o", f"remount,size={size}", str(path)], check=True, capture_output=True
+        )
+
+    make.grow = grow
+    yield make
+    for path in mounted:
+        _umount(path)

@@ -22,6 +22,10 @@ def _bench(args: argparse.Namespace) -> int:
             "benchmarks: no benchmarks/run_all.py here or beside the installed package; run "
             "`sciml bench` from a source checkout of sciml"
         )
+    known = sorted(p.stem for p in folder.glob("*.py") if p.stem != "run_all")
+    unknown = [name for name in args.names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown benchmark(s) {unknown}; known: {known}")
     cmd = [sys.executable, str(folder / "run_all.py"), "--out", args.out]
     if args.quick:
         cmd.append("--quick")

@@ -39,73 +39,100 @@ def _data_info(args: argparse.Namespace) -> int:
 
     from sciml.datasets import read_meta
 
-    meta = read_meta(args.file)
+    meta = read_meta(args.file)  # schema-checked: a wrong file is an error, not None fields
     arrays = meta.pop("arrays")
+
+    def row(label: str, value, as_json: bool = False) -> None:
+        if value is not None:  # fields a file does not have are left out
+            print(f"  {label:<15} {json.dumps(value) if as_json else value}")
+
     print(f"{args.file}")
     for key in ("recipe", "recipe_version", "n", "samples_done", "complete", "base_seed"):
-        if key in meta:
-            print(f"  {key:<15} {meta[key]}")
-    print(f"  {'grid':<15} {json.dumps(meta.get('grid'))}")
-    print(f"  {'params':<15} {json.dumps(meta.get('params'))}")
-    print(f"  {'inputs':<15} {meta.get('input_names')}")
-    print(f"  {'outputs':<15} {meta.get('output_names')}")
+        row(key, meta.get(key))
+    row("grid", meta.get("grid"), as_json=True)
+    row("params", meta.get("params"), as_json=True)
+    row("inputs", meta.get("input_names"))
+    row("outputs", meta.get("output_names"))
     for name, a in arrays.items():
         print(f"  /{name:<14} {a['dtype']:<8} {a['shape']}")
-    print(f"  {'versions':<15} {json.dumps(meta.get('versions'))}")
-    print(f"  {'created':<15} {meta.get('created')}")
+    row("versions", meta.get("versions"), as_json=True)
+    row("created", meta.get("created"))
     return 0
 
 
 def _data_show(args: argparse.Namespace) -> int:
     from sciml.datasets import show_sample
 
-    print(f"wrote {show_sample(args.file, args.index, args.out)}")
+    print(f"wrote {show_sample(args.file, args.index, args.out, overwrite=args.overwrite)}")
     return 0
 
 
 def _data_list(args: argparse.Namespace) -> int:
     from sciml.datasets import get_recipe, recipe_names
 
-    for name in recipe_names():
+    names = recipe_names()
+    width = max(map(len, names), default=0)
+    for name in names:
         rec = get_recipe(name)
-        print(f"{name:<20} v{rec.version}  {rec.description}")
+        print(f"{name:<{width}}  v{rec.version}  {rec.description}")
     return 0
 
 
 def _data_import(args: argparse.Namespace) -> int:
     from sciml.datasets import import_file
 
-    print(f"wrote {import_file(args.file, args.out, fmt=args.format)}")
+    out = import_file(args.file, args.out, fmt=args.format, overwrite=args.overwrite)
+    print(f"wrote {out}")
     return 0
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("data", help="generate, inspect and plot PDE data sets (HDF5)")
     dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
+    from sciml.commands._types import nonnegative_int, positive_int
+
     g = dsub.add_parser("generate", help="run a recipe: resumable, atomic, parallel (workers/MPI)")
     g.add_argument("recipe", help="recipe name (see `sciml data list`)")
-    g.add_argument("--n", type=int, required=True, help="number of samples")
+    g.add_argument("--n", type=positive_int, required=True, help="number of samples")
     g.add_argument("--out", required=True, help="output HDF5 file")
-    g.add_argument("--resolution", type=int, help="output grid points per axis")
+    g.add_argument("--resolution", type=positive_int, help="output grid points per axis")
     g.add_argument("--param", action="append", metavar="KEY=VALUE", help="recipe parameter")
-    g.add_argument("--seed", type=int, default=0, help="base seed (sample i: seed of (base, i))")
-    g.add_argument("--workers", type=int, default=1, help="worker processes (or use mpirun)")
+    g.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="base seed (sample i: seed of (base, i))"
+    )
+    g.add_argument(
+        "--workers", type=positive_int, default=1, help="worker processes (or use mpirun)"
+    )
     g.add_argument("--resume", action="store_true", help="continue an interrupted run")
     g.add_argument("--overwrite", action="store_true", help="replace an existing file")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_data_generate)
     i = dsub.add_parser("info", help="schema, sizes and metadata of a data file")
-    i.add_argument("file")
+    i.add_argument("file", help="HDF5 data file (sciml data generate / import)")
     i.set_defaults(func=_data_info)
-    s = dsub.add_parser("show", help="plot one sample as a PNG")
-    s.add_argument("file")
-    s.add_argument("--index", type=int, default=0)
-    s.add_argument("--out", default="sample.png")
+    s = dsub.add_parser("show", help="plot one sample (inputs and outputs) as a picture")
+    s.add_argument("file", help="HDF5 data file (sciml data generate / import)")
+    s.add_argument(
+        "--index", type=nonnegative_int, default=0, help="sample to plot (0-based; default 0)"
+    )
+    s.add_argument(
+        "--out",
+        default="sample.png",
+        help="picture to write; the extension picks the format: .png .pdf .svg .jpg "
+        "(default sample.png)",
+    )
+    s.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     s.set_defaults(func=_data_show)
     ls = dsub.add_parser("list", help="the available recipes")
     ls.set_defaults(func=_data_list)
     im = dsub.add_parser("import", help="convert a neuraloperator .pt or PDEBench HDF5 file")
-    im.add_argument("file")
-    im.add_argument("--format", required=True, choices=["neuralop-pt", "pdebench"])
-    im.add_argument("--out", required=True)
+    im.add_argument("file", help="the file to convert (read without running code)")
+    im.add_argument(
+        "--format",
+        required=True,
+        choices=["neuralop-pt", "pdebench"],
+        help="neuralop-pt: neuraloperator {'x', 'y'} .pt file; pdebench: PDEBench HDF5 file",
+    )
+    im.add_argument("--out", required=True, help="sciml HDF5 data file to write")
+    im.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     im.set_defaults(func=_data_import)

@@ -6,18 +6,26 @@ import argparse
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from sciml.train.runs import eval_run
 
-    res = [int(r) for r in args.resolutions.split(",")] if args.resolutions else None
-    eval_run(args.run, args.data, resolutions=res, out=args.out, device=args.device)
+    eval_run(args.run, args.data, resolutions=args.resolutions, out=args.out, device=args.device)
+    out = Path(args.out) if args.out is not None else Path(args.run) / "eval"
+    print((out / "eval.md").read_text(), end="")
+    print(f"wrote {out / 'eval.md'}, eval.json, error_histogram.png, samples.png")
     return 0
 
 
 def add_parser(sub) -> None:
+    from sciml.commands._types import int_list
+
     p = sub.add_parser("eval", help="evaluate a trained run: relative L2 table, plots, transfer")
     p.add_argument("run", help="run folder written by `sciml train`")
     p.add_argument("--data", required=True, help="data file (its test split if it trained)")
-    p.add_argument("--resolutions", help="comma list, e.g. 32,64,128: discretisation transfer")
+    p.add_argument(
+        "--resolutions", type=int_list, help="comma list, e.g. 32,64,128: discretisation transfer"
+    )
     p.add_argument("--out", help="output folder (default RUN/eval)")
-    p.add_argument("--device")
+    p.add_argument("--device", help="cuda, cpu, ... (default: cuda when available)")
     p.set_defaults(func=_eval)

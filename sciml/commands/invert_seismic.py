@@ -34,25 +34,31 @@ def _invert(args: argparse.Namespace) -> int:
 
     from sciml.datasets import GridDataset
     from sciml.inverse.seismic_refinement import acquisition_from_meta, refine_with_fwi
+    from sciml.io import check_out_dir
     from sciml.operators.seismic_imaging_task import load_imaging_model
 
-    run = Path(args.run)
-    model_file = run / "model.pt" if run.is_dir() else run
-    if not model_file.exists():
-        raise FileNotFoundError(f"RUN_DIR: no model file {str(model_file)!r}")
     out = Path(args.out)
+    check_out_dir(out, what="--out")  # a file, or a folder nobody can write: before any work
     targets = [out / n for n in ("velocity.npz", "report.json", "refinement.png")]
     if not args.overwrite and any(t.exists() for t in targets):
         raise FileExistsError(f"--out {str(out)!r} holds results; pass --overwrite to replace")
     if args.iterations < 0 or not args.lr > 0:
         raise ValueError("--iterations must be >= 0 and --lr > 0")
+    if args.max_samples < 1:
+        raise ValueError("--max-samples must be >= 1")
+    run = Path(args.run)
+    model_file = run / "model.pt" if run.is_dir() else run
+    if not model_file.is_file():
+        raise FileNotFoundError(f"RUN_DIR: no model file {str(model_file)!r}")
+    if not Path(args.data).is_file():
+        raise FileNotFoundError(f"--data {str(args.data)!r} does not exist")
+    ds = GridDataset(args.data)
+    grid, survey, kw = acquisition_from_meta(ds.meta, path=str(args.data))
+    idx = _parse_indices(args.samples, len(ds), args.max_samples)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, norm, dirs = load_imaging_model(model_file, device)
     if "inverse" not in dirs:
         raise ValueError(f"{str(model_file)!r} was trained for {dirs}, not the inverse direction")
-    ds = GridDataset(args.data)
-    grid, survey, kw = acquisition_from_meta(ds.meta, path=str(args.data))
-    idx = _parse_indices(args.samples, len(ds), args.max_samples)
     sub = ds.subset(idx)
     velocity = torch.as_tensor(sub.inputs_array()).float()
     observed = torch.as_tensor(sub.outputs_array()).float()

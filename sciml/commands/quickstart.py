@@ -12,9 +12,15 @@ def _quickstart(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
+    from sciml.commands._types import positive_float, positive_int
+
     p = sub.add_parser("quickstart", help="the project's main job on small built-in defaults")
     p.add_argument("--out", default="out/quickstart", help="folder for plots and tables")
-    p.add_argument("--n", type=int, default=32, help="mesh cells per side")
-    p.add_argument("--budget", type=float, default=60.0, help="training seconds per operator")
-    p.add_argument("--samples", type=int, default=200, help="Darcy samples (80/20 train/test)")
+    p.add_argument("--n", type=positive_int, default=32, help="mesh cells per side (>= 4)")
+    p.add_argument(
+        "--budget", type=positive_float, default=60.0, help="training seconds per operator"
+    )
+    p.add_argument(
+        "--samples", type=positive_int, default=200, help="Darcy samples (80/20 train/test; >= 20)"
+    )
     p.set_defaults(func=_quickstart)

@@ -25,10 +25,23 @@ def _solve_poisson(args: argparse.Namespace) -> int:
 
 #: method names of ``sciml solve poisson`` (plain data: building the parser imports no torch;
 #: tests/foundation/test_cli.py checks them against sciml.solvers.methods.METHODS)
-METHODS = ("cg", "jacobi", "icc", "gamg", "amg", "petsc-gamg", "dcdm", "dcdm-fpcg")
+METHODS = (
+    "cg",
+    "jacobi",
+    "cg-fused",
+    "jacobi-fused",
+    "icc",
+    "gamg",
+    "amg",
+    "petsc-gamg",
+    "dcdm",
+    "dcdm-fpcg",
+)
 
 
 def _add_solve_poisson(solve_sub) -> None:
+    from sciml.commands._types import positive_float
+
     p = solve_sub.add_parser(
         "poisson", help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM"
     )
@@ -36,7 +49,9 @@ def _add_solve_poisson(solve_sub) -> None:
     p.add_argument(
         "--method", action="extend", nargs="+", choices=METHODS, help="one or more methods"
     )
-    p.add_argument("--rtol", type=float, default=1e-6, help="true relative residual to reach")
+    p.add_argument(
+        "--rtol", type=positive_float, default=1e-6, help="true relative residual to reach (> 0)"
+    )
     p.add_argument("--family", default="blobs", help="obstacle family (blobs = held out)")
     p.add_argument("--density-ratio", type=float, default=None, help="e.g. 1000 (two phases)")
     p.add_argument("--seed", type=int, default=0)

@@ -36,6 +36,24 @@ def _unet(**kw) -> nn.Module:
     return UNet(**kw)
 
 
+def _deeponet(**kw) -> nn.Module:
+    from sciml.operators.deeponet import DeepONet
+
+    return DeepONet(**kw)
+
+
+def _multionet(**kw) -> nn.Module:
+    from sciml.operators.multionet import MultiONet
+
+    return MultiONet(**kw)
+
+
+def _dgno(**kw) -> nn.Module:
+    from sciml.operators.dgno import DGNO
+
+    return DGNO(**kw)
+
+
 def _latent_unet(**kw) -> nn.Module:
     from sciml.operators.latent_unet import LatentUNet
 
@@ -64,6 +82,9 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "lsm": _lsm,
     "fno": _fno,
     "unet": _unet,
+    "deeponet": _deeponet,
+    "multionet": _multionet,
+    "dgno": _dgno,
     # seismic imaging (velocity <-> shot gathers), GFI framework and its baselines
     "latent-unet": _latent_unet,
     "xnet": _xnet,

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sciml.train.task import use_bf16
 from sciml.train.trainer import TrainConfig, Trainer, evaluate, predict
 
 __all__ = ["train_and_test", "markdown_table", "count_parameters", "inference_time"]
@@ -80,7 +81,7 @@ def train_and_test(
 
         xt, yt = make_windows(xt, yt, cfg.input_frames, cfg.rollout_steps)
         steps = cfg.rollout_steps
-    amp = trainer._amp()
+    amp = use_bf16(cfg, trainer.device)
     errs = evaluate(op, xt, yt, rollout_steps=steps, device=trainer.device, amp=amp)
     steady = hist[1:] or hist  # epoch 1 includes warm-up (compile, caches)
     seen = sum(h["samples_per_s"] * h["epoch_time"] for h in steady)

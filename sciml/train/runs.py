@@ -16,11 +16,22 @@ from typing import Any
 import torch
 
 from sciml.grid import Grid
+from sciml.io import FileFormatError, check_fields, check_out_dir, read_json
 from sciml.train.checkpoint import load_model
 from sciml.train.data import load_dataset_file
 from sciml.train.trainer import TrainConfig, Trainer, evaluate, make_windows, predict
 
-__all__ = ["train_run", "eval_run", "resolution_transfer", "model_kwargs_for_data"]
+__all__ = [
+    "RUN_FILES",
+    "train_run",
+    "eval_run",
+    "resolution_transfer",
+    "model_kwargs_for_data",
+    "check_run_folder",
+    "read_split",
+    "read_run_config",
+    "resolve_device",
+]
 
 
 def _split(n: int, n_train: int | None, n_test: int | None, seed: int) -> tuple[list, list]:
@@ -47,6 +58,103 @@ def model_kwargs_for_data(
     return kw
 
 
+#: files a training run writes into its folder (``eval/`` too): what ``overwrite`` clears
+RUN_FILES = (
+    "config.json",
+    "split.json",
+    "last.pt",
+    "model.pt",
+    "metrics.csv",
+    "history.json",
+    "summary.json",
+)
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``device`` as a ``torch.device`` (default CUDA when available); ``ValueError`` for an
+    unknown name or CUDA asked for where there is none."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: unknown device {device!r} (e.g. cpu, cuda, cuda:1)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} asked for, but CUDA is not available here")
+    return dev
+
+
+def read_split(path: Path) -> dict:
+    """A run's ``split.json``, schema-checked (file and field named in every error)."""
+    split = check_fields(
+        read_json(path, what="run file"),
+        {"n_total": int, "train": list, "test": list},
+        path=path,
+        what="run file",
+    )
+    n = split["n_total"]
+    for key in ("train", "test"):
+        bad = [i for i in split[key] if isinstance(i, bool) or not isinstance(i, int)]
+        bad += [i for i in split[key] if isinstance(i, int) and not 0 <= i < n]
+        if bad:
+            raise FileFormatError(
+                f"run file {str(path)!r}: field {key!r} must hold sample indices in [0, {n}), "
+                f"found {bad[0]!r}"
+            )
+    if "data" in split and not isinstance(split["data"], str):
+        raise FileFormatError(f"run file {str(path)!r}: field 'data' must be a path string")
+    return split
+
+
+def read_run_config(path: Path) -> dict:
+    """A run's ``config.json`` (``{"model": {"name", "kwargs"}, "train": {...}, ...}``), checked."""
+    cfg = check_fields(
+        read_json(path, what="run file"), {"model": dict}, path=path, what="run file"
+    )
+    if not isinstance(cfg["model"].get("name"), str):
+        raise FileFormatError(f"run file {str(path)!r}: field 'model' has no 'name' string")
+    return cfg
+
+
+def check_run_folder(out: str | Path, *, resume: bool, overwrite: bool) -> list[Path]:
+    """Check the run folder ``out`` before any work; return the old run's files to clear.
+
+    Without ``resume`` a folder that already holds a run is refused unless ``overwrite`` (two
+    runs are never mixed in one folder: the caller clears the returned paths, ``eval/``
+    included, once the new run is ready to start). With ``resume`` it must hold ``last.pt``.
+    """
+    out = Path(out)
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other: continue the run or replace it")
+    check_out_dir(out, what="out:")
+    existing = [out / name for name in (*RUN_FILES, "eval") if (out / name).exists()]
+    if resume:
+        if not (out / "last.pt").is_file():
+            raise FileNotFoundError(
+                f"resume: {str(out / 'last.pt')!r} does not exist, nothing to resume"
+                + (" (the run stopped before its first epoch ended; start it again with "
+                   "--overwrite)" if existing else "")
+            )  # fmt: skip
+        return []
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing)
+        raise FileExistsError(
+            f"out: {str(out)!r} already holds a run ({names}); pass --resume to continue it or "
+            "--overwrite to replace it"
+        )
+    return existing
+
+
+def _clear(paths: list[Path]) -> None:
+    import shutil
+
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def train_run(
     *,
     model: str,
@@ -58,6 +166,7 @@ def train_run(
     n_train: int | None = None,
     n_test: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     device: str | None = None,
 ) -> dict:
     """Train registry model ``model`` on the data file ``data`` into run folder ``out``.
@@ -66,26 +175,49 @@ def train_run(
     modes, ...; channels and ``ndim`` come from the data). Without ``test_data`` the file is
     split into train / test (``n_train``, ``n_test``; default 80 / 20 %, seeded) and the test
     part is never seen in training; validation is carved from the train part.
-    Returns a summary dict (final validation error, epochs, time).
+
+    ``out`` must not hold another run unless ``resume`` (continue it from ``last.pt``) or
+    ``overwrite`` (its files, ``eval/`` included, are deleted once everything else checked
+    out). The model is built after ``torch.manual_seed(train["seed"])``: the same call twice
+    gives bit-identical weights on the CPU. Returns a summary dict (final validation error,
+    epochs, time).
     """
     from sciml.operators.registry import build
 
     out = Path(out)
     cfg = TrainConfig.from_dict(dict(train or {}))
+    stale = check_run_folder(out, resume=resume, overwrite=overwrite)
+    if device is not None:
+        resolve_device(device)  # a clear error now; None lets the Trainer pick this rank's GPU
+    if resume and (out / "config.json").exists():
+        saved = read_run_config(out / "config.json")["model"]["name"]
+        if saved != model:
+            raise ValueError(
+                f"resume: run {str(out)!r} trained a {saved!r} model, not {model!r} (use the "
+                "same --model, or another --out for a new run)"
+            )
     x, y, meta = load_dataset_file(data)
     if test_data is None:
         train_idx, test_idx = _split(x.shape[0], n_train, n_test, cfg.seed)
     else:
-        train_idx, test_idx = list(range(x.shape[0] if n_train is None else n_train)), []
+        n = x.shape[0] if n_train is None else n_train
+        if not 1 <= n <= x.shape[0]:
+            raise ValueError(f"n_train must be in [1, {x.shape[0]}], got {n_train}")
+        train_idx, test_idx = list(range(n)), []
     split_path = out / "split.json"
     if resume and split_path.exists():
-        saved = json.loads(split_path.read_text())
-        if saved["train"] != train_idx:
-            raise ValueError("resume: the train split differs from the run's split.json")
+        saved_split = read_split(split_path)
+        if saved_split["n_total"] != int(x.shape[0]) or saved_split["train"] != train_idx:
+            raise ValueError(
+                f"resume: the train split of {str(data)!r} differs from the run's split.json "
+                "(another data file, --n-train/--n-test or seed?)"
+            )
     kw = model_kwargs_for_data(model, x, y, cfg.input_frames, model_options or {})
+    torch.manual_seed(cfg.seed)  # the initial weights depend on the seed only
     net = build(model, **kw)
     trainer = Trainer(net, cfg, out_dir=out, device=device)
     if trainer.rank == 0:
+        _clear(stale)  # --overwrite: the old run goes only now that the new one can start
         out.mkdir(parents=True, exist_ok=True)
         split = {
             "data": str(Path(data).resolve()),
@@ -96,7 +228,7 @@ def train_run(
             "recipe": meta.get("recipe"),
             "grid": meta.get("grid"),
         }
-        split_path.write_text(json.dumps(split))
+        _write_text(split_path, json.dumps(split))
     idx = torch.as_tensor(train_idx, dtype=torch.long)
     hist = trainer.fit((x[idx], y[idx]), resume=resume)
     n_params = sum(p.numel() * (2 if p.is_complex() else 1) for p in net.parameters())
@@ -108,8 +240,18 @@ def train_run(
         "train_time_s": hist[-1]["train_time"] if hist else 0.0,
     }
     if trainer.rank == 0:
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        _write_text(out / "summary.json", json.dumps(summary, indent=2))
     return summary
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def resolution_transfer(
@@ -162,16 +304,30 @@ def eval_run(
 ) -> dict:
     """Evaluate the run's ``model.pt`` on ``data`` (its test split when ``data`` is the
     training file, else every sample): relative L2 table, histogram and sample PNGs, and the
-    discretisation transfer to ``resolutions``. Writes ``eval.json`` and ``eval.md``."""
+    discretisation transfer to ``resolutions``.
+
+    Writes ``eval.json``, ``eval.md`` (the table) and the PNGs into ``out`` (default
+    ``RUN/eval``), which is checked before any work. Every file read (model, split, config,
+    data) is schema-checked; a data file that does not fit the model is an error naming both.
+    Returns the result dict (what ``eval.json`` holds).
+    """
     run = Path(run)
+    if not run.is_dir():
+        raise FileNotFoundError(f"run folder {str(run)!r} does not exist")
     if not (run / "model.pt").is_file():
         raise FileNotFoundError(f"run folder {str(run)!r} has no model.pt (train first)")
     out = Path(out) if out is not None else run / "eval"
-    out.mkdir(parents=True, exist_ok=True)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    check_out_dir(out, what="out:")
+    if resolutions is not None:
+        bad = [r for r in resolutions if isinstance(r, bool) or not isinstance(r, int) or r < 2]
+        if bad:
+            raise ValueError(f"resolutions must be integers >= 2, got {bad[0]!r}")
+    dev = resolve_device(device)
     op, extra = load_model(run / "model.pt", map_location=dev)
+    split = read_split(run / "split.json") if (run / "split.json").exists() else {}
+    config = read_run_config(run / "config.json") if (run / "config.json").exists() else None
     x, y, meta = load_dataset_file(data)
-    split = json.loads((run / "split.json").read_text()) if (run / "split.json").exists() else {}
+    _check_fits(op, x, y, extra, run / "model.pt", data)
     same = split.get("data") == str(Path(data).resolve()) and split.get("n_total") == x.shape[0]
     if same:
         if not split["test"]:
@@ -189,9 +345,7 @@ def eval_run(
     result: dict[str, Any] = {
         "run": str(run),
         "data": which,
-        "model": json.loads((run / "config.json").read_text())["model"]
-        if (run / "config.json").exists()
-        else None,
+        "model": config["model"] if config is not None else None,
         "n": int(errs.numel()),
         "rel_l2_mean": float(errs.mean()),
         "rel_l2_std": float(errs.std()) if errs.numel() > 1 else 0.0,
@@ -226,14 +380,31 @@ def eval_run(
             f"| {r['resolution']} | {r['rel_l2']:.4g} | {r['interp_floor']:.2g} |"
             for r in result["transfer"]
         ]
-    (out / "eval.md").write_text("\n".join(lines) + "\n")
-    (out / "eval.json").write_text(json.dumps(result, indent=2))
-    print("\n".join(lines))
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "eval.md", "\n".join(lines) + "\n")
+    _write_text(out / "eval.json", json.dumps(result, indent=2))
     if plots:
         pred = predict(op, x, rollout_steps=steps, device=dev)
         plot_errors(out, errs, pred, y)
-        print(f"wrote {out / 'eval.md'}, eval.json, error_histogram.png, samples.png")
     return result
+
+
+def _check_fits(op, x, y, extra: dict, model_path: Path, data) -> None:
+    """``ValueError`` unless the data have the channels and dimension the model was built for."""
+    inner = getattr(op, "model", op)
+    kw = (getattr(inner, "spec", None) or {}).get("kwargs", {})
+    frames = extra.get("input_frames")
+    want = {
+        "spatial dimensions": (kw.get("ndim"), x.ndim - 2),
+        "input channels": (None if frames else kw.get("in_channels"), x.shape[1]),
+        "output channels": (None if frames else kw.get("out_channels"), y.shape[1]),
+    }
+    for what, (expected, got) in want.items():
+        if expected is not None and expected != got:
+            raise ValueError(
+                f"data file {str(data)!r} does not fit the model {str(model_path)!r}: the model "
+                f"takes {expected} {what}, the data have {got}"
+            )
 
 
 def plot_errors(out: Path, errs: torch.Tensor, pred: torch.Tensor, y: torch.Tensor) -> None:
@@ -274,75 +445,3 @@ def plot_errors(out: Path, errs: torch.Tensor, pred: torch.Tensor, y: torch.Tens
     fig.tight_layout()
     fig.savefig(out / "samples.png", dpi=100)
     plt.close(fig)
-
-
-_MODEL_FLAGS = ("width", "modes", "levels", "heads", "tokens", "basis", "norm")
-_TRAIN_FLAGS = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "scheduler",
-    "time_budget",
-    "input_frames",
-    "rollout_steps",
-    "seed",
-    "amp",
-    "channels_last",
-    "compile",
-)
-
-
-def train_from_args(args) -> int:
-    """``sciml train``: merge ``--config`` JSON with command-line flags (flags win)."""
-    cfg: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        path = Path(args.config)
-        if not path.is_file():
-            raise FileNotFoundError(f"--config file {str(path)!r} does not exist")
-        cfg = json.loads(path.read_text())
-        unknown = (
-            set(cfg)
-            - {"model", "model_options", "train", "data", "test_data"}
-            - {
-                "n_train",
-                "n_test",
-            }
-        )
-        if unknown:
-            raise ValueError(f"--config has unknown key(s) {sorted(unknown)}")
-    model = args.model or cfg.get("model")
-    data = args.data or cfg.get("data")
-    if not model:
-        raise ValueError("--model is required (or 'model' in --config): one of lsm, fno, unet")
-    if not data:
-        raise ValueError("--data is required (or 'data' in --config)")
-    model_options = dict(cfg.get("model_options", {}))
-    model_options.update(
-        {k: getattr(args, k) for k in _MODEL_FLAGS if getattr(args, k) is not None}
-    )
-    train = dict(cfg.get("train", {}))
-    train.update({k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None})
-    if args.no_progress:
-        train["progress"] = False
-    summary = train_run(
-        model=model,
-        data=data,
-        out=args.out,
-        train=train,
-        model_options=model_options,
-        test_data=args.test_data or cfg.get("test_data"),
-        n_train=args.n_train if args.n_train is not None else cfg.get("n_train"),
-        n_test=args.n_test if args.n_test is not None else cfg.get("n_test"),
-        resume=args.resume,
-        device=args.device,
-    )
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()  # started by the Trainer under torchrun
-    if os.environ.get("RANK", "0") != "0":
-        return 0
-    print(
-        f"{summary['model']}: {summary['params']:,} parameters, {summary['epochs']} epochs in "
-        f"{summary['train_time_s']:.1f} s, best validation relative L2 "
-        f"{summary['best_val_l2']:.4g}; run folder {args.out}"
-    )
-    return 0

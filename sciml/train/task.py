@@ -13,7 +13,9 @@ particular to one kind of model:
 ``validate``           metrics on the validation data; ``selection_metric`` picks ``model.pt``
 ``save_model``         the inference file (default: the registry-spec model file)
 ``state_dict``         task state that must survive a resume (curricula, replay pools)
+``begin_step``         a hook before each optimiser step (per-step schedules, e.g. a weight)
 ``end_epoch``          a hook after each epoch (refresh a curriculum)
+``step_logs``          log keys that are per step (e.g. ``"nfe"``), averaged over steps
 =====================  =====================================================================
 
 :class:`SupervisedTask` is operator learning from ``(x, y)`` pairs (the default). Physics-loss,
@@ -73,6 +75,9 @@ class Task:
 
     #: key of :meth:`validate`'s dict that selects the saved model (lower is better)
     selection_metric: str = "val"
+    #: keys of :meth:`loss`'s logs that are per optimiser step (a count of solver evaluations,
+    #: a time), not sums over items: the epoch record holds their mean per step (and per rank)
+    step_logs: tuple[str, ...] = ()
 
     def setup(
         self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
@@ -94,7 +99,8 @@ class Task:
         ``net`` is :meth:`train_module`'s module (possibly wrapped). The Trainer divides by the
         global batch size, so under DDP the gradient equals the single-process one. ``logs``
         values (floats or 0-d tensors) are sums over ``idx`` too; the epoch record holds their
-        per-item means.
+        per-item means (keys listed in :attr:`step_logs`: their per-step means). A loss that is
+        not a sum over items (batch moments, a masked mean) returns ``len(idx) * batch_loss``.
         """
         raise NotImplementedError
 
@@ -116,6 +122,11 @@ class Task:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
+
+    def begin_step(self, step: int, total_steps: int | None) -> None:
+        """Called before each optimiser step: ``step`` is its 0-based global index (the same
+        after a resume as in an uninterrupted run), ``total_steps`` the steps the run plans
+        (``None`` under a ``time_budget``). Per-step schedules (a penalty weight) go here."""
 
     def end_epoch(self, module: nn.Module, epoch: int) -> None:
         """Called after epoch ``epoch`` (1-based) was trained and validated."""

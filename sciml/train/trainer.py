@@ -23,6 +23,11 @@ What it does:
   per-channel Gaussian normalisers fitted on the training split and saved with the model
   (:class:`~sciml.train.normalizers.NormalizedOperator`); autoregressive rollout for time-dependent data (``input_frames=10, rollout_steps=10``: 10
   frames in, predict the next, feed it back, 10 steps, loss summed over the steps);
+* an epoch budget, an iteration budget (``max_steps``: the last epoch may be partial) or a time
+  budget; before every optimiser step the task hears the global step
+  (:meth:`~sciml.train.task.Task.begin_step`: per-step schedules such as a penalty weight), and
+  per-step log values (:attr:`~sciml.train.task.Task.step_logs`, e.g. solver evaluations) are
+  averaged per step; the epoch record holds wall-clock and process CPU times;
 * bf16 autocast on GPU, optional ``channels_last`` and ``torch.compile``, gradient clipping;
 * a validation split carved from the training data; the saved model is the one with the best
   validation metric of the task (the test set is never looked at);
@@ -75,7 +80,9 @@ class TrainConfig:
     autoregressive rollout: samples are trajectories ``cat([inputs, outputs], dim=1)``, the
     first ``input_frames`` frames are the input and the next ``rollout_steps`` the targets.
     ``time_budget`` (seconds of optimisation, validation excluded) stops training early and
-    drives the schedule by elapsed time; ``epochs`` is then an upper bound.
+    drives the schedule by elapsed time; ``epochs`` is then an upper bound. ``max_steps`` is an
+    iteration budget: the run ends after that many optimiser steps (the last epoch may be
+    partial) and the learning-rate schedule spans them; ``epochs`` is again an upper bound.
     """
 
     epochs: int = 100
@@ -97,6 +104,7 @@ class TrainConfig:
     input_frames: int | None = None
     rollout_steps: int = 1
     time_budget: float | None = None
+    max_steps: int | None = None
     eval_batch_size: int = 50
     progress: bool = True
     extra: dict = field(default_factory=dict)
@@ -121,6 +129,8 @@ class TrainConfig:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
         if self.input_frames is not None:
             positive_int("input_frames")
+        if self.max_steps is not None:
+            positive_int("max_steps")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be positive or None, got {self.grad_clip!r}")
         if self.time_budget is not None and not self.time_budget > 0:
@@ -320,11 +330,16 @@ class Trainer:
         cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
         return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
+    def _total_steps(self, steps_per_epoch: int) -> int:
+        """Optimiser steps the run plans: ``epochs`` epochs, capped by ``max_steps``."""
+        total = self.config.epochs * steps_per_epoch
+        return total if self.config.max_steps is None else min(total, self.config.max_steps)
+
     def _scheduler(self, opt, steps_per_epoch: int):
         cfg = self.config
         if cfg.time_budget is not None or cfg.scheduler == "none":
             return None  # time mode: factors set by hand (see _schedule_factor)
-        total = cfg.epochs * steps_per_epoch
+        total = self._total_steps(steps_per_epoch)
         if cfg.scheduler == "onecycle":
             return torch.optim.lr_scheduler.OneCycleLR(
                 opt, max_lr=cfg.lr, total_steps=total, pct_start=cfg.pct_start
@@ -410,24 +425,36 @@ class Trainer:
                 )
             else:
                 bar = tqdm(
-                    total=cfg.epochs * steps_per_epoch,
+                    total=self._total_steps(steps_per_epoch),
                     initial=start_epoch * steps_per_epoch,
                     unit="batch",
                     dynamic_ncols=True,
                     desc="train",
                 )
         train_time = sum(h.get("epoch_time", 0.0) for h in self.history)
+        cpu_time = sum(h.get("epoch_cpu_time", 0.0) for h in self.history)
         last_epoch = cfg.epochs if stop_after_epoch is None else min(stop_after_epoch, cfg.epochs)
+        # the global step is a function of the epoch (batches per epoch are fixed), so a resumed
+        # run sees the same step indices as an uninterrupted one
+        step = start_epoch * steps_per_epoch
+        planned = None if cfg.time_budget is not None else self._total_steps(steps_per_epoch)
+        step_keys = set(task.step_logs)
         stop = False
         last_postfix = 0.0
         metric = task.selection_metric
         for epoch in range(start_epoch, last_epoch):
+            if cfg.max_steps is not None and step >= cfg.max_steps:
+                break
             op.train()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
             log_sums: dict[str, torch.Tensor] = {}
             count = 0
+            epoch_steps = 0
             for gidx in self._epoch_batches(n, epoch):
+                if cfg.max_steps is not None and step >= cfg.max_steps:
+                    stop = True
+                    break
                 if cfg.time_budget is not None:
                     prog = (train_time + time.perf_counter() - t0) / cfg.time_budget
                     prog = self._agree(prog)
@@ -437,6 +464,7 @@ class Trainer:
                     for group in opt.param_groups:
                         group["lr"] = cfg.lr * _schedule_factor(cfg.scheduler, prog, cfg)
                 local = gidx[self.rank :: self.world].to(self.device)
+                task.begin_step(step, planned)
                 item_sum, logs = task.loss(net, local)
                 # gradient of (sum over the global batch) / global batch, whatever the split
                 loss = item_sum * (self.world / gidx.numel())
@@ -447,6 +475,8 @@ class Trainer:
                 opt.step()
                 if sched is not None:
                     sched.step()
+                step += 1
+                epoch_steps += 1
                 loss_sum += item_sum.detach().double()
                 for key, value in logs.items():
                     v = torch.as_tensor(value, dtype=torch.float64).detach().to(self.device)
@@ -467,12 +497,16 @@ class Trainer:
                             refresh=False,
                         )
             epoch_time = time.perf_counter() - t0
+            epoch_cpu_time = time.process_time() - c0
             train_time += epoch_time
+            cpu_time += epoch_cpu_time
             keys = sorted(log_sums)
             sums = [loss_sum, torch.tensor(float(count)).to(loss_sum)]
+            sums += [torch.tensor(float(epoch_steps)).to(loss_sum)]
             sums += [log_sums[k].reshape(()) for k in keys]
             total = self._all_sum(torch.stack(sums))
             items = total[1].clamp(min=1)
+            rank_steps = total[2].clamp(min=1)  # steps summed over ranks
             train_loss = (total[0] / items).item()
             if not math.isfinite(train_loss):
                 if bar is not None:
@@ -492,12 +526,18 @@ class Trainer:
             rec = {
                 "epoch": epoch + 1,
                 "train_loss": train_loss,
-                **{k: (total[2 + i] / items).item() for i, k in enumerate(keys)},
+                **{
+                    k: (total[3 + i] / (rank_steps if k in step_keys else items)).item()
+                    for i, k in enumerate(keys)
+                },
                 **{k: float(v) for k, v in val.items()},
                 "lr": opt.param_groups[0]["lr"],
+                "steps": epoch_steps,
                 "epoch_time": epoch_time,
+                "epoch_cpu_time": epoch_cpu_time,
                 "samples_per_s": float(total[1].item()) / max(epoch_time, 1e-9),
                 "train_time": train_time,
+                "train_cpu_time": cpu_time,
             }
             self.history.append(rec)
             score = rec[metric]
@@ -566,9 +606,11 @@ class Trainer:
             "best_val": self.best_val,
             "task": self.task.state_dict(),
         }
-        save_checkpoint(self.out_dir / "last.pt", state)
+        # model.pt first, then last.pt: whenever last.pt says epoch k, model.pt is the best of
+        # epochs 1..k, so a run killed anywhere in here resumes to the uninterrupted result
         if improved:
             self._save_model(op)
+        save_checkpoint(self.out_dir / "last.pt", state)
         path = self.out_dir / "metrics.csv"
         new = not path.exists()
         with path.open("a", newline="") as f:
@@ -578,6 +620,20 @@ class Trainer:
             w.writerow(rec)
         (self.out_dir / "history.json").write_text(json.dumps(self.history, indent=1))
 
+    def _write_logs(self) -> None:
+        """Rewrite ``metrics.csv`` and ``history.json`` from the history (after a resume: a
+        kill between the checkpoint and the logs leaves no gap or duplicate row)."""
+        if self.out_dir is None or self.rank != 0:
+            return
+        keys: list[str] = []
+        for rec in self.history:
+            keys += [k for k in rec if k not in keys]
+        with (self.out_dir / "metrics.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(self.history)
+        (self.out_dir / "history.json").write_text(json.dumps(self.history, indent=1))
+
     def _restore(self, op, opt, sched) -> int:
         if self.out_dir is None:
             raise ValueError("resume=True needs out_dir (where last.pt lives)")
@@ -585,7 +641,16 @@ class Trainer:
         state = load_checkpoint(path, map_location=self.device)
         saved = state["config"].get("train", {})
         mine = self.config.to_dict()
-        for key in ("epochs", "batch_size", "lr", "optimizer", "scheduler", "seed", "input_frames"):
+        for key in (
+            "epochs",
+            "batch_size",
+            "lr",
+            "optimizer",
+            "scheduler",
+            "seed",
+            "input_frames",
+            "max_steps",
+        ):
             if saved.get(key) != mine.get(key):
                 raise ValueError(
                     f"cannot resume: config.{key}={mine.get(key)!r} differs from the "
@@ -612,6 +677,7 @@ class Trainer:
         self.task.load_state_dict(state.get("task", {}))
         self.history = list(state["history"])
         self.best_val = state["best_val"]
+        self._write_logs()
         return int(state["epoch"])
 
 

@@ -56,7 +56,7 @@ def test_neuralop_pt_files_import(tmp_path):
     torch.save({"x": torch.rand(3, 32), "y": torch.rand(3, 5, 32)}, tmp_path / "burgers.pt")
     b = GridDataset(import_file(tmp_path / "burgers.pt", tmp_path / "b.h5", fmt="neuralop-pt"))
     assert b[0][0].shape == (1, 32) and b[0][1].shape == (5, 32)
-    with pytest.raises(ValueError, match="needs keys 'x' and 'y'"):
+    with pytest.raises(ValueError, match="bad.pt': missing field 'x'"):
         torch.save({"a": x}, tmp_path / "bad.pt")
         import_file(tmp_path / "bad.pt", tmp_path / "bad.h5", fmt="neuralop-pt")
 

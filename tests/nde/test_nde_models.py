@@ -14,7 +14,6 @@ from sciml.nde import (
     ODEClassifier,
 )
 from sciml.nde.data import irregular_series_data
-from sciml.nde.experiments import run
 
 
 def _all_grads(model):
@@ -68,9 +67,5 @@ def test_bad_inputs_at_boundaries():
         NeuralODE(MLPField(2), rtol=0.0)
     with pytest.raises(ValueError, match="start and end"):
         ExponentialDecay(1.0, 0.0, 10)
-    with pytest.raises(ValueError, match="task"):
-        run("mnist", "none")
-    with pytest.raises(ValueError, match="spiral-sde supports"):
-        run("spiral-sde", "rnode", iters=1, progress=False)
     s = ExponentialDecay(100.0, 1.0, 10)
     assert [round(s(i), 6) for i in (0, 5, 10, 99)] == [100.0, 10.0, 1.0, 1.0]

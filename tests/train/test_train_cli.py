@@ -77,6 +77,9 @@ def test_cli_errors_are_clear(tmp_path, data_file, capsys):
     rc = main(["train", "--model", "fno", "--data", str(tmp_path / "no.h5"), "--out", "x"])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
     rc = main(["eval", str(tmp_path / "nothing"), "--data", str(data_file)])
+    assert rc == 2 and "nothing' does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    rc = main(["eval", str(tmp_path / "empty"), "--data", str(data_file)])
     assert rc == 2 and "has no model.pt" in capsys.readouterr().err
 
 

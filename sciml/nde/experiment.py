@@ -1,0 +1,100 @@
+"""One regularization experiment: train through the one Trainer, evaluate, return a table row.
+
+:func:`run_experiment` takes objects -- a :class:`~sciml.nde.problems.RegularizationProblem`
+and a regularizer -- builds the model from a fixed seed, trains it with a
+:class:`~sciml.nde.task.RegularizedTask` under an iteration budget (the problem's optimiser
+settings and penalty-weight schedule), and returns the papers' columns: the metric, training
+time (wall clock and process CPU), prediction time, training NFE (mean per step, regularizer
+included) and prediction NFE (the plain torchdiffeq / torchsde solve). Names are resolved at the
+edge (``sciml nde``, ``benchmarks/nde_regularization.py``) through :mod:`sciml.nde.registry`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sciml.nde.problems import RegularizationProblem
+from sciml.nde.task import RegularizedTask
+from sciml.train.trainer import TrainConfig, Trainer
+
+__all__ = ["run_experiment", "train_config"]
+
+
+def train_config(
+    problem: RegularizationProblem, steps: int, *, seed: int = 0, progress: bool = True
+) -> TrainConfig:
+    """The Trainer settings of ``problem`` for a run of ``steps`` optimiser steps: Adam without
+    weight decay at ``problem.lr``, ``problem.scheduler`` over the run, ``problem.batch_size``,
+    fp32 (the adaptive solvers' error control wants full precision)."""
+    return TrainConfig(
+        epochs=steps,  # an upper bound: max_steps ends the run
+        max_steps=steps,
+        batch_size=problem.batch_size,
+        lr=problem.lr,
+        optimizer="adam",
+        weight_decay=0.0,
+        scheduler=problem.scheduler,
+        amp="none",
+        seed=seed,
+        progress=progress,
+        extra={"experiment": problem.name},
+    )
+
+
+def run_experiment(
+    problem: RegularizationProblem,
+    regularizer: Any,
+    *,
+    steps: int,
+    weight_scale: float = 1.0,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    out_dir: str | Path | None = None,
+    resume: bool = False,
+    stop_after_epoch: int | None = None,
+) -> dict[str, Any]:
+    """Train ``problem``'s model with ``regularizer`` for ``steps`` steps from ``seed``; return
+    one table row.
+
+    Args:
+        problem: the experiment (data, model, fit loss, metric).
+        regularizer: a regularizer object (e.g. ``problem.make_regularizer("local-error")``);
+            its ``name`` selects the problem's penalty-weight schedule.
+        steps: optimiser steps (``problem.iters`` / ``problem.quick_iters`` are the defaults
+            of the full and quick runs).
+        weight_scale: multiply the problem's penalty weights (for sweeps).
+        out_dir: write checkpoints and logs there (``resume`` continues from its ``last.pt``;
+            ``stop_after_epoch`` ends early, simulating an interruption).
+
+    Returns:
+        ``{"task", "method", "metric", "value", "train_time_s", "train_cpu_s",
+        "predict_time_s", "train_nfe", "predict_nfe", "iters", ...}`` plus the problem's
+        reference columns.
+    """
+    if not isinstance(problem, RegularizationProblem):
+        raise TypeError(f"problem must be a RegularizationProblem, got {type(problem).__name__}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"iters must be >= 1, got {steps}")
+    problem.check_supported(regularizer.name)
+    torch.manual_seed(seed)
+    model = problem.build(regularizer)
+    task = RegularizedTask(problem, problem.weight(regularizer.name, steps, weight_scale))
+    cfg = train_config(problem, steps, seed=seed, progress=progress)
+    trainer = Trainer(model, cfg, task=task, out_dir=out_dir, device=device)
+    hist = trainer.fit(resume=resume, stop_after_epoch=stop_after_epoch)
+    done = sum(h["steps"] for h in hist)
+    row = {
+        "task": problem.name,
+        "method": regularizer.name,
+        "metric": problem.metric,
+        **problem.evaluate(trainer.module),
+        "train_time_s": hist[-1]["train_time"],
+        "train_cpu_s": hist[-1]["train_cpu_time"],
+        "train_nfe": sum(h["nfe"] * h["steps"] for h in hist) / max(done, 1),
+        "iters": done,
+    }
+    return row
