@@ -1,6 +1,7 @@
 """Full-waveform inversion: misfit decrease, refinement of a network estimate, the CLI."""
 
 import json
+
 import numpy as np
 import pytest
 import torch
