@@ -93,6 +93,7 @@ def test_first_breaks_at_1_to_1_5_km(order):
 
 @pytest.fixture(scope="module")
 def layered_pair():
+    pytest.importorskip("deepwave", reason="the cross-check needs deepwave")
     grid = openfwi_grid()
     survey = Survey.openfwi(grid, nt=600)  # reflections from all layers are in by 600 ms
     v = flat_layers(grid, [3])
