@@ -14,6 +14,15 @@ from sciml.physics.velocity_models import openfwi_grid
 KW = dict(nbc=20, compile=False, convention="openfwi")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small grids: a second thread only adds synchronisation on a shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _two_layer(n=24, interface=10):
     v = torch.full((1, 1, n, n), 2000.0)
     v[..., interface:, :] = 2500.0
