@@ -78,17 +78,16 @@ def dataset(recipe: str, n: int, seed: int, data_dir: Path, workers: int):
 
 # ---------------------------------------------------------------------------------- models
 def dgno_model(medium: str, quick: bool):
-    """The DGNO of each problem. Both use the mixed weak form: on the CPU budget the primal
-    form of the smooth problem learned far slower (test u 0.53 vs 0.27 after 150 s)."""
+    """The DGNO of each problem (:func:`~sciml.operators.dgno.dgno_preset`). Both use the mixed
+    weak form: on the CPU budget the primal form of the smooth problem learned far slower
+    (test u 0.53 vs 0.27 after 150 s)."""
+    from sciml.operators.dgno import dgno_preset
     from sciml.operators.registry import build
 
-    common = dict(latent=32 if quick else 64, width=100, layers=5, activation="tanh_sin",
-                  encoder_channels=32, mixed=True)  # fmt: skip
-    if medium == "two-phase":
-        return build("dgno", medium="two-phase", coefficient_width=128, u_scale=0.1,
-                     flux_scale=2.5, **common)  # fmt: skip
-    return build("dgno", medium="lognormal", coefficient_width=100, u_scale=1.0,
-                 flux_scale=5.0, **common)  # fmt: skip
+    options = dgno_preset("two-phase" if medium == "two-phase" else "lognormal")
+    if quick:
+        options["latent"] = 32
+    return build("dgno", **options)
 
 
 def baseline_model(name: str):

@@ -8,6 +8,7 @@ are stored under ``/meshes/<i>``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from sciml.mesh import Mesh
 
 @dataclass
 class ElasticityParams:
+    """Parameters of ``elasticity-holes``: grid resolution, hole count/radius ranges, mesh
+    size and the material (Young's modulus, Poisson ratio)."""
+
     resolution: int = 64
     min_holes: int = 1
     max_holes: int = 4
@@ -45,6 +49,9 @@ def random_holes(rng: np.random.Generator, p: ElasticityParams) -> list[tuple[fl
 
 
 class ElasticityHoles(Recipe):
+    """Plane-strain plate with random holes: material mask ``[1, N, N]`` -> von Mises
+    stress ``[1, N, N]`` (FEniCSx solve per sample; mesh and nodal stress kept)."""
+
     name = "elasticity-holes"
     version = 1
     description = "plane-strain plate with random holes (FEniCSx): mask -> von Mises stress"
@@ -77,7 +84,7 @@ class ElasticityHoles(Recipe):
     def grid(self, p: ElasticityParams) -> Grid:
         return Grid((p.resolution, p.resolution))
 
-    def worker(self, p: ElasticityParams):
+    def worker(self, p: ElasticityParams) -> Callable[[np.ndarray], SampleBatch]:
         from sciml.physics.fem import solve_elasticity
 
         grid = self.grid(p)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -25,10 +25,13 @@ from sciml.datasets import storage
 from sciml.datasets.recipe import SampleBatch, sample_seeds
 from sciml.datasets.recipes import get_recipe
 
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
 __all__ = ["generate", "mpi_world"]
 
 
-def mpi_world():
+def mpi_world() -> MPI.Intracomm | None:
     """``MPI.COMM_WORLD`` when launched by mpirun with more than one rank, else ``None``."""
     size = int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1")))
     if size <= 1:

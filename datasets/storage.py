@@ -26,13 +26,16 @@ import platform
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
 
 from sciml.grid import Grid
 from sciml.io import FileFormatError
+
+if TYPE_CHECKING:
+    from sciml.datasets.recipe import Recipe, SampleBatch
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -53,10 +56,12 @@ SCHEMA_VERSION = 1
 
 
 def partial_path(out: Path) -> Path:
+    """The path ``<out>.partial`` a file is generated under until every sample is done."""
     return out.with_name(out.name + ".partial")
 
 
 def software_versions() -> dict[str, str]:
+    """Versions of sciml, Python and the numeric libraries, stored in every data file."""
     import torch
 
     import sciml
@@ -81,7 +86,7 @@ def software_versions() -> dict[str, str]:
 def create(
     path: Path,
     *,
-    recipe: Any,
+    recipe: Recipe,
     params: dict,
     n: int,
     base_seed: int,
@@ -126,7 +131,9 @@ def create(
     return f
 
 
-def check_matches(f: h5py.File, path: Path, *, recipe: Any, params: dict, n: int, base_seed: int):
+def check_matches(
+    f: h5py.File, path: Path, *, recipe: Recipe, params: dict, n: int, base_seed: int
+) -> None:
     """Raise ValueError unless the file at ``path`` was made by the same recipe/params/n/seed."""
     a = f.attrs
     expected = {
@@ -170,7 +177,7 @@ def ensure_space(path: Path, nbytes: int) -> None:
         )
 
 
-def write_batch(f: h5py.File, indices: np.ndarray, batch) -> None:
+def write_batch(f: h5py.File, indices: np.ndarray, batch: SampleBatch) -> None:
     """Store one batch (a contiguous index range) and mark it done, then flush: a kill loses
     at most this batch. Checks the free space first (:func:`ensure_space`)."""
     lo, hi = int(indices[0]), int(indices[-1]) + 1
@@ -214,6 +221,7 @@ def write_batch(f: h5py.File, indices: np.ndarray, batch) -> None:
 
 
 def finalize(f: h5py.File, partial: Path, out: Path) -> None:
+    """Mark ``f`` complete, close it and atomically rename ``partial`` to ``out``."""
     f.attrs["complete"] = True
     f.attrs["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     f.flush()

@@ -46,7 +46,10 @@ class BallQuadrature:
     def size(self) -> int:
         return self.nodes.shape[0]
 
-    def to(self, device=None, dtype=None) -> BallQuadrature:
+    def to(
+        self, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> BallQuadrature:
+        """The same rule with nodes and weights moved to ``device``/``dtype``."""
         return BallQuadrature(
             self.nodes.to(device=device, dtype=dtype),
             self.weights.to(device=device, dtype=dtype),

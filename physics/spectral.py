@@ -43,7 +43,12 @@ def _check_periodic(u: torch.Tensor, grid: Grid, axes) -> None:
 
 
 def wavenumbers(
-    grid: Grid, axis: int, *, real: bool = False, device=None, dtype=torch.float64
+    grid: Grid,
+    axis: int,
+    *,
+    real: bool = False,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """Angular wavenumbers ``2 pi k / L`` of ``axis`` in FFT order (``rfft`` order if ``real``)."""
     n, h = grid.shape[axis], grid.spacing[axis]

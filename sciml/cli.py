@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from sciml.commands import COMMANDS
 
@@ -22,11 +23,12 @@ class Parser(argparse.ArgumentParser):
     """argparse, with a usage error reported as one line (``sciml train: error: argument
     --epochs: must be >= 1, got '0' (see sciml train --help)``) and exit code 2."""
 
-    def error(self, message: str):  # noqa: D102 - argparse API
+    def error(self, message: str) -> NoReturn:  # noqa: D102 - argparse API
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``sciml`` parser with one subcommand per module in :data:`COMMANDS` (no torch)."""
     import sciml
 
     parser = Parser(
@@ -50,6 +52,8 @@ def _message(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``sciml`` on ``argv`` (default ``sys.argv[1:]``); return the exit code (2 on a
+    user error, reported as one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

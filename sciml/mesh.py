@@ -30,6 +30,8 @@ from sciml.grid import Grid
 
 if TYPE_CHECKING:  # pragma: no cover
     import dolfinx
+    import meshio
+    from mpi4py import MPI
 
 __all__ = ["Mesh"]
 
@@ -301,7 +303,8 @@ class Mesh:
         )  # fmt: skip
 
     # -------------------------------------------------------------------- I/O
-    def to_meshio(self):
+    def to_meshio(self) -> meshio.Mesh:
+        """This mesh as a :class:`meshio.Mesh` (markers as the ``"markers"`` cell data)."""
         import meshio
 
         blocks = [(self.cell_type, self.cells)]
@@ -316,7 +319,9 @@ class Mesh:
         return meshio.Mesh(self.points, blocks, cell_data=data)
 
     @classmethod
-    def from_meshio(cls, m) -> Mesh:
+    def from_meshio(cls, m: meshio.Mesh) -> Mesh:
+        """The highest-dimensional cells of ``m``, its facets and markers (``"markers"``,
+        ``"gmsh:physical"`` or ``"medit:ref"`` cell data) as a :class:`Mesh`."""
         blocks = [(b.type, b.data) for b in m.cells]
         kinds = [t for t, _ in blocks if t in CELL_TYPES]
         if not kinds:
@@ -326,7 +331,7 @@ class Mesh:
         ftype = CELL_TYPES[ctype][2]
         key = next((k for k in ("markers", "gmsh:physical", "medit:ref") if k in m.cell_data), None)
 
-        def gather(kind):
+        def gather(kind: str) -> tuple[np.ndarray | None, np.ndarray | None]:
             idx = [i for i, (t, _) in enumerate(blocks) if t == kind]
             if not idx:
                 return None, None
@@ -379,7 +384,7 @@ class Mesh:
         return cls.from_meshio(m)
 
     # ---------------------------------------------------------------- dolfinx
-    def to_dolfinx(self, comm=None, *, root: int = 0) -> tuple[Any, Any, Any]:
+    def to_dolfinx(self, comm: MPI.Comm | None = None, *, root: int = 0) -> tuple[Any, Any, Any]:
         """Create a distributed dolfinx mesh (data taken from rank ``root``).
 
         Returns ``(mesh, cell_tags, facet_tags)``; the tags are ``None`` when there
@@ -457,7 +462,9 @@ class Mesh:
         return cls(pts, cells[order][:, inv], ctype)
 
     # --------------------------------------------------------------- transfer
-    def interpolation_matrix(self, points, outside: str = "raise", tol: float = 1e-10):
+    def interpolation_matrix(
+        self, points: np.ndarray | torch.Tensor, outside: str = "raise", tol: float = 1e-10
+    ) -> sp.csr_matrix | _NanRows:
         """Sparse P1 interpolation matrix ``W [P, N]``: ``values_at_points = W @ nodal``.
 
         Args:
@@ -504,12 +511,19 @@ class Mesh:
             W = _NanRows(W, ~found)
         return W
 
-    def sample(self, values, points, outside: str = "raise"):
+    def sample(
+        self,
+        values: np.ndarray | torch.Tensor,
+        points: np.ndarray | torch.Tensor,
+        outside: str = "raise",
+    ) -> np.ndarray | torch.Tensor:
         """P1 values ``[..., N]`` at ``points [P, gdim]`` -> ``[..., P]`` (numpy or torch)."""
         W = self.interpolation_matrix(points, outside)
         return _apply(W, values, self.num_points, "values")
 
-    def to_grid(self, values, grid: Grid, outside: str = "raise"):
+    def to_grid(
+        self, values: np.ndarray | torch.Tensor, grid: Grid, outside: str = "raise"
+    ) -> np.ndarray | torch.Tensor:
         """Nodal values ``[..., N]`` -> ``[..., *grid.shape]`` at the grid points."""
         if grid.ndim != self.gdim:
             raise ValueError(f"grid must have {self.gdim} axes, got {grid.ndim}")
@@ -529,7 +543,7 @@ class _NanRows:
     def __init__(self, W: sp.csr_matrix, nan_rows: np.ndarray):
         self.W, self.nan_rows, self.shape = W, nan_rows, W.shape
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: np.ndarray) -> np.ndarray:
         out = np.asarray(self.W @ other, dtype=np.float64)
         out[self.nan_rows] = np.nan
         return out

@@ -27,7 +27,7 @@ def fem_ground_truth(out: Path, n: int = 32) -> float:
 
     from sciml.physics.fem import solve_scalar_elliptic
 
-    def exact(x):
+    def exact(x: ufl.SpatialCoordinate) -> ufl.core.expr.Expr:
         return ufl.sin(ufl.pi * x[0]) * ufl.sin(2 * ufl.pi * x[1])
 
     mesh = Mesh.rectangle(n, n)

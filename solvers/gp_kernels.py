@@ -145,7 +145,9 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         idx = idx.reshape(-1, 1) - idx.reshape(1, -1) + (n - 1)  # [n, n] lag index of i - j
         return [t[idx] for t in self.terms(lags, order)]
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False, **params):
+    def forward(
+        self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False, **params: object
+    ) -> torch.Tensor:
         """gpytorch entry point: ``x1: [..., n1, 1]``, ``x2: [..., n2, 1]`` -> ``[..., n1, n2]``."""
         if params.get("last_dim_is_batch", False):
             raise ValueError("last_dim_is_batch is not supported by SpectralMixture1D")
@@ -166,14 +168,14 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         if self.density == "gaussian":
             sig = 1.0 / (2 * math.pi * self.lengthscales)
 
-            def p(z):
+            def p(z: torch.Tensor) -> torch.Tensor:
                 return torch.exp(-0.5 * (z / sig) ** 2) / (sig * math.sqrt(2 * math.pi))
         else:  # Student-t, nu = 5, scale 1 / (2 pi l)  (the Matern-5/2 spectrum)
             scale = 1.0 / (2 * math.pi * self.lengthscales)
             nu = 5.0
             norm = math.exp(math.lgamma(3.0) - math.lgamma(2.5)) / math.sqrt(nu * math.pi)
 
-            def p(z):
+            def p(z: torch.Tensor) -> torch.Tensor:
                 return norm / scale * (1 + (z / scale) ** 2 / nu) ** -3.0
 
         return (0.5 * w * (p(s - mu) + p(s + mu))).sum(-1)

@@ -34,7 +34,8 @@ def _bench(args: argparse.Namespace) -> int:
     return subprocess.call(cmd)
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml bench`` (side-by-side benchmark scripts) on ``sub``."""
     p = sub.add_parser("bench", help="run the side-by-side benchmarks (from a source checkout)")
     p.add_argument("names", nargs="*", help="benchmark scripts (default: all), e.g. physics_speed")
     p.add_argument("--quick", action="store_true", help="small CPU-sized runs")

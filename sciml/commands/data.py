@@ -42,7 +42,7 @@ def _data_info(args: argparse.Namespace) -> int:
     meta = read_meta(args.file)  # schema-checked: a wrong file is an error, not None fields
     arrays = meta.pop("arrays")
 
-    def row(label: str, value, as_json: bool = False) -> None:
+    def row(label: str, value: object, as_json: bool = False) -> None:
         if value is not None:  # fields a file does not have are left out
             print(f"  {label:<15} {json.dumps(value) if as_json else value}")
 
@@ -86,7 +86,8 @@ def _data_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml data`` and its subcommands (generate, info, show, list, import) on ``sub``."""
     p = sub.add_parser("data", help="generate, inspect and plot PDE data sets (HDF5)")
     dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
     from sciml.commands._types import nonnegative_int, positive_int

@@ -17,7 +17,8 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml eval`` (relative L2 table, plots, resolution transfer) on ``sub``."""
     from sciml.commands._types import int_list
 
     p = sub.add_parser("eval", help="evaluate a trained run: relative L2 table, plots, transfer")

@@ -48,6 +48,7 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml info`` (versions, devices, MPI size) on ``sub``."""
     p = sub.add_parser("info", help="versions of sciml and its engines, devices, MPI size")
     p.set_defaults(func=_info)

@@ -141,7 +141,8 @@ def _invert(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(invert_sub) -> None:
+def add_parser(invert_sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml invert darcy`` on the ``sciml invert`` subparsers ``invert_sub``."""
     p = invert_sub.add_parser(
         "darcy",
         help="recover the Darcy coefficient (and its uncertainty) from observations of u",

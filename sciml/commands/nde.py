@@ -94,7 +94,8 @@ def _nde(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml nde`` (neural differential equation experiments) on ``sub``."""
     from sciml.nde.registry import EXPERIMENT_NAMES, REGULARIZER_NAMES
 
     p = sub.add_parser(

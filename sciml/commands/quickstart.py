@@ -11,7 +11,8 @@ def _quickstart(args: argparse.Namespace) -> int:
     return run(out=args.out, n=args.n, budget=args.budget, samples=args.samples)
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml quickstart`` (the main job on small defaults) on ``sub``."""
     from sciml.commands._types import positive_float, positive_int
 
     p = sub.add_parser("quickstart", help="the project's main job on small built-in defaults")

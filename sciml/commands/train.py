@@ -23,7 +23,16 @@ TRAIN_FLAGS = (
     "channels_last",
     "compile",
 )
-CONFIG_KEYS = ("model", "model_options", "train", "data", "test_data", "n_train", "n_test")
+CONFIG_KEYS = (
+    "model",
+    "model_options",
+    "task_options",
+    "train",
+    "data",
+    "test_data",
+    "n_train",
+    "n_test",
+)
 
 
 def _read_config(path: str) -> dict:
@@ -38,7 +47,7 @@ def _read_config(path: str) -> dict:
             f"--config file {path!r} has unknown key(s) {sorted(unknown)}; known: "
             f"{list(CONFIG_KEYS)}"
         )
-    for key in ("model_options", "train"):
+    for key in ("model_options", "task_options", "train"):
         if not isinstance(cfg.get(key, {}), dict):
             raise FileFormatError(f"--config file {path!r}: field {key!r} must be an object")
     return cfg
@@ -56,7 +65,7 @@ def _train(args: argparse.Namespace) -> int:
     model = args.model or cfg.get("model")
     data = args.data or cfg.get("data")
     if not model:
-        raise ValueError("--model is required (or 'model' in --config): one of lsm, fno, unet")
+        raise ValueError("--model is required (or 'model' in --config): e.g. lsm, fno, unet, dgno")
     if not data:
         raise ValueError("--data is required (or 'data' in --config)")
     model_options = dict(cfg.get("model_options", {}))
@@ -75,6 +84,7 @@ def _train(args: argparse.Namespace) -> int:
         out=args.out,
         train=train,
         model_options=model_options,
+        task_options=dict(cfg.get("task_options", {})),
         test_data=args.test_data or cfg.get("test_data"),
         n_train=args.n_train if args.n_train is not None else cfg.get("n_train"),
         n_test=args.n_test if args.n_test is not None else cfg.get("n_test"),
@@ -88,17 +98,22 @@ def _train(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{summary['model']}: {summary['params']:,} parameters, {summary['epochs']} epochs in "
-        f"{summary['train_time_s']:.1f} s, best validation relative L2 "
-        f"{summary['best_val_l2']:.4g}; run folder {args.out}"
+        f"{summary['train_time_s']:.1f} s, best validation {summary['selection_metric']} "
+        f"{summary['best_val']:.4g}; run folder {args.out}"
     )
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml train`` (train a neural operator through the Trainer) on ``sub``."""
     from sciml.commands._types import nonnegative_int, positive_float, positive_int
 
-    p = sub.add_parser("train", help="train a neural operator (lsm, fno, unet) on a data file")
-    p.add_argument("--model", help="registry name: lsm, fno or unet")
+    p = sub.add_parser(
+        "train", help="train a neural operator (lsm, fno, unet; dgno label-free) on a data file"
+    )
+    p.add_argument(
+        "--model", help="registry name: lsm, fno, unet, ... or dgno (trains without solutions)"
+    )
     p.add_argument("--data", help="HDF5 data file (sciml data generate)")
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, model.pt)")
     p.add_argument("--config", help="JSON: {model, model_options, train, n_train, n_test, ...}")

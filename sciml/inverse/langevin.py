@@ -83,7 +83,7 @@ def mala(
     log_eps = torch.full((k,), math.log(step_size), dtype=x.dtype, device=x.device)
     kept, accepted, proposed = [], 0.0, 0
 
-    def noise(shape):
+    def noise(shape: torch.Size) -> torch.Tensor:
         return torch.randn(shape, generator=generator, dtype=x.dtype).to(x.device)
 
     for t in range(steps):

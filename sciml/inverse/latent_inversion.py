@@ -29,12 +29,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from sciml.grid import Grid
 from sciml.inverse.langevin import mala
 from sciml.inverse.observations import Observations
+
+if TYPE_CHECKING:
+    from sciml.operators.dgno import DGNO
+    from sciml.operators.dgno_task import DGNOLoss
 
 __all__ = ["LatentPosterior", "invert_dgno", "band_coverage", "load_dgno_run", "save_posterior"]
 
@@ -105,9 +111,9 @@ def _physics_misfit(model, beta, centres, loss) -> torch.Tensor:
 
 
 def invert_dgno(
-    model,
+    model: DGNO,
     obs: Observations,
-    loss,
+    loss: DGNOLoss,
     *,
     physics_std: float,
     physics_weight: float = 1.0,
@@ -258,7 +264,7 @@ def _summaries(model, samples: torch.Tensor, grid: Grid, draws: int, g) -> Laten
         a_lower, a_upper = torch.quantile(a, q, dim=0)
         a_samples, p_high = a[:4], None
 
-    def f(t):
+    def f(t: torch.Tensor) -> torch.Tensor:
         return t.reshape(*t.shape[:-1], *shape).float().cpu()
 
     return LatentPosterior(
@@ -276,15 +282,15 @@ def _summaries(model, samples: torch.Tensor, grid: Grid, draws: int, g) -> Laten
     )
 
 
-def load_dgno_run(run_dir, *, device="cpu"):
+def load_dgno_run(
+    run_dir: str | Path, *, device: torch.device | str = "cpu"
+) -> tuple[DGNO, DGNOLoss, float]:
     """``(model, loss, physics_std)`` from a DGNO run folder (its ``model.pt``, written by the
     Trainer with :class:`~sciml.operators.dgno_task.DGNOTask`).
 
     Errors a user can cause (missing folder or file, another model, a file without the DGNO
     settings) are one-line ``FileNotFoundError`` / ``ValueError`` naming the path.
     """
-    from pathlib import Path
-
     from sciml.operators.dgno import DGNO
     from sciml.operators.dgno_task import DGNOLoss, physics_std
     from sciml.train.checkpoint import load_model
@@ -308,7 +314,9 @@ def load_dgno_run(run_dir, *, device="cpu"):
     return model, loss, std
 
 
-def save_posterior(post: LatentPosterior, path, *, obs: Observations | None = None) -> None:
+def save_posterior(
+    post: LatentPosterior, path: str | Path, *, obs: Observations | None = None
+) -> None:
     """Write the posterior fields (and the observation points) as ``.npz`` arrays."""
     import numpy as np
 

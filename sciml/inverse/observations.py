@@ -30,6 +30,7 @@ file).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,7 @@ class Observations:
         pts = grid.points(dtype=torch.float64)[chosen]
         return cls(pts, noisy, torch.full_like(noisy, std), float(snr_db)), chosen
 
-    def check_inside(self, bounds, *, name: str = "points") -> None:
+    def check_inside(self, bounds: Sequence[tuple[float, float]], *, name: str = "points") -> None:
         """Raise ``ValueError`` unless every point lies in the box ``bounds``."""
         for ax, (lo, hi) in enumerate(bounds):
             col = self.points[:, ax]

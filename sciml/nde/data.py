@@ -52,10 +52,10 @@ class _SpiralSDE(torch.nn.Module):
         super().__init__()
         self.field = _spiral_field(dtype)
 
-    def f(self, t, y):
+    def f(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.field(t, y)
 
-    def g(self, t, y):
+    def g(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return 0.1 * y
 
 

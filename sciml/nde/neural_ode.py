@@ -7,7 +7,13 @@ from torch import nn
 from torchdiffeq import odeint, odeint_adjoint
 
 from sciml.nde.nfe import NFECounter
-from sciml.nde.regularizers import RegularizedSolve, Unregularized
+from sciml.nde.regularizers import (
+    RNODE,
+    GlobalError,
+    LocalRegularizer,
+    RegularizedSolve,
+    Unregularized,
+)
 
 __all__ = ["NeuralODE"]
 
@@ -34,7 +40,7 @@ class NeuralODE(nn.Module):
         rtol: float = 1e-5,
         atol: float = 1e-5,
         method: str = "dopri5",
-        regularizer=None,
+        regularizer: Unregularized | RNODE | GlobalError | LocalRegularizer | None = None,
         adjoint: bool = False,
     ):
         super().__init__()

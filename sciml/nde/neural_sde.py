@@ -63,7 +63,9 @@ class NeuralSDE(nn.Module):
         self.nfe += 1
         return self.diffusion(t, y)
 
-    def brownian(self, y0: torch.Tensor, ts: torch.Tensor, seed: int | None = None):
+    def brownian(
+        self, y0: torch.Tensor, ts: torch.Tensor, seed: int | None = None
+    ) -> torchsde.BrownianInterval:
         """A ``torchsde.BrownianInterval`` on ``[ts[0], ts[-1]]`` of size ``y0.shape``."""
         return torchsde.BrownianInterval(
             t0=float(ts[0]),
@@ -75,7 +77,9 @@ class NeuralSDE(nn.Module):
             levy_area_approximation="none",
         )
 
-    def forward(self, y0: torch.Tensor, ts: torch.Tensor, bm=None) -> torch.Tensor:
+    def forward(
+        self, y0: torch.Tensor, ts: torch.Tensor, bm: torchsde.BaseBrownian | None = None
+    ) -> torch.Tensor:
         """Adaptive torchsde solve: ``y0: [B, D]``, ``ts: [T]`` -> ``[T, B, D]``."""
         if y0.ndim != 2:
             raise ValueError(f"y0 must be [B, D], got shape {tuple(y0.shape)}")
@@ -95,7 +99,12 @@ class NeuralSDE(nn.Module):
         )
 
     def solve_regularized(
-        self, y0: torch.Tensor, ts: torch.Tensor, bm=None, *, t_reg: float | None = None
+        self,
+        y0: torch.Tensor,
+        ts: torch.Tensor,
+        bm: torchsde.BaseBrownian | None = None,
+        *,
+        t_reg: float | None = None,
     ) -> RegularizedSolve:
         """Training solve. With ``regularize="local-error"``: solve at ``ts`` plus a uniform random
         ``t_reg``, then the differentiable step-doubling error ``E`` of one step of the solver's

@@ -60,13 +60,13 @@ def _silu_prime(h: torch.Tensor) -> torch.Tensor:
 class Tanh(Activation):
     name = "tanh"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return torch.tanh(h)
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         return 1 - torch.tanh(h) ** 2
 
-    def value_and_derivative(self, h):
+    def value_and_derivative(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = torch.tanh(h)
         return t, 1 - t * t
 
@@ -74,30 +74,30 @@ class Tanh(Activation):
 class SiLU(Activation):
     name = "silu"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return nn.functional.silu(h)
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         return _silu_prime(h)
 
 
 class Sin(Activation):
     name = "sin"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return torch.sin(h)
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         return torch.cos(h)
 
 
 class ReLU(Activation):
     name = "relu"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return torch.relu(h)
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         return (h > 0).to(h.dtype)
 
 
@@ -106,14 +106,14 @@ class TanhSin(Activation):
 
     name = "tanh_sin"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return torch.tanh(torch.sin(math.pi * (h + 1))) + h
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         s = torch.sin(math.pi * (h + 1))
         return (1 - torch.tanh(s) ** 2) * math.pi * torch.cos(math.pi * (h + 1)) + 1
 
-    def value_and_derivative(self, h):
+    def value_and_derivative(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         p = math.pi * (h + 1)
         t = torch.tanh(torch.sin(p))
         return t + h, (1 - t * t) * math.pi * torch.cos(p) + 1
@@ -124,10 +124,10 @@ class SiLUSin(Activation):
 
     name = "silu_sin"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return nn.functional.silu(torch.sin(math.pi * (h + 1))) + h
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         s = torch.sin(math.pi * (h + 1))
         return _silu_prime(s) * math.pi * torch.cos(math.pi * (h + 1)) + 1
 
@@ -137,10 +137,10 @@ class SiLUId(Activation):
 
     name = "silu_id"
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return nn.functional.silu(h) + h
 
-    def derivative(self, h):
+    def derivative(self, h: torch.Tensor) -> torch.Tensor:
         return _silu_prime(h) + 1
 
 

@@ -40,9 +40,27 @@ from sciml.operators.field_encoder import FieldEncoder, gaussian_kl
 from sciml.operators.multionet import MultiONet
 from sciml.physics.mollifier import DirichletMollifier
 
-__all__ = ["DGNO", "gaussian_kl"]
+__all__ = ["DGNO", "dgno_preset", "gaussian_kl"]
 
 _MEDIA = ("two-phase", "lognormal")
+
+
+def dgno_preset(medium: str) -> dict:
+    """Constructor options of the DGNO used for ``medium`` in our Darcy benchmark
+    (``benchmarks/dgno_darcy.py``) and by ``sciml train --model dgno``: the mixed weak form,
+    a 5-layer width-100 solution decoder and the ``u`` / flux scales of ``-div(a grad u) = 10``
+    on the unit square (two-phase ``a`` in ``{5, 10}``; log-normal ``a = exp(g)``).
+
+    >>> dgno_preset("lognormal")["u_scale"]
+    1.0
+    """
+    if medium not in _MEDIA:
+        raise ValueError(f"medium must be one of {_MEDIA}, got {medium!r}")
+    common = dict(medium=medium, latent=64, width=100, layers=5, activation="tanh_sin",
+                  encoder_channels=32, mixed=True)  # fmt: skip
+    if medium == "two-phase":
+        return {**common, "coefficient_width": 128, "u_scale": 0.1, "flux_scale": 2.5}
+    return {**common, "coefficient_width": 100, "u_scale": 1.0, "flux_scale": 5.0}
 
 
 class DGNO(nn.Module):
@@ -134,18 +152,20 @@ class DGNO(nn.Module):
         return self.encoder(z)
 
     @staticmethod
-    def sample(mu: torch.Tensor, logvar: torch.Tensor, generator=None) -> torch.Tensor:
+    def sample(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """A reparameterised draw ``mu + sigma eps`` (differentiable in ``mu, logvar``)."""
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + (0.5 * logvar).exp() * eps
 
     # ------------------------------------------------------------------ decoders
-    def coefficient_output(self, beta: torch.Tensor, points) -> torch.Tensor:
+    def coefficient_output(self, beta: torch.Tensor, points: Grid | torch.Tensor) -> torch.Tensor:
         """Raw coefficient decoder output ``[B, N]``: the Bernoulli logit of the high phase, or
         the mean of ``log a``."""
         return self.coefficient_decoder(beta, points).flatten(1)
 
-    def coefficient_mean(self, beta: torch.Tensor, points) -> torch.Tensor:
+    def coefficient_mean(self, beta: torch.Tensor, points: Grid | torch.Tensor) -> torch.Tensor:
         """``E[a | beta]`` at ``points``, ``[B, N]``."""
         out = self.coefficient_output(beta, points)
         if self.medium == "two-phase":
@@ -194,7 +214,7 @@ class DGNO(nn.Module):
         return out
 
     # ------------------------------------------------------------------ as an operator
-    def forward(self, a: torch.Tensor, points=None) -> torch.Tensor:
+    def forward(self, a: torch.Tensor, points: Grid | torch.Tensor | None = None) -> torch.Tensor:
         """Predict ``u`` from ``a: [B, 1, *S]`` (posterior-mean latent).
 
         Returns ``[B, 1, *S]`` on ``a``'s grid (or ``[B, 1, *grid.shape]`` for a

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -34,12 +37,18 @@ from sciml.operators.field_encoder import gaussian_kl
 from sciml.physics.quadrature import ball_quadrature
 from sciml.physics.test_functions import Wendland
 from sciml.physics.weak_form import WeakForm, sample_field
-from sciml.train.task import Task, check_finite
+from sciml.train.task import Task, check_finite, validation_split
+
+if TYPE_CHECKING:
+    from sciml.physics.darcy import Darcy
+    from sciml.train.trainer import TrainConfig
 
 __all__ = ["ConstantForcing", "DGNOTask", "DGNOLoss", "dgno_inputs", "physics_std"]
 
 
-def dgno_inputs(data, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+def dgno_inputs(
+    data: torch.Tensor | Sequence[torch.Tensor] | None, name: str
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``(a [N, 1, *S], u [N, 1, *S] or None)`` from a tensor of coefficients or an ``(a, u)``
     pair (the solutions are only used for the ``val_l2`` log)."""
     if data is None:
@@ -116,7 +125,9 @@ class DGNOLoss:
             raise ValueError(f"lookup must be 'nearest', 'linear' or None, got {self.lookup!r}")
 
     @property
-    def pde(self):
+    def pde(self) -> Darcy:
+        """The :class:`~sciml.physics.darcy.Darcy` PDE ``-div(a grad u) = f`` with the constant
+        forcing ``f = self.forcing`` (the coefficient comes from the data)."""
         from sciml.physics.darcy import Darcy
 
         return Darcy(forcing=ConstantForcing(self.forcing))
@@ -200,18 +211,28 @@ class DGNOTask(Task):
         self.spec = loss
         self.weak = loss.weak_form()
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self,
+        model: nn.Module,
+        train: torch.Tensor | Sequence[torch.Tensor],
+        val: torch.Tensor | Sequence[torch.Tensor] | None,
+        *,
+        config: TrainConfig,
+        device: torch.device,
+    ) -> nn.Module:
+        """Hold the coefficients ``a: [N, 1, H, W]`` (``train``: ``a`` or ``(a, u)``) on
+        ``device``; carve a seeded validation split when ``val`` is None; return ``model``
+        (a :class:`~sciml.operators.dgno.DGNO`)."""
         from sciml.operators.dgno import DGNO
 
         if not isinstance(model, DGNO):
             raise TypeError(f"DGNOTask trains a DGNO model, got {type(model).__name__}")
-        a, _ = dgno_inputs(train, "train")
+        a, u = dgno_inputs(train, "train")
         av, uv = dgno_inputs(val, "val")
-        if val is None:
-            n = a.shape[0]
-            n_val = max(1, int(round(config.val_fraction * n))) if config.val_fraction > 0 else 0
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
-            av, a = a[perm[:n_val].sort().values], a[perm[n_val:].sort().values]
+        if val is None:  # held out of train; its solutions (if any) are only logged
+            keep, held = validation_split(a.shape[0], config)
+            av, a = a[held], a[keep]
+            uv = None if u is None or held.numel() == 0 else u[held]
         if a.shape[0] == 0:
             raise ValueError("train holds no coefficient fields")
         self.config, self.device = config, device
@@ -224,7 +245,10 @@ class DGNOTask(Task):
     def num_train(self) -> int:
         return self.a.shape[0]
 
-    def loss(self, net, idx):
+    def loss(
+        self, net: nn.Module, idx: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Summed DGNO loss of the items ``idx: [b]`` at fresh centres, and its terms."""
         centres = self.weak.sample_centres(
             self.spec.n_centres, device=self.device, dtype=self.a.dtype
         )
@@ -245,7 +269,9 @@ class DGNOTask(Task):
                 sums[k] = sums.get(k, 0.0) + float(v.sum())
         return {k: v / n for k, v in sums.items()}
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``val_loss`` (selects), ``val_pde``, ``val_physics`` and, with solutions,
+        ``val_l2`` on the held-out coefficients (fixed centres, posterior mean)."""
         if self.av.shape[0] == 0:
             return {"val_loss": math.nan}
         was = module.training
@@ -267,7 +293,7 @@ class DGNOTask(Task):
         self._last_val = out
         return out
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
         """The registry-spec model file, with the loss settings and the validation physics
         level (what :func:`sciml.inverse.latent_inversion.invert_dgno` needs)."""
         val = getattr(self, "_last_val", {})

@@ -9,6 +9,8 @@ LSM and the U-Net do.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -69,7 +71,7 @@ class FNO(nn.Module):
             **kwargs,
         )
 
-    def state_dict(self, *args, **kwargs):
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # neuralop's BaseModel adds a top-level "_metadata" entry (its init kwargs) to whatever
         # state dict it is part of; that entry is not a tensor and breaks nested loading
         sd = super().state_dict(*args, **kwargs)

@@ -17,6 +17,9 @@ validation data, if given, are only logged (``val_l2``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -25,7 +28,10 @@ from sciml.grid import Grid
 from sciml.physics.mollifier import DirichletMollifier
 from sciml.physics.strong_form import fd_residual
 from sciml.train.normalizers import GaussianNormalizer
-from sciml.train.task import Task
+from sciml.train.task import Task, validation_split
+
+if TYPE_CHECKING:
+    from sciml.train.trainer import TrainConfig
 
 __all__ = ["HardDirichletOperator", "FDPhysicsTask"]
 
@@ -75,16 +81,25 @@ class FDPhysicsTask(Task):
         self.forcing, self.u_scale, self.mollifier = float(forcing), float(u_scale), mollifier
         self.pde = Darcy(forcing=ConstantForcing(self.forcing))
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self,
+        model: nn.Module,
+        train: torch.Tensor | Sequence[torch.Tensor],
+        val: torch.Tensor | Sequence[torch.Tensor] | None,
+        *,
+        config: TrainConfig,
+        device: torch.device,
+    ) -> HardDirichletOperator:
+        """Hold the coefficients ``a: [N, 1, H, W]`` on ``device`` (a seeded validation split
+        when ``val`` is None); return ``model`` wrapped as a :class:`HardDirichletOperator`
+        with a normaliser fitted on ``a``."""
         from sciml.operators.dgno_task import dgno_inputs
 
         a, _ = dgno_inputs(train, "train")
         av, uv = dgno_inputs(val, "val")
         if val is None:
-            n = a.shape[0]
-            n_val = max(1, int(round(config.val_fraction * n))) if config.val_fraction > 0 else 0
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
-            av, a = a[perm[:n_val].sort().values], a[perm[n_val:].sort().values]
+            keep, held = validation_split(a.shape[0], config)
+            av, a = a[held], a[keep]
         self.config, self.device = config, device
         self.a, self.av, self.uv = a.to(device), av, uv
         x_norm = GaussianNormalizer(1).fit(a)
@@ -99,12 +114,15 @@ class FDPhysicsTask(Task):
         r = fd_residual(self.pde, u, grid, coefficient=a) / self.forcing
         return r.square().flatten(1).mean(-1)
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Sum over ``idx: [b]`` of the mean squared FD residual (scaled by the forcing)."""
         per = self._residual(net, self.a[idx])
         return per.sum(), {}
 
     @torch.no_grad()
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``val_residual`` (selects) and, when the validation data carry solutions,
+        ``val_l2``."""
         if self.av.shape[0] == 0:
             return {"val_residual": math.nan}
         was = module.training
@@ -124,7 +142,7 @@ class FDPhysicsTask(Task):
         module.train(was)
         return out
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: HardDirichletOperator, path: Path, extra: dict[str, Any]) -> None:
         """Save the inner registry model with the normaliser and output settings in ``extra``
         (rebuild: ``HardDirichletOperator(model, x_norm, u_scale)``)."""
         from sciml.train.checkpoint import model_spec, save_model

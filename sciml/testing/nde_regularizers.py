@@ -103,7 +103,7 @@ class RegularizerContract:
         return reg.solve(field, self.y0(), self.t, rtol=self.rtol, atol=self.atol)
 
     # ------------------------------------------------------------------------------ checks
-    def test_declares_its_contract(self, name):
+    def test_declares_its_contract(self, name: str) -> None:
         reg = self.make(name)
         assert reg.name == name
         assert isinstance(reg.random, bool)
@@ -112,7 +112,7 @@ class RegularizerContract:
         if reg.reduces_nfe:  # a penalty that is identically zero cannot steer training
             assert reg.vanishes_for != "any"
 
-    def test_penalty_is_nonnegative_and_reaches_the_field(self, name):
+    def test_penalty_is_nonnegative_and_reaches_the_field(self, name: str) -> None:
         reg, field = self.make(name), TanhField()
         sol = self.solve(reg, field)
         value = float(sol.penalty.detach())
@@ -128,7 +128,7 @@ class RegularizerContract:
             assert bool(torch.isfinite(g).all()), pname
             assert float(g.abs().max()) > 0.0, f"no gradient reaches {pname}"
 
-    def test_vanishes_where_declared(self, name):
+    def test_vanishes_where_declared(self, name: str) -> None:
         reg = self.make(name)
         fields = {"any": [TanhField()], "constant": [ConstantField(0.7), ConstantField(0.0)]}
         fields["zero"] = [ConstantField(0.0)]
@@ -138,7 +138,7 @@ class RegularizerContract:
             value = float(sol.penalty.detach())
             assert abs(value) <= 1e-12, (type(field).__name__, value)
 
-    def test_solution_is_consistent(self, name):
+    def test_solution_is_consistent(self, name: str) -> None:
         reg, field = self.make(name), TanhField()
         sol = self.solve(reg, field)
         assert sol.ys.shape == (len(self.t), 8, 2)
@@ -150,13 +150,13 @@ class RegularizerContract:
         # dopri5/our solve at tolerance 1e-6 over [0, 1]: global error ~1e-6; allow 20x
         assert err <= 20 * (self.rtol + self.atol), err
 
-    def test_seeded_draws_repeat(self, name):
+    def test_seeded_draws_repeat(self, name: str) -> None:
         a = self.solve(self.make(name, seed=3), TanhField())
         b = self.solve(self.make(name, seed=3), TanhField())
         assert torch.equal(a.penalty.detach(), b.penalty.detach())
         assert torch.equal(a.ys.detach(), b.ys.detach())
 
-    def test_descending_the_penalty(self, name):
+    def test_descending_the_penalty(self, name: str) -> None:
         """20 Adam steps on the penalty alone lower it (re-drawn from the same seed) and, for
         a regularizer declaring ``reduces_nfe``, cut the plain solve's NFE by >= 10 %."""
         if self.make(name).vanishes_for == "any":

@@ -126,7 +126,11 @@ def model_spec(module: nn.Module) -> dict | None:
 
 
 def model_file_payload(
-    spec: dict, state_dict: dict[str, Any], *, normalizers: dict | None = None, extra=None
+    spec: dict,
+    state_dict: dict[str, Any],
+    *,
+    normalizers: dict | None = None,
+    extra: dict | None = None,
 ) -> dict:
     """The ``sciml-model-v2`` dict: ``spec``, CPU float weights, normalisers, ``extra``."""
     if not (isinstance(spec, dict) and isinstance(spec.get("name"), str)):
@@ -163,7 +167,10 @@ def save_model(path: str | Path, model: nn.Module, extra: dict | None = None) ->
 
 
 def read_model_file(
-    path: str | Path, *, names: tuple[str, ...] | None = None, map_location="cpu"
+    path: str | Path,
+    *,
+    names: tuple[str, ...] | None = None,
+    map_location: str | torch.device = "cpu",
 ) -> dict:
     """Read and check a saved model file; ``names``: the model names the caller can build."""
     payload = safe_torch_load(path, what="model file", map_location=map_location)

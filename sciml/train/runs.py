@@ -19,6 +19,7 @@ from sciml.grid import Grid
 from sciml.io import FileFormatError, check_fields, check_out_dir, read_json
 from sciml.train.checkpoint import load_model
 from sciml.train.data import load_dataset_file
+from sciml.train.run_models import model_kwargs_for_data, run_model_setup
 from sciml.train.trainer import TrainConfig, Trainer, evaluate, make_windows, predict
 
 __all__ = [
@@ -45,17 +46,6 @@ def _split(n: int, n_train: int | None, n_test: int | None, seed: int) -> tuple[
         raise ValueError(f"n_train={n_train} and n_test={n_test} need {n_train + n_test} of {n}")
     train, test = split_indices(n, [int(n_train), int(n_test)], seed=seed)
     return sorted(int(i) for i in train), sorted(int(i) for i in test)
-
-
-def model_kwargs_for_data(
-    name: str, x: torch.Tensor, y: torch.Tensor, input_frames: int | None, user: dict
-) -> dict:
-    """Channels and dimension from the data, merged with the user's model options."""
-    kw = dict(user)
-    kw["in_channels"] = input_frames if input_frames else int(x.shape[1])
-    kw["out_channels"] = 1 if input_frames else int(y.shape[1])
-    kw["ndim"] = x.ndim - 2
-    return kw
 
 
 #: files a training run writes into its folder (``eval/`` too): what ``overwrite`` clears
@@ -162,6 +152,7 @@ def train_run(
     out: str | Path,
     train: dict[str, Any] | None = None,
     model_options: dict[str, Any] | None = None,
+    task_options: dict[str, Any] | None = None,
     test_data: str | Path | None = None,
     n_train: int | None = None,
     n_test: int | None = None,
@@ -172,7 +163,9 @@ def train_run(
     """Train registry model ``model`` on the data file ``data`` into run folder ``out``.
 
     ``train``: :class:`TrainConfig` options; ``model_options``: constructor keywords (width,
-    modes, ...; channels and ``ndim`` come from the data). Without ``test_data`` the file is
+    modes, ...; channels and ``ndim`` come from the data); ``task_options``: settings of a
+    label-free model's task (:mod:`sciml.train.run_models`: ``dgno`` trains on coefficient
+    fields only, with its weak-form physics loss). Without ``test_data`` the file is
     split into train / test (``n_train``, ``n_test``; default 80 / 20 %, seeded) and the test
     part is never seen in training; validation is carved from the train part.
 
@@ -212,10 +205,19 @@ def train_run(
                 f"resume: the train split of {str(data)!r} differs from the run's split.json "
                 "(another data file, --n-train/--n-test or seed?)"
             )
-    kw = model_kwargs_for_data(model, x, y, cfg.input_frames, model_options or {})
+    kw, task = run_model_setup(
+        model,
+        x,
+        y,
+        meta,
+        input_frames=cfg.input_frames,
+        model_options=model_options or {},
+        task_options=task_options or {},
+        data=str(data),
+    )
     torch.manual_seed(cfg.seed)  # the initial weights depend on the seed only
     net = build(model, **kw)
-    trainer = Trainer(net, cfg, out_dir=out, device=device)
+    trainer = Trainer(net, cfg, task=task, out_dir=out, device=device)
     if trainer.rank == 0:
         _clear(stale)  # --overwrite: the old run goes only now that the new one can start
         out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +238,8 @@ def train_run(
         "model": model,
         "params": int(n_params),
         "epochs": len(hist),
-        "best_val_l2": trainer.best_val,
+        "selection_metric": trainer.task.selection_metric,
+        "best_val": trainer.best_val,
         "train_time_s": hist[-1]["train_time"] if hist else 0.0,
     }
     if trainer.rank == 0:

@@ -55,7 +55,7 @@ from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
 if TYPE_CHECKING:
     from sciml.train.trainer import TrainConfig
 
-__all__ = ["Task", "SupervisedTask", "use_bf16", "check_finite"]
+__all__ = ["Task", "SupervisedTask", "use_bf16", "check_finite", "validation_split"]
 
 
 def use_bf16(config: TrainConfig, device: torch.device) -> bool:
@@ -132,6 +132,24 @@ class Task:
         """Called after epoch ``epoch`` (1-based) was trained and validated."""
 
 
+def validation_split(n: int, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(train_idx, val_idx)``: sorted ``LongTensor`` indices of ``n`` items, a seeded
+    ``config.val_fraction`` held out for validation (at least one item when the fraction is
+    positive and ``n > 1``). Every task that carves its validation data from ``train`` uses
+    this, so the same seed holds out the same items whatever the task.
+
+    >>> from sciml.train import TrainConfig
+    >>> tr, va = validation_split(10, TrainConfig(val_fraction=0.2, seed=0))
+    >>> len(tr), len(va), sorted(set(tr.tolist()) | set(va.tolist())) == list(range(10))
+    (8, 2, True)
+    """
+    n_val = int(round(config.val_fraction * n))
+    if config.val_fraction > 0 and n_val == 0 and n > 1:
+        n_val = 1
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 12345))
+    return perm[n_val:].sort().values, perm[:n_val].sort().values
+
+
 class SupervisedTask(Task):
     """Operator learning from pairs ``x: [N, C_in, *S] -> y: [N, C_out, *S]``.
 
@@ -144,19 +162,19 @@ class SupervisedTask(Task):
 
     selection_metric = "val_l2"
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
+    ) -> NormalizedOperator:
+        """Hold ``(x, y)`` pairs (anything :func:`~sciml.train.data.as_tensors` reads) on
+        ``device``, carve a seeded validation split when ``val`` is None, make rollout windows
+        when ``config.input_frames`` is set; return ``model`` wrapped with normalisers fitted
+        on the training split."""
         from sciml.train.trainer import Rollout, make_windows
 
         self.config, self.device = config, device
         x, y = as_tensors(train, "train")
         if val is None:
-            n = x.shape[0]
-            n_val = int(round(config.val_fraction * n))
-            if config.val_fraction > 0 and n_val == 0 and n > 1:
-                n_val = 1
-            g = torch.Generator().manual_seed(config.seed + 12345)
-            perm = torch.randperm(n, generator=g)
-            val_idx, train_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
+            train_idx, val_idx = validation_split(x.shape[0], config)
             xv, yv = x[val_idx], y[val_idx]
             x, y = x[train_idx], y[train_idx]
         else:
@@ -198,10 +216,14 @@ class SupervisedTask(Task):
     def num_train(self) -> int:
         return self.x.shape[0]
 
-    def train_module(self, module):
+    def train_module(self, module: nn.Module) -> nn.Module:
+        """``module`` in a :class:`~sciml.train.trainer.Rollout` of ``config.rollout_steps``
+        steps (with ``input_frames`` unset it just calls ``module``)."""
         return self._rollout(module, self.steps)
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Sum over ``idx: [b]`` of the per-sample relative L2 error (summed over the rollout
+        steps), under bf16 autocast when ``config.amp`` asks for it."""
         xb, yb = self.x[idx], self.y[idx]
         if self.memory_format is not None:
             xb = xb.contiguous(memory_format=self.memory_format)
@@ -219,7 +241,8 @@ class SupervisedTask(Task):
     def _amp(self) -> bool:
         return use_bf16(self.config, self.device)
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``val_l2``: mean relative L2 error on the validation split (NaN when empty)."""
         from sciml.train.trainer import evaluate
 
         if self.xv.shape[0] == 0:
@@ -235,7 +258,8 @@ class SupervisedTask(Task):
         )
         return {"val_l2": float(errs.mean())}
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
+        """The registry-spec model file, with the rollout settings in ``extra``."""
         extra = {
             "input_frames": self.config.input_frames,
             "rollout_steps": self.steps,

@@ -47,12 +47,17 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import torch
 
 from sciml.solvers.krylov.cg import SolveResult
 from sciml.solvers.krylov.operator import check_rhs
 from sciml.solvers.krylov.stencil import StencilOperator, stencil_apply
+
+if TYPE_CHECKING:
+    from sciml.physics.elliptic import EllipticSystem
+    from sciml.solvers.krylov.preconditioners import Jacobi
 
 __all__ = ["fused_cg", "cg_step", "iteration_bytes"]
 
@@ -165,11 +170,11 @@ def _jacobi_inverse(M, op: StencilOperator) -> torch.Tensor | None:
 
 
 def fused_cg(
-    A,
+    A: StencilOperator | EllipticSystem,
     b: torch.Tensor,
     *,
     x0: torch.Tensor | None = None,
-    M=None,
+    M: Jacobi | torch.Tensor | None = None,
     rtol: float = 1e-6,
     atol: float = 0.0,
     maxiter: int | None = None,

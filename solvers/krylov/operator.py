@@ -25,9 +25,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from sciml.physics.elliptic import EllipticSystem
+    from sciml.solvers.krylov.stencil import StencilOperator
 
 __all__ = ["LinearOperator", "as_operator", "check_rhs", "scipy_to_torch"]
 
@@ -36,12 +43,16 @@ class _SymmetricSparseMatmul(torch.autograd.Function):
     """``y = x A^T`` for sparse symmetric ``A``; backward uses ``A`` again (no sparse transpose)."""
 
     @staticmethod
-    def forward(ctx, matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # x: [B, n]
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx, matrix: torch.Tensor, x: torch.Tensor
+    ) -> torch.Tensor:  # x: [B, n]
         ctx.matrix = matrix
         return (matrix @ x.T).T
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[None, torch.Tensor]:
         return None, (ctx.matrix @ grad.T).T
 
 
@@ -62,7 +73,7 @@ class LinearOperator:
         apply: Callable[[torch.Tensor], torch.Tensor],
         *,
         matrix: torch.Tensor | None = None,
-        scipy_matrix=None,
+        scipy_matrix: sp.csr_matrix | None = None,
         name: str = "operator",
     ) -> None:
         self.n = int(n)
@@ -93,7 +104,9 @@ class LinearOperator:
 
     matvec = __call__
 
-    def to(self, device=None, dtype: torch.dtype | None = None) -> LinearOperator:
+    def to(
+        self, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> LinearOperator:
         """A copy of the operator whose stored matrix lives on ``device`` / has ``dtype``."""
         if self.matrix is None:
             return self
@@ -104,7 +117,7 @@ class LinearOperator:
         return op
 
     @property
-    def scipy_matrix(self):
+    def scipy_matrix(self) -> sp.csr_matrix:
         """The matrix as ``scipy.sparse.csr_matrix`` (float64); error when matrix-free."""
         if self._scipy is None:
             if self.matrix is None:
@@ -134,7 +147,9 @@ class LinearOperator:
                 self._scipy = sp.csr_matrix(m.double().numpy())
         return self._scipy
 
-    def diagonal(self, device=None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def diagonal(
+        self, device: torch.device | str | None = None, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
         """The diagonal ``[n]``; needs an assembled matrix."""
         key = (str(device), dtype)
         if key not in self._diag_cache:
@@ -169,7 +184,14 @@ def _from_torch(m: torch.Tensor, *, scipy_matrix=None, name: str = "matrix") -> 
 
 
 def as_operator(
-    A,
+    A: LinearOperator
+    | sp.sparray
+    | sp.spmatrix
+    | np.ndarray
+    | torch.Tensor
+    | EllipticSystem
+    | StencilOperator
+    | Callable[[torch.Tensor], torch.Tensor],
     *,
     n: int | None = None,
     device: torch.device | str | None = None,
@@ -250,7 +272,9 @@ def as_operator(
 
 
 def scipy_to_torch(
-    sm, device: torch.device | str | None = None, dtype: torch.dtype = torch.float64
+    sm: sp.sparray | sp.spmatrix,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """A scipy sparse matrix as a torch sparse CSR tensor ``[n, m]``."""
     import scipy.sparse as sp

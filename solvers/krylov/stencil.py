@@ -34,8 +34,15 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from sciml.physics.elliptic import EllipticSystem
 
 __all__ = ["StencilOperator", "stencil_apply"]
 
@@ -105,7 +112,7 @@ class StencilOperator:
         periodic: tuple[bool, ...],
         active: torch.Tensor,
         *,
-        matrix=None,
+        matrix: sp.csr_matrix | None = None,
     ) -> None:
         if len(faces) != center.ndim or len(periodic) != center.ndim:
             raise ValueError(
@@ -132,7 +139,11 @@ class StencilOperator:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_system(
-        cls, system, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float64
+        cls,
+        system: EllipticSystem,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float64,
     ) -> StencilOperator:
         """The stencil of an assembled system (its own coefficients, on ``device``/``dtype``)."""
         if not (hasattr(system, "_operators") and hasattr(system, "grid")):

@@ -1,0 +1,80 @@
+"""Which model a run folder trains, and how: constructor options and task from the data file.
+
+Supervised operators (``lsm``, ``fno``, ``unet``, ``deeponet``, ...) take their channels and
+dimension from the data and train on (input, output) pairs with the default task. ``dgno``
+trains label-free (:class:`~sciml.operators.dgno_task.DGNOTask`): the data file must come from
+one of the DGNO Darcy recipes, which give the medium, the two phases and the forcing; its
+solutions are only logged (``val_l2``), never used for the loss or for selection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from sciml.train.task import Task
+
+__all__ = ["LABEL_FREE", "model_kwargs_for_data", "run_model_setup"]
+
+#: registry models that train without solutions (their task is built here)
+LABEL_FREE = ("dgno",)
+
+
+def model_kwargs_for_data(
+    name: str, x: torch.Tensor, y: torch.Tensor, input_frames: int | None, user: dict
+) -> dict:
+    """Channels and dimension from the data, merged with the user's model options."""
+    kw = dict(user)
+    kw["in_channels"] = input_frames if input_frames else int(x.shape[1])
+    kw["out_channels"] = 1 if input_frames else int(y.shape[1])
+    kw["ndim"] = x.ndim - 2
+    return kw
+
+
+def _dgno_setup(x: torch.Tensor, meta: dict, user: dict, task_options: dict, data: str):
+    from sciml.datasets import get_recipe, recipe_names
+    from sciml.operators.dgno import dgno_preset
+    from sciml.operators.dgno_task import DGNOLoss, DGNOTask
+
+    recipe = meta.get("recipe")
+    medium = getattr(get_recipe(recipe), "medium", None) if recipe in recipe_names() else None
+    if medium is None:
+        raise ValueError(
+            f"--model dgno trains on data of a DGNO Darcy recipe (darcy-two-phase, "
+            f"darcy-lognormal, ...); {data!r} was made by recipe {recipe!r}"
+        )
+    params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
+    kw = dgno_preset(medium)
+    kw["sensor_shape"] = tuple(int(s) for s in x.shape[2:])
+    if medium == "two-phase":
+        kw.update(low=float(params.get("low", 5.0)), high=float(params.get("high", 10.0)))
+    kw.update(user)
+    loss = {"forcing": float(params.get("forcing", 10.0)), **task_options}
+    return kw, DGNOTask(DGNOLoss.from_dict(loss))
+
+
+def run_model_setup(
+    name: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    meta: dict,
+    *,
+    input_frames: int | None,
+    model_options: dict[str, Any],
+    task_options: dict[str, Any],
+    data: str,
+) -> tuple[dict, Task | None]:
+    """``(constructor keywords, task or None)`` for registry model ``name`` on this data.
+
+    ``task_options`` are the task's settings (for ``dgno`` the fields of
+    :class:`~sciml.operators.dgno_task.DGNOLoss`); supervised models take none.
+    """
+    if name == "dgno":
+        return _dgno_setup(x, meta, model_options, task_options, data)
+    if task_options:
+        raise ValueError(
+            f"task_options are for label-free models {list(LABEL_FREE)}; {name!r} trains "
+            f"supervised and takes none, got {sorted(task_options)}"
+        )
+    return model_kwargs_for_data(name, x, y, input_frames, model_options), None
