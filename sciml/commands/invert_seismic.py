@@ -112,13 +112,17 @@ def _plot(path, arrays) -> None:
 
 def add_parser(invert_sub) -> None:
     p = invert_sub.add_parser(
-        "seismic", help="refine a seismic imaging model's velocity estimate by FWI"
+        "seismic",
+        help="refine a seismic imaging model's velocity estimate by FWI",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
     )
     p.add_argument("run", help="run folder (or model.pt) of a trained inverse seismic model")
     p.add_argument("--data", required=True, help="seismic-<family> data file (gathers)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--samples", help="comma list of sample indices (default: the first ones)")
-    p.add_argument("--max-samples", type=int, default=4, help="default number of samples")
+    p.add_argument(
+        "--max-samples", type=int, default=4, help="how many samples without --samples (4)"
+    )
     p.add_argument("--iterations", type=int, default=10, help="FWI iterations")
     p.add_argument("--lr", type=float, default=20.0, help="FWI step size (m/s, Adam)")
     p.add_argument("--no-linear", action="store_true", help="skip the linear-start comparison")
@@ -127,6 +131,6 @@ def add_parser(invert_sub) -> None:
         action="store_true",
         help="run the propagator eagerly (no torch.compile warm-up; slower steps)",
     )
-    p.add_argument("--device")
+    p.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--overwrite", action="store_true", help="replace existing results")
     p.set_defaults(func=_invert)
