@@ -31,7 +31,7 @@ from torch import nn
 from sciml.operators.seismic_normalization import SeismicNormalization, imaging_metrics
 from sciml.train.data import as_tensors
 from sciml.train.ssim import ssim
-from sciml.train.task import Task, check_finite, use_bf16
+from sciml.train.task import Task, check_finite, use_bf16, validation_split
 
 __all__ = ["SeismicImagingTask", "pairs", "load_imaging_model"]
 
@@ -67,7 +67,8 @@ class SeismicImagingTask(Task):
         cycle_weight: weight of the cycle-consistency terms (0: off).
         cycle_warmup: epochs of linear ramp-up of the cycle weight.
         unpaired_fraction: fraction of training items used unpaired (cycle terms only).
-        seed: seeds the validation carve-out and the unpaired items.
+        seed: seeds the choice of unpaired items (a validation set carved from ``train`` uses
+            :func:`sciml.train.task.validation_split`, seeded by the config, as every task).
     """
 
     selection_metric = "val"
@@ -120,12 +121,8 @@ class SeismicImagingTask(Task):
                              "enter the cycle terms only)")  # fmt: skip
         self.config, self.device = config, device
         v, p = pairs(train, "train")
-        if val is None:
-            n = v.shape[0]
-            n_val = max(1, int(round(config.val_fraction * n))) if config.val_fraction else 0
-            g = torch.Generator().manual_seed(self.seed + 12345)
-            perm = torch.randperm(n, generator=g)
-            vi, ti = perm[:n_val].sort().values, perm[n_val:].sort().values
+        if val is None:  # the one seeded carve every task uses (config.seed, val_fraction)
+            ti, vi = validation_split(v.shape[0], config)
             vv, pv = v[vi], p[vi]
             v, p = v[ti], p[ti]
         else:

@@ -76,5 +76,11 @@ def test_task_semi_supervised_and_cycle_settings(eight_pairs):
     with pytest.raises(ValueError, match="both directions"):
         Trainer(build("inversionnet", shots=S, nt=NT, receivers=R, size=R, width=2),
                 cfg, task=SeismicImagingTask(cycle_weight=1.0)).fit((v, p))  # fmt: skip
+    # no validation set given: the Trainer's one seeded carve (val_fraction of train)
+    inv = build("inversionnet", shots=S, nt=NT, receivers=R, size=R, width=2)
+    carve = SeismicImagingTask()
+    Trainer(inv, TrainConfig(epochs=1, batch_size=4, val_fraction=0.25, progress=False),
+            task=carve, device="cpu").fit((v, p))  # fmt: skip
+    assert carve.v.shape[0] == 6 and carve.vv.shape[0] == 2
     with pytest.raises(ValueError, match="unpaired_fraction"):
         SeismicImagingTask(unpaired_fraction=1.5)
