@@ -159,6 +159,7 @@ class OpenFWIParams:
 class _OpenFWIRecipe(Recipe):
     Params = OpenFWIParams
     version = 1
+    small_params = {"resolution": 16, "nt": 20, "n_sources": 1, "nbc": 10}
     batch_size = 8
     input_names = ("velocity",)
     output_names = ("gathers",)
