@@ -28,6 +28,14 @@ RECIPE_CLASSES: dict[str, str] = {
     "navier-stokes-2d": "navier_stokes:NavierStokes2D",
     "seismic-flatvel": "seismic:SeismicFlatVel",
     "seismic-curvevel": "seismic:SeismicCurveVel",
+    "seismic-flatvel-a": "seismic:SeismicFlatVelA",
+    "seismic-flatvel-b": "seismic:SeismicFlatVelB",
+    "seismic-curvevel-a": "seismic:SeismicCurveVelA",
+    "seismic-curvevel-b": "seismic:SeismicCurveVelB",
+    "seismic-flatfault-a": "seismic:SeismicFlatFaultA",
+    "seismic-flatfault-b": "seismic:SeismicFlatFaultB",
+    "seismic-curvefault-a": "seismic:SeismicCurveFaultA",
+    "seismic-curvefault-b": "seismic:SeismicCurveFaultB",
 }
 
 _INSTANCES: dict[str, Recipe] = {}

@@ -109,3 +109,182 @@ class SeismicCurveVel(_SeismicRecipe):
     version = 1
     description = "OpenFWI CurveVel-style curved layers -> 5 shot gathers (deepwave)"
     family = "curved_layers"
+
+
+# --------------------------------------------------------------------------------------------
+# The eight OpenFWI families, simulated by the OpenFWI scheme (pure torch, no deepwave)
+# --------------------------------------------------------------------------------------------
+
+#: OpenFWI's published statistics per family (GFI's ``dataset_config.json``, computed on the
+#: released data): seismic min / max / mean / std and velocity mean / std (m/s).
+OPENFWI_STATISTICS: dict[str, dict[str, float]] = {
+    "flatvel-a": dict(data_min=-26.95, data_max=52.77, data_mean=-3.3804e-05, data_std=1.4797,
+                      label_mean=2782.0442, label_std=786.1557),
+    "curvevel-a": dict(data_min=-27.11, data_max=55.10, data_mean=-5.0961e-05, data_std=1.4870,
+                       label_mean=2788.1562, label_std=794.2432),
+    "flatvel-b": dict(data_min=-27.17, data_max=56.05, data_mean=-0.0002, data_std=1.7832,
+                      label_mean=3001.3389, label_std=866.6636),
+    "curvevel-b": dict(data_min=-29.04, data_max=57.03, data_mean=-0.0002, data_std=1.7648,
+                       label_mean=3000.5669, label_std=865.4404),
+    "flatfault-a": dict(data_min=-26.10, data_max=50.86, data_mean=-0.00043503, data_std=1.5410,
+                        label_mean=3088.6873, label_std=855.37024),
+    "curvefault-a": dict(data_min=-26.48, data_max=52.32, data_mean=-0.00045604,
+                         data_std=1.5449, label_mean=3082.6616, label_std=852.38995),
+    "flatfault-b": dict(data_min=-24.86, data_max=50.28, data_mean=-0.0001, data_std=1.4952,
+                        label_mean=3055.4231, label_std=875.8992),
+    "curvefault-b": dict(data_min=-24.93, data_max=50.98, data_mean=-8.8825e-05,
+                         data_std=1.50228, label_mean=3035.5576, label_std=890.48785),
+}  # fmt: skip
+
+
+@dataclass
+class OpenFWIParams:
+    """The OpenFWI acquisition and scheme (defaults) for one family."""
+
+    resolution: int = 70
+    spacing: float = 10.0
+    n_sources: int = 5
+    nt: int = 1000
+    dt: float = 1e-3
+    freq: float = 15.0
+    #: the Ricker wavelet's peak delay in seconds; OpenFWI's wavelet peaks at 1.1 / freq
+    peak_time: float = 1.1 / 15.0
+    order: int = 8
+    nbc: int = 120
+    convention: str = "openfwi"
+    v_min: float = 1500.0
+    v_max: float = 4500.0
+
+
+class _OpenFWIRecipe(Recipe):
+    Params = OpenFWIParams
+    version = 1
+    small_params = {"resolution": 16, "nt": 20, "n_sources": 1, "nbc": 10}
+    batch_size = 8
+    input_names = ("velocity",)
+    output_names = ("gathers",)
+    family = ""
+
+    def validate(self, p: OpenFWIParams) -> None:
+        if p.resolution < 16 or p.nt < 10 or p.n_sources < 1:
+            raise ValueError("params: need resolution >= 16, nt >= 10, n_sources >= 1")
+        if not 0 < p.v_min < p.v_max:
+            raise ValueError("params: need 0 < v_min < v_max")
+        if p.order not in (2, 4, 6, 8):
+            raise ValueError(f"params: order must be 2, 4, 6 or 8, got {p.order}")
+        if p.nbc < 0:
+            raise ValueError(f"params: nbc must be >= 0, got {p.nbc}")
+        if p.convention not in ("openfwi", "physical"):
+            raise ValueError(
+                f"params: convention must be openfwi or physical, got {p.convention!r}"
+            )
+
+    def grid(self, p: OpenFWIParams) -> Grid:
+        from sciml.physics.velocity_models import openfwi_grid
+
+        return openfwi_grid(p.resolution, p.spacing)
+
+    def shapes(self, p: OpenFWIParams):
+        return (1, p.resolution, p.resolution), (p.n_sources, p.nt, p.resolution)
+
+    def worker(self, p: OpenFWIParams):
+        from sciml.physics.acoustic_fd import simulate_fd
+        from sciml.physics.seismic import Survey
+        from sciml.physics.velocity_models import openfwi_velocity
+
+        grid = self.grid(p)
+        survey = Survey.openfwi(
+            grid, n_sources=p.n_sources, nt=p.nt, dt=p.dt, freq=p.freq, max_vel=p.v_max,
+            peak_time=p.peak_time,
+        )  # fmt: skip
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+
+        def run(seeds: np.ndarray) -> SampleBatch:
+            v = openfwi_velocity(self.family, grid, seeds.tolist(), velocity=(p.v_min, p.v_max),
+                                 device=device)  # fmt: skip
+            with torch.no_grad():
+                data = simulate_fd(v, grid, survey, order=p.order, nbc=p.nbc,
+                                   convention=p.convention)  # fmt: skip
+            return SampleBatch(v.float().cpu().numpy(), data.float().cpu().numpy())
+
+        return run
+
+
+class SeismicFlatVelA(_OpenFWIRecipe):
+    name = "seismic-flatvel-a"
+    description = "OpenFWI FlatVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatvel-a"
+
+
+class SeismicFlatVelB(_OpenFWIRecipe):
+    name = "seismic-flatvel-b"
+    description = "OpenFWI FlatVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatvel-b"
+
+
+class SeismicCurveVelA(_OpenFWIRecipe):
+    name = "seismic-curvevel-a"
+    description = "OpenFWI CurveVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvevel-a"
+
+
+class SeismicCurveVelB(_OpenFWIRecipe):
+    name = "seismic-curvevel-b"
+    description = "OpenFWI CurveVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvevel-b"
+
+
+class SeismicFlatFaultA(_OpenFWIRecipe):
+    name = "seismic-flatfault-a"
+    description = "OpenFWI FlatFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatfault-a"
+
+
+class SeismicFlatFaultB(_OpenFWIRecipe):
+    name = "seismic-flatfault-b"
+    description = "OpenFWI FlatFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "flatfault-b"
+
+
+class SeismicCurveFaultA(_OpenFWIRecipe):
+    name = "seismic-curvefault-a"
+    description = "OpenFWI CurveFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvefault-a"
+
+
+class SeismicCurveFaultB(_OpenFWIRecipe):
+    name = "seismic-curvefault-b"
+    description = "OpenFWI CurveFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
+    family = "curvefault-b"
+
+
+def openfwi_splits(
+    n: int, *, val: float = 0.1, test: float = 0.2, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Train / validation / test indices of an ``n``-sample OpenFWI-style set.
+
+    As OpenFWI, the test split is the last ``test`` fraction of the samples (its files
+    49-60 of 60); the validation split is a seeded random ``val`` fraction of the rest,
+    carved from training, so checkpoints are selected without looking at the test set.
+
+    >>> s = openfwi_splits(100)
+    >>> [len(s[k]) for k in ("train", "val", "test")], int(s["test"].min())
+    ([72, 8, 20], 80)
+    """
+    from sciml.datasets.loaders import split_indices
+
+    if not isinstance(n, (int, np.integer)) or n < 3:
+        raise ValueError(f"n must be an int >= 3, got {n!r}")
+    if not (0 < val < 1 and 0 < test < 1 and val + test < 1):
+        raise ValueError(
+            f"val and test must be fractions in (0, 1) summing below 1, got {val}, {test}"
+        )
+    n_test = max(1, int(round(test * n)))
+    n_rest = n - n_test
+    n_val = max(1, int(round(val * n_rest)))
+    val_idx, train_idx = split_indices(n_rest, [n_val, n_rest - n_val], seed=seed)
+    return {
+        "train": np.sort(train_idx),
+        "val": np.sort(val_idx),
+        "test": np.arange(n_rest, n),
+    }

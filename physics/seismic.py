@@ -125,12 +125,15 @@ class Survey:
         dt: float = 1e-3,
         freq: float = 15.0,
         max_vel: float | None = 4500.0,
+        peak_time: float | None = None,
     ) -> Survey:
         """The OpenFWI acquisition on ``grid`` (default 70 x 70 at 10 m): ``n_sources`` sources
         evenly spaced from the left to the right edge and a receiver at every grid column, all
         at ``depth``; ``nt`` steps of ``dt``; Ricker wavelet of ``freq`` Hz. ``max_vel`` is
         the velocity ceiling (OpenFWI's families stay below 4500 m/s; pass your own upper
-        bound for faster media, or None for the per-batch maximum)."""
+        bound for faster media, or None for the per-batch maximum). ``peak_time`` is the
+        wavelet's peak delay (default ``1.5 / freq``; OpenFWI's released data peak at
+        ``1.1 / freq``, 73 ms at 15 Hz)."""
         if grid is None:
             from sciml.physics.velocity_models import openfwi_grid
 
@@ -141,7 +144,8 @@ class Survey:
         cols = torch.linspace(0, grid.shape[1] - 1, n_sources, dtype=torch.float64).round().long()
         sources = torch.stack([torch.full((n_sources,), z, dtype=torch.float64), x[cols]], 1)
         receivers = torch.stack([torch.full_like(x, z), x], 1)
-        return cls(sources, receivers, ricker(freq, nt, dt), dt, freq, max_vel=max_vel)
+        wavelet = ricker(freq, nt, dt, peak_time=peak_time)
+        return cls(sources, receivers, wavelet, dt, freq, max_vel=max_vel)
 
 
 def _indices(points: torch.Tensor, grid: Grid, name: str) -> torch.Tensor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 #: problem kinds, each with a module ``sciml.commands.invert_<kind>``
-PROBLEMS: tuple[str, ...] = ("darcy",)
+PROBLEMS: tuple[str, ...] = ("darcy", "seismic")
 
 
 def add_parser(sub) -> None:

@@ -10,8 +10,19 @@ Point operators (queried at any coordinates: a Grid, a Mesh's vertices, points `
 * :class:`~sciml.operators.multionet.MultiONet` -- products of the last ``l`` layers combined
   (Zang & Koutsourelakis 2025).
 
+Seismic imaging (velocity ``[B, 1, 70, 70]`` <-> shot gathers ``[B, 5, 1000, 70]``; the GFI
+framework of Gupta et al., ICLR 2025, and its baselines):
+
+* :class:`~sciml.operators.latent_unet.LatentUNet` -- a U-Net translator per direction;
+* :class:`~sciml.operators.xnet.InvertibleXNet` -- one invertible U-Net for both directions
+  (:mod:`~sciml.operators.iunet`, :mod:`~sciml.operators.invertible_layers`);
+* :class:`~sciml.operators.inversionnet.InversionNet` (inverse) and
+  :class:`~sciml.operators.seismic_fno.SeismicFNO` (forward) baselines;
+* the domain codecs :mod:`~sciml.operators.velocity_codec`, :mod:`~sciml.operators.seismic_codec`.
+
 ``sciml.operators.registry.build(name, **kwargs)`` maps the CLI names ``lsm``, ``fno``,
-``unet``, ``deeponet``, ``multionet`` to these classes.
+``unet``, ``deeponet``, ``multionet``, ``dgno``, ``latent-unet``, ``xnet``, ``inversionnet``,
+``seismic-fno`` to these classes.
 """
 
 from sciml.operators.deeponet import DeepONet

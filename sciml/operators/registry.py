@@ -54,6 +54,30 @@ def _dgno(**kw) -> nn.Module:
     return DGNO(**kw)
 
 
+def _latent_unet(**kw) -> nn.Module:
+    from sciml.operators.latent_unet import LatentUNet
+
+    return LatentUNet(**kw)
+
+
+def _xnet(**kw) -> nn.Module:
+    from sciml.operators.xnet import InvertibleXNet
+
+    return InvertibleXNet(**kw)
+
+
+def _inversionnet(**kw) -> nn.Module:
+    from sciml.operators.inversionnet import InversionNet
+
+    return InversionNet(**kw)
+
+
+def _seismic_fno(**kw) -> nn.Module:
+    from sciml.operators.seismic_fno import SeismicFNO
+
+    return SeismicFNO(**kw)
+
+
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "lsm": _lsm,
     "fno": _fno,
@@ -61,6 +85,11 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "deeponet": _deeponet,
     "multionet": _multionet,
     "dgno": _dgno,
+    # seismic imaging (velocity <-> shot gathers), GFI framework and its baselines
+    "latent-unet": _latent_unet,
+    "xnet": _xnet,
+    "inversionnet": _inversionnet,
+    "seismic-fno": _seismic_fno,
 }
 
 

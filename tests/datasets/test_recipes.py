@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from sciml.datasets import get_recipe
@@ -46,6 +47,7 @@ def test_navier_stokes_recipe_frames_and_reproducibility():
 
 
 def test_seismic_recipes_shapes_and_velocity_range():
+    pytest.importorskip("deepwave", reason="seismic-flatvel/-curvevel simulate with deepwave")
     for name in ("seismic-flatvel", "seismic-curvevel"):
         rec = get_recipe(name)
         p = rec.params({"nt": 120, "resolution": 32})

@@ -306,6 +306,16 @@ TABLE = [
      "is not a readable torch file"),
     ("traverse-starts-0", ["traverse", R, "--out", "{tmp}/m", "--starts", "0"],
      "argument --starts: must be >= 1"),
+    ("invert-seismic-out-is-file", ["invert", "seismic", R, "--data", D, "--out", "{text}"],
+     "is a file, expected a folder"),
+    ("invert-seismic-data-missing", ["invert", "seismic", R, "--data", "{tmp}/none.h5", "--out",
+                                     "{tmp}/inv"], "does not exist"),
+    ("invert-seismic-not-seismic-data", ["invert", "seismic", R, "--data", D, "--out",
+                                         "{tmp}/inv"], "not an OpenFWI-scheme seismic recipe"),
+    ("invert-seismic-iterations", ["invert", "seismic", R, "--data", D, "--out", "{tmp}/inv",
+                                   "--iterations", "-1"], "--iterations must be >= 0"),
+    ("invert-seismic-no-model", ["invert", "seismic", "{run_nomodel}", "--data", D, "--out",
+                                 "{tmp}/inv"], "no model file"),
     # ---------------------------------------------------------------- sciml bench
     ("bench-unknown", ["bench", "no-such-benchmark"], "unknown benchmark(s) ['no-such-benchmark']"),
 ]  # fmt: skip
@@ -370,6 +380,7 @@ def test_data_commands_have_help_for_every_option():
         ["nde", "spiral-ode", "--json", "{readonly}/r.json"],
         ["invert", "darcy", "{run}", "--obs", "{obs}", "--out", "{readonly}/inv"],
         ["traverse", "{run}", "--out", "{readonly}/media"],
+        ["invert", "seismic", "{run}", "--data", "{data}", "--out", "{readonly}/inv"],
     ],
     ids=[
         "data-show",
@@ -381,6 +392,7 @@ def test_data_commands_have_help_for_every_option():
         "nde",
         "invert",
         "traverse",
+        "invert-seismic",
     ],  # fmt: skip
 )
 def test_read_only_output_folder_is_one_line_and_exit_2(files, readonly_dir, argv, capsys):

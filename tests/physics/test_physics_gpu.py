@@ -53,7 +53,22 @@ def test_navier_stokes_and_burgers_on_gpu():
     )
 
 
+def test_openfwi_propagator_on_gpu_matches_cpu():
+    """The torch propagator (what the OpenFWI recipes run on a GPU) needs no deepwave."""
+    from sciml.physics.acoustic_fd import simulate_fd
+    from sciml.physics.seismic import Survey
+    from sciml.physics.velocity_models import curved_layers, openfwi_grid
+
+    grid = openfwi_grid()
+    survey = Survey.openfwi(grid, nt=300)
+    v = curved_layers(grid, [0, 1])
+    d_gpu = simulate_fd(v.cuda(), grid, survey).cpu()
+    d_cpu = simulate_fd(v, grid, survey, compile=False)
+    assert ((d_gpu - d_cpu).norm() / d_cpu.norm()).item() < 1e-4
+
+
 def test_seismic_on_gpu_matches_cpu():
+    pytest.importorskip("deepwave", reason="the deepwave-backed path needs deepwave")
     from sciml.physics.seismic import Survey, simulate
     from sciml.physics.velocity_models import curved_layers, openfwi_grid
 

@@ -10,6 +10,8 @@ from scipy.special import hankel2
 from sciml.grid import Grid
 from sciml.physics.seismic import Survey, envelope, ricker, simulate
 
+pytest.importorskip("deepwave", reason="the deepwave-backed path needs deepwave")
+
 C, H, DT, F0 = 2000.0, 10.0, 1e-3, 15.0
 
 
