@@ -16,6 +16,14 @@
 # 1. `q = f(r)`: the network maps the residual to a direction (an approximation of `A^-1 r`);
 # 2. A-orthogonalise `q` against the last two steps and take the exact line-search step.
 #
+# In formulas, with $r_k = b - A x_k$ and $p_k$ the A-orthogonalised network direction,
+#
+# $$\alpha_k = \frac{p_k^\top r_k}{p_k^\top A p_k}, \qquad x_{k+1} = x_k + \alpha_k p_k,
+# \qquad r_{k+1} = r_k - \alpha_k A p_k,$$
+#
+# which is the step that minimises the A-norm error $\lVert x^\ast - x_{k+1} \rVert_A$ along
+# $p_k$. With $f(r) = A^{-1} r$ one step would solve the system; CG is the case $f(r) = r$.
+#
 # Three ideas make the version in `sciml.solvers.dcdm` usable at every size:
 #
 # * **a V-cycle-shaped network.** Pooling levels are added until the coarsest grid has a few
@@ -31,7 +39,10 @@
 #
 # The network is trained without any solution: draw an error `x*`, set `b = A x*`, run DCDM
 # with the current model, and use the residuals it meets (with their known errors) as training
-# data; the loss is the A-norm error left after the best step in `span{q, D^-1 r}`.
+# data; the loss is the A-norm error left after the best step in `span{q, D^-1 r}`,
+#
+# $$L(\theta) = \min_{\beta, \gamma} \big\lVert e - \beta\, q_\theta(r) - \gamma\, D^{-1} r
+# \big\rVert_A^2 \big/ \lVert e \rVert_A^2, \qquad e = x^\ast - x,\; r = A e .$$
 
 # %%
 import os

@@ -13,8 +13,21 @@
 # `K'' K^{-1} U` — on a tensor-product grid these are small per-axis matrices applied
 # mode-wise (Kronecker structure), so nothing of size `N x N` is ever formed for the prior.
 #
+# On one axis the spectral-mixture kernel is
+#
+# $$k(x, x') = \sum_{q=1}^{Q} w_q \exp\!\big(-2\pi^2 s_q^2 (x - x')^2\big)
+# \cos\!\big(2\pi \mu_q (x - x')\big),$$
+#
+# the Fourier transform of a mixture of Gaussians at frequencies $\pm\mu_q$ with widths $s_q$;
+# on a $d$-dimensional grid the prior covariance is $K = K_1 \otimes \cdots \otimes K_d$.
+#
 # The loss is the negative log joint: GP prior (quadratic form + log-determinant) +
-# boundary misfit + PDE-residual misfit. The residual is **not re-typed here**: it is
+# boundary misfit + PDE-residual misfit,
+#
+# $$\mathcal{L}(U) = \tfrac12 U^\top K^{-1} U + \tfrac12\log\lvert K\rvert
+# + \frac{\tau_b}{2} \lVert U_{\partial} - g \rVert^2
+# + \frac{\tau_r}{2} \lVert \mathcal{R}(K'' K^{-1} U) - f \rVert^2 .$$
+# The residual is **not re-typed here**: it is
 # `sciml.physics.Poisson.residual_from`, fed with closed-form GP derivatives.
 #
 # Two improvements over the published recipe (which needs 1e5-1e6 Adam steps):

@@ -10,16 +10,17 @@
 # Song, Keller, Sebe and Welling (ICML 2023) let `K` scalar **potentials** `u_k(z, t)` move
 # codes along their gradients,
 #
-# `z_{t+1} = z_t + grad_z u_k(z_t, t)`,
+# $$z_{t+1} = z_t + \nabla_z u_k(z_t, t),$$
 #
 # and ask each potential to obey a PDE, the way a physical potential does. With the wave
-# equation `u_tt = c_k^2 Laplacian_z u` the flows are "latent waves"; the follow-up work uses
+# equation $\partial_t^2 u_k = c_k^2 \Delta_z u_k$ the flows are "latent waves"; the follow-up work uses
 # other PDEs. A **reconstructor** network sees two consecutive frames of a traversal and must
 # tell which `k` produced them: if it can, the `K` traversals change different things.
 #
 # The objective of each path (potential `k`, start `z_0`, a step `tau`):
 #
-# `CE(R(G(z_tau), G(z_{tau+1})), k) + mean_s r_k(z_s, s)^2 + |grad u_k(z_0, 0)|^2 - log V`
+# $$\mathrm{CE}\big(R(G(z_\tau), G(z_{\tau+1})), k\big) + \frac{1}{S}\sum_s r_k(z_s, s)^2
+# + \lVert \nabla_z u_k(z_0, 0) \rVert^2 - \log V$$
 #
 # with `r_k` the PDE residual at the points the flow visits, the initial condition "start at
 # rest" (wave equation only) and `V` the mean square of the generator's Jacobian-vector
