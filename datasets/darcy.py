@@ -27,6 +27,13 @@ from sciml.mesh import Mesh
 
 @dataclass
 class DarcyParams:
+    """Parameters of the elliptic recipes: output grid, FEM refinement, random field, forcing.
+
+    ``resolution`` points per side of the output grid, ``refine`` the FEM mesh refinement
+    over it, ``(alpha, tau)`` the Gaussian random field, ``high``/``low`` the two-phase
+    coefficient values, ``forcing`` the constant right-hand side.
+    """
+
     resolution: int = 85
     refine: int = 2
     alpha: float = 2.0
@@ -63,7 +70,9 @@ class _EllipticRecipe(Recipe):
     def fine_grid(self, p: DarcyParams) -> Grid:
         return Grid(((p.resolution - 1) * p.refine + 1,) * 2)
 
-    def draw(self, fine: Grid, seeds: np.ndarray, p: DarcyParams) -> tuple[np.ndarray, np.ndarray]:
+    def draw(
+        self, fine: Grid, seeds: np.ndarray, p: DarcyParams
+    ) -> tuple[np.ndarray, np.ndarray | float]:
         """``(coefficient, forcing)`` on the fine grid, each ``[b, *fine.shape]`` (or forcing scalar)."""
         raise NotImplementedError
 
@@ -102,13 +111,18 @@ class _EllipticRecipe(Recipe):
 
 
 class DarcyPWC(_EllipticRecipe):
+    """``darcy-pwc``: FNO's two-phase coefficient ``a in {low, high}``, forcing ``f = 1``."""
+
     name = "darcy-pwc"
     version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "FNO piecewise-constant Darcy (a in {3, 12}), FEniCSx P1 on a 2x finer mesh"
     input_names = ("coefficient",)
     output_names = ("pressure",)
 
-    def draw(self, fine, seeds, p):
+    def draw(
+        self, fine: Grid, seeds: np.ndarray, p: DarcyParams
+    ) -> tuple[np.ndarray, np.ndarray | float]:
+        """Coefficient ``[b, *fine.shape]`` (float64) and the scalar forcing ``p.forcing``."""
         from sciml.physics.random_fields import darcy_coefficient
 
         a = darcy_coefficient(
@@ -118,13 +132,18 @@ class DarcyPWC(_EllipticRecipe):
 
 
 class DarcySmooth(_EllipticRecipe):
+    """``darcy-smooth``: log-normal coefficient ``a = exp(GRF)``, forcing ``f = 1``."""
+
     name = "darcy-smooth"
     version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "Darcy with a smooth log-normal coefficient a = exp(GRF), FEniCSx P1"
     input_names = ("coefficient",)
     output_names = ("pressure",)
 
-    def draw(self, fine, seeds, p):
+    def draw(
+        self, fine: Grid, seeds: np.ndarray, p: DarcyParams
+    ) -> tuple[np.ndarray, np.ndarray | float]:
+        """Coefficient ``[b, *fine.shape]`` (float64) and the scalar forcing ``p.forcing``."""
         from sciml.physics.random_fields import gaussian_random_field
 
         g = gaussian_random_field(
@@ -134,6 +153,8 @@ class DarcySmooth(_EllipticRecipe):
 
 
 class PoissonMultiscale(_EllipticRecipe):
+    """``poisson-multiscale``: ``a = 1``, forcing a sum of GRFs at ``tau`` = 3, 12, 48."""
+
     name = "poisson-multiscale"
     version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "Poisson -Δu = f with f a sum of GRFs at tau = 3, 12, 48 (FEniCSx P1)"
@@ -141,7 +162,10 @@ class PoissonMultiscale(_EllipticRecipe):
     output_names = ("solution",)
     input_is_coefficient = False
 
-    def draw(self, fine, seeds, p):
+    def draw(
+        self, fine: Grid, seeds: np.ndarray, p: DarcyParams
+    ) -> tuple[np.ndarray, np.ndarray | float]:
+        """Coefficient ``1`` and forcing, both ``[b, *fine.shape]`` (float64)."""
         from sciml.physics.random_fields import gaussian_random_field
 
         f = sum(

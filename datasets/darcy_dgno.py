@@ -38,6 +38,13 @@ __all__ = ["DgnoDarcyParams", "observation_noise_sigma"]
 
 @dataclass
 class DgnoDarcyParams:
+    """Parameters of the DGNO Darcy recipes: grid, FEM refinement, media, observations.
+
+    ``alpha, tau, high, low`` shape the two-phase media, ``nu, length_scale, variance`` the
+    log-normal (Matern) media; ``observations`` is a comma-separated list of observation
+    counts and ``snr_db`` their signal-to-noise ratio (inverse recipes only).
+    """
+
     resolution: int = 29
     refine: int = 2
     forcing: float = 10.0

@@ -27,6 +27,7 @@ measures the full recipe on a GPU machine).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,9 +35,19 @@ import torch
 from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 @dataclass
 class NavierStokesParams:
+    """Parameters of ``navier-stokes-2d``: grids, time stepping, viscosity, initial field.
+
+    ``resolution`` of the stored frames, ``solver_resolution``/``dt`` of the solver (0: auto,
+    see the module docstring), ``frames`` stored every ``frame_dt``, ``(alpha, tau)`` the
+    initial vorticity's GRF spectrum ``(-Δ + tau^2)^(-alpha)``.
+    """
+
     resolution: int = 64
     solver_resolution: int = 0  # 0: 256 with CUDA, else 64
     dt: float = 0.0  # 0: 1e-4 at 256, else 4e-3
@@ -48,6 +59,8 @@ class NavierStokesParams:
 
 
 class NavierStokes2D(Recipe):
+    """``navier-stokes-2d``: ``w(t=0) [1, n, n]`` -> vorticity frames ``[frames, n, n]``."""
+
     name = "navier-stokes-2d"
     version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
     description = "FNO/LSM vorticity benchmark (nu 1e-5, 20 unit-time frames, 64x64)"
@@ -62,7 +75,8 @@ class NavierStokes2D(Recipe):
         "dt": 0.025,
     }
 
-    def params(self, overrides=None):
+    def params(self, overrides: dict[str, Any] | None = None) -> NavierStokesParams:
+        """The parameters with ``overrides``, ``solver_resolution = 0``/``dt = 0`` resolved."""
         p = super().params(overrides)
         if p.solver_resolution == 0:
             p.solver_resolution = 256 if torch.cuda.is_available() else 64
@@ -98,7 +112,9 @@ class NavierStokes2D(Recipe):
     def grid(self, p: NavierStokesParams) -> Grid:
         return Grid((p.resolution, p.resolution), periodic=True)
 
-    def worker(self, p: NavierStokesParams, *, device: torch.device | str | None = None):
+    def worker(
+        self, p: NavierStokesParams, *, device: torch.device | str | None = None
+    ) -> Callable[[np.ndarray], SampleBatch]:
         """``seeds: [b] -> SampleBatch`` on ``device`` (default: CUDA when available)."""
         from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
 

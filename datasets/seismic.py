@@ -21,6 +21,13 @@ from sciml.grid import Grid
 
 @dataclass
 class SeismicParams:
+    """Acquisition and layered-model parameters of the deepwave seismic recipes.
+
+    ``resolution`` grid points per side at ``spacing`` metres, ``n_sources`` shots, ``nt``
+    time steps of ``dt`` seconds, Ricker peak frequency ``freq`` (Hz), ``min_layers`` to
+    ``max_layers`` layers with velocities in ``[v_min, v_max]`` (m/s), FD ``accuracy``.
+    """
+
     resolution: int = 70
     spacing: float = 10.0
     n_sources: int = 5
@@ -98,6 +105,8 @@ class _SeismicRecipe(Recipe):
 
 
 class SeismicFlatVel(_SeismicRecipe):
+    """``seismic-flatvel``: flat-layered velocity ``[1, n, n]`` -> gathers ``[S, nt, n]``."""
+
     name = "seismic-flatvel"
     version = 1
     description = "OpenFWI FlatVel-style layers -> 5 shot gathers (deepwave)"
@@ -105,6 +114,8 @@ class SeismicFlatVel(_SeismicRecipe):
 
 
 class SeismicCurveVel(_SeismicRecipe):
+    """``seismic-curvevel``: curved-layer velocity ``[1, n, n]`` -> gathers ``[S, nt, n]``."""
+
     name = "seismic-curvevel"
     version = 1
     description = "OpenFWI CurveVel-style curved layers -> 5 shot gathers (deepwave)"
@@ -184,7 +195,7 @@ class _OpenFWIRecipe(Recipe):
 
         return openfwi_grid(p.resolution, p.spacing)
 
-    def shapes(self, p: OpenFWIParams):
+    def shapes(self, p: OpenFWIParams) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return (1, p.resolution, p.resolution), (p.n_sources, p.nt, p.resolution)
 
     def worker(self, p: OpenFWIParams):
@@ -211,48 +222,64 @@ class _OpenFWIRecipe(Recipe):
 
 
 class SeismicFlatVelA(_OpenFWIRecipe):
+    """OpenFWI FlatVel-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-flatvel-a"
     description = "OpenFWI FlatVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "flatvel-a"
 
 
 class SeismicFlatVelB(_OpenFWIRecipe):
+    """OpenFWI FlatVel-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-flatvel-b"
     description = "OpenFWI FlatVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "flatvel-b"
 
 
 class SeismicCurveVelA(_OpenFWIRecipe):
+    """OpenFWI CurveVel-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-curvevel-a"
     description = "OpenFWI CurveVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "curvevel-a"
 
 
 class SeismicCurveVelB(_OpenFWIRecipe):
+    """OpenFWI CurveVel-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-curvevel-b"
     description = "OpenFWI CurveVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "curvevel-b"
 
 
 class SeismicFlatFaultA(_OpenFWIRecipe):
+    """OpenFWI FlatFault-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-flatfault-a"
     description = "OpenFWI FlatFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "flatfault-a"
 
 
 class SeismicFlatFaultB(_OpenFWIRecipe):
+    """OpenFWI FlatFault-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-flatfault-b"
     description = "OpenFWI FlatFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "flatfault-b"
 
 
 class SeismicCurveFaultA(_OpenFWIRecipe):
+    """OpenFWI CurveFault-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-curvefault-a"
     description = "OpenFWI CurveFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "curvefault-a"
 
 
 class SeismicCurveFaultB(_OpenFWIRecipe):
+    """OpenFWI CurveFault-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+
     name = "seismic-curvefault-b"
     description = "OpenFWI CurveFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
     family = "curvefault-b"

@@ -42,7 +42,9 @@ class AcousticWave(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return ("tt",) + self.laplacian_keys()
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         c = evaluate(self.velocity, x[:, : self.dim]).reshape(u.shape)
         return d["tt"] - c**2 * self.laplacian(d) - self._forcing(x, u)

@@ -41,7 +41,9 @@ class Advection(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return ("t",) + self.spatial_keys(1)
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         r = d["t"]
         for b, letter in zip(self.velocity, "xyz"):

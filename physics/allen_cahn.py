@@ -34,6 +34,8 @@ class AllenCahn(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return self.spatial_keys(2)
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         return self.diffusion * self.laplacian(d) + u * (u**2 - 1) - self._forcing(x, u)

@@ -44,7 +44,9 @@ class Burgers(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return ("t",) + self.spatial_keys(1) + self.spatial_keys(2)
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         if self.dim == 1:
             return d["t"] + u * d["x"] - self.nu * d["xx"] - self._forcing(x, u)

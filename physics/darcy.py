@@ -37,7 +37,9 @@ class Darcy(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return self.spatial_keys(1) + self.spatial_keys(2)
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         a, grad_a = value_and_gradient(self.coefficient, x, self.dim)
         flux_div = a * self.laplacian(d)

@@ -46,7 +46,9 @@ class FokkerPlanck(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return ("t",) + self.gradient_keys() + self.laplacian_keys()
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         b, div_b = field_and_divergence(self.drift, x, self.dim)
         if self.dim > 3:

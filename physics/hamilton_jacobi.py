@@ -36,6 +36,8 @@ class HamiltonJacobi(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return ("t",) + self.gradient_keys()
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         return d["t"] + 0.5 * self.gradient_norm2(d) - self._forcing(x, u)

@@ -38,6 +38,8 @@ class Heat(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return ("t",) + self.laplacian_keys()
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         return d["t"] - self.kappa * self.laplacian(d) - self._forcing(x, u)

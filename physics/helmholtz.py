@@ -33,6 +33,8 @@ class Helmholtz(PDE):
     def required_derivatives(self) -> tuple[str, ...]:
         return self.spatial_keys(2)
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         return -self.laplacian(d) - self.wavenumber**2 * u - self._forcing(x, u)

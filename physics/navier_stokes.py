@@ -55,7 +55,9 @@ class NavierStokesVorticity(PDE):
             "x", "y", "xxt", "yyt", "xxx", "xyy", "xxy", "yyy", "xxxx", "xxyy", "yyyy",
         )  # fmt: skip
 
-    def residual_from(self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor):
+    def residual_from(
+        self, u: torch.Tensor, d: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         self._check_derivatives(d)
         w_t = -(d["xxt"] + d["yyt"])
         w_x = -(d["xxx"] + d["xyy"])

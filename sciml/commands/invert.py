@@ -7,13 +7,15 @@ Each problem kind lives in its own module ``sciml/commands/invert_<kind>.py`` ex
 
 from __future__ import annotations
 
+import argparse
 import importlib
 
 #: problem kinds, each with a module ``sciml.commands.invert_<kind>``
 PROBLEMS: tuple[str, ...] = ("darcy", "seismic")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml invert`` on ``sub`` and each kind of :data:`PROBLEMS` under it."""
     p = sub.add_parser(
         "invert", help="inverse problems: recover a field (and its uncertainty) from data"
     )

@@ -110,7 +110,8 @@ def _plot(path, arrays) -> None:
     plt.close(fig)
 
 
-def add_parser(invert_sub) -> None:
+def add_parser(invert_sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml invert seismic`` on the ``sciml invert`` subparsers ``invert_sub``."""
     p = invert_sub.add_parser(
         "seismic",
         help="refine a seismic imaging model's velocity estimate by FWI",

@@ -9,6 +9,12 @@ plain data so that building the parser imports no torch.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sciml.solvers.dcdm import DCDM, DCDMNet
+    from sciml.solvers.krylov.result import SolveResult
+    from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
 
 #: method names of ``sciml solve poisson|system`` (plain data: the parser imports no torch)
 METHODS = (
@@ -32,7 +38,9 @@ def _learned_preconditioner(dcdm, system):
     return LearnedPreconditioner(dcdm.model, system)
 
 
-def build_method(name: str, *, model=None, k: int = 2):
+def build_method(
+    name: str, *, model: DCDMNet | None = None, k: int = 2
+) -> CG | PCG | FusedCG | PETScCG | DCDM:
     """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
     from functools import partial
 
@@ -92,7 +100,7 @@ def _load_model(path):
 
 def run_methods(
     system, b, methods, *, rtol, device, model_path, k, maxiter=None, threads=0, print_fn=print
-):
+) -> dict[str, SolveResult]:
     """Solve with each named method, print one table row per method; returns name -> result."""
     import warnings
 
@@ -326,7 +334,8 @@ def _add_solve_gp(solve_sub) -> None:
     p.set_defaults(func=_solve_gp)
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml solve`` and its problems (poisson, system, gp) on ``sub``."""
     p = sub.add_parser("solve", help="solve a PDE problem or a linear system (poisson, system, gp)")
     solve_sub = p.add_subparsers(dest="solve_command", metavar="PROBLEM")
     _add_solve_poisson(solve_sub)

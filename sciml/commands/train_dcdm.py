@@ -78,7 +78,8 @@ def _train_dcdm(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml train-dcdm`` (train the DCDM learned-CG network) on ``sub``."""
     p = sub.add_parser("train-dcdm", help="train the DCDM learned-CG network (CPU or GPU)")
     p.add_argument("--out", required=True, help="run folder (last.pt, model.pt, logs)")
     p.add_argument("--model-out", default=None, help="also copy the best model here")

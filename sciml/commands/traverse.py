@@ -81,7 +81,8 @@ def _traverse(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sciml traverse`` (strips and animations of a traversal run) on ``sub``."""
     from sciml.commands._types import nonnegative_int, positive_int
 
     p = sub.add_parser(

@@ -101,6 +101,7 @@ def register(name: str, constructor: Callable[..., nn.Module]) -> None:
 
 
 def names() -> list[str]:
+    """The registered model names, sorted."""
     return sorted(MODELS)
 
 

@@ -23,7 +23,7 @@ terms only. Validation: the MAE (normalised scale) of each trained direction; th
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -32,6 +32,11 @@ from sciml.operators.seismic_normalization import SeismicNormalization, imaging_
 from sciml.train.data import as_tensors
 from sciml.train.ssim import ssim
 from sciml.train.task import Task, check_finite, use_bf16, validation_split
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sciml.train.trainer import TrainConfig
 
 __all__ = ["SeismicImagingTask", "pairs", "load_imaging_model"]
 
@@ -107,7 +112,12 @@ class SeismicImagingTask(Task):
         self.epoch = 0
 
     # ------------------------------------------------------------------ setup
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
+    ) -> nn.Module:
+        """Hold normalised ``(velocity [N, 1, nz, nx], seismic [N, S, nt, R])`` pairs on ``device``
+        (a seeded validation split when ``val`` is None), mark the unpaired items; return
+        ``model`` itself."""
         served = tuple(getattr(model, "directions", ()))
         if not served or set(served) - set(_DIRS):
             raise ValueError(f"model must declare directions (a subset of {_DIRS}), got {served!r}")
@@ -161,7 +171,9 @@ class SeismicImagingTask(Task):
             return self.cycle_weight
         return self.cycle_weight * min(1.0, (self.epoch + 1) / self.cycle_warmup)
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Summed MAE + MSE (+ SSIM) of each served direction over items ``idx: [b]``, plus the
+        cycle terms when the cycle weight is on; logs per-direction sums."""
         v, p, paired = self.v[idx], self.p[idx], self.paired[idx].float()
         total = torch.zeros(idx.numel(), device=v.device)
         logs: dict[str, torch.Tensor] = {}
@@ -213,7 +225,8 @@ class SeismicImagingTask(Task):
         module.train(was_training)
         return torch.cat(out)
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """Validation MAE and SSIM per direction; ``"val"`` is the sum of the MAEs."""
         if self.vv.shape[0] == 0:
             return {"val": math.nan}
         res, total = {}, 0.0
@@ -226,7 +239,8 @@ class SeismicImagingTask(Task):
         res["val"] = total
         return res
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
+        """The model file with the normalisation and the served directions in its extras."""
         extra = {
             "normalization": self.normalization.to_dict(),
             "directions": list(self.directions),

@@ -80,7 +80,7 @@ class SpectralMixtureContract:
         return k
 
     # ------------------------------------------------------------------------------ checks
-    def test_gram_matrices_are_positive_semidefinite(self, density):
+    def test_gram_matrices_are_positive_semidefinite(self, density) -> None:
         k = self.make(density)
         x = torch.rand(60, generator=torch.Generator().manual_seed(1), dtype=DT) * 2 - 1
         with torch.no_grad():
@@ -95,7 +95,7 @@ class SpectralMixtureContract:
             ev = torch.linalg.eigvalsh(joint)
             assert float(ev.min()) >= -1e-12 * float(ev.max()), float(ev.min() / ev.max())
 
-    def test_spectral_density_integrates_to_the_variance(self, density):
+    def test_spectral_density_integrates_to_the_variance(self, density) -> None:
         k = self.make(density)
         with torch.no_grad():
             scale = 1.0 / (2 * math.pi * k.lengthscales)  # spectral width per component
@@ -110,7 +110,7 @@ class SpectralMixtureContract:
             assert torch.allclose(variance, k.weights.sum(), rtol=1e-14)
             assert abs(float(total - variance)) <= 1e-8 * float(variance), float(total - variance)
 
-    def test_closed_form_derivatives_match_autograd(self, density):
+    def test_closed_form_derivatives_match_autograd(self, density) -> None:
         k = self.make(density)
         # lags away from 0: the Matern-5/2 envelope's third derivative has a kink there
         tau = torch.linspace(-0.9, 0.9, 40, dtype=DT)
@@ -122,7 +122,7 @@ class SpectralMixtureContract:
         assert float((g1 - d1).abs().max()) <= 1e-12 * scale1
         assert float((g2 - d2).abs().max()) <= 1e-12 * scale2
 
-    def test_stationary_and_even(self, density):
+    def test_stationary_and_even(self, density) -> None:
         k = self.make(density)
         g = torch.Generator().manual_seed(2)
         x1, x2 = torch.rand(9, generator=g, dtype=DT), torch.rand(7, generator=g, dtype=DT)
@@ -133,7 +133,7 @@ class SpectralMixtureContract:
             assert torch.allclose(k.matrix(x1, x2, 0), k.matrix(x2, x1, 0).T, rtol=1e-14)
 
     @pytest.mark.parametrize("shape", [(6, 5), (4, 3, 5)])
-    def test_kronecker_matvec_equals_dense(self, density, shape):
+    def test_kronecker_matvec_equals_dense(self, density, shape) -> None:
         grid = Grid(shape, tuple((0.0, 0.5 + 0.25 * d) for d in range(len(shape))))
         kernels = [self.make(density, seed=d) for d in range(len(shape))]
         with torch.no_grad():

@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
@@ -34,6 +35,9 @@ import torch
 from sciml.grid import Grid
 from sciml.operators.registry import build
 from sciml.train.checkpoint import save_model
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = [
     "OperatorContract",
@@ -60,7 +64,9 @@ for job in jobs:
 """
 
 
-def smooth_field(shape: tuple[int, ...], batch: int = 2, channels: int = 1, seed: int = 0):
+def smooth_field(
+    shape: tuple[int, ...], batch: int = 2, channels: int = 1, seed: int = 0
+) -> torch.Tensor:
     """A smooth random field ``[batch, channels, *shape]`` (a few low Fourier modes), float64."""
     g = torch.Generator().manual_seed(seed)
     grid = Grid(shape)
@@ -120,13 +126,16 @@ class OperatorContract:
     def kwargs(self, ndim: int) -> dict:
         raise NotImplementedError
 
-    def make_typed(self, **kw):
+    def make_typed(self, **kw: int) -> nn.Module:
         """The model in ``self.dtype`` (``Module.to(float32)`` would drop imaginary parts of
         complex parameters, so float32 models are left alone)."""
         model = self.make(2, **kw)
         return model if self.dtype == torch.float32 else model.to(self.dtype)
 
-    def make(self, ndim: int = 2, in_channels: int = 2, out_channels: int = 3, seed: int = 0):
+    def make(
+        self, ndim: int = 2, in_channels: int = 2, out_channels: int = 3, seed: int = 0
+    ) -> nn.Module:
+        """The registered model ``name`` for ``ndim``-D fields, initialised from ``seed``."""
         torch.manual_seed(seed)
         return build(
             self.name, in_channels=in_channels, out_channels=out_channels, **self.kwargs(ndim)
@@ -134,7 +143,7 @@ class OperatorContract:
 
     # ------------------------------------------------------------------ checks
     @pytest.mark.parametrize("ndim", [1, 2, 3])
-    def test_output_shape(self, ndim):
+    def test_output_shape(self, ndim) -> None:
         if ndim not in self.ndims:
             pytest.skip(f"{self.name} does not support {ndim}-D")
         model = self.make(ndim)
@@ -143,7 +152,7 @@ class OperatorContract:
         assert y.shape == (2, 3, *sizes)
         assert torch.isfinite(y).all()
 
-    def test_gradients_reach_every_parameter(self):
+    def test_gradients_reach_every_parameter(self) -> None:
         model = self.make(2)
         x = torch.randn(3, 2, 16, 16)
         model(x).square().mean().backward()
@@ -152,7 +161,7 @@ class OperatorContract:
         assert not missing, f"no gradient reached {missing}"
         assert not zero, f"gradient is identically zero for {zero}"
 
-    def test_rejects_bad_input(self):
+    def test_rejects_bad_input(self) -> None:
         model = self.make(2)
         with pytest.raises(ValueError, match="x must have shape"):
             model(torch.randn(2, 5, 16, 16))  # 5 channels, expected 2
@@ -172,7 +181,7 @@ class OperatorContract:
         job["output"] = str(folder / "y.pt")
         return job, expected
 
-    def test_save_load_in_fresh_process_is_identical(self, tmp_path, request):
+    def test_save_load_in_fresh_process_is_identical(self, tmp_path, request) -> None:
         """Bitwise identical outputs after loading in a new Python process.
 
         A test module may provide a ``fresh_process_results`` fixture that runs the jobs of
@@ -191,7 +200,7 @@ class OperatorContract:
             got = torch.load(job["output"], weights_only=True)
         assert torch.equal(got, expected), (got - expected).abs().max()
 
-    def test_golden_output(self):
+    def test_golden_output(self) -> None:
         """float64 output on a fixed input with a fixed-seed model matches the stored file.
 
         Tolerance ``golden_rtol`` (see the class attribute).
@@ -214,7 +223,7 @@ class OperatorContract:
         rel = ((y - ref["y"]).norm() / ref["y"].norm()).item()
         assert rel < self.golden_rtol, rel
 
-    def test_discretisation_transfer(self):
+    def test_discretisation_transfer(self) -> None:
         """Evaluate on 16x16 and on the same input resampled to 32x32 with Grid."""
         model = self.make_typed().eval()
         coarse, fine = Grid((16, 16)), Grid((31, 31))

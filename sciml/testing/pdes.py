@@ -262,12 +262,12 @@ class PDEContract:
         return EXAMPLES[name]()
 
     # ------------------------------------------------------------------------------ checks
-    def test_every_exported_family_has_an_example(self):
+    def test_every_exported_family_has_an_example(self) -> None:
         covered = {type(EXAMPLES[n]()) for n in EXAMPLES}
         missing = [c.__name__ for c in pde_classes() if c not in covered]
         assert not missing, f"register an example in sciml.testing.pdes.EXAMPLES for {missing}"
 
-    def test_declares_its_contract(self, name):
+    def test_declares_its_contract(self, name) -> None:
         pde = self.make(name)
         assert pde.exact is not None, "an example needs an exact solution"
         assert isinstance(pde.time_dependent, bool) and pde.channels >= 1
@@ -278,7 +278,7 @@ class PDEContract:
         )
         assert pde.letters[-1:] == ("t" if pde.time_dependent else pde.letters[-1:])
 
-    def test_autograd_residual_vanishes_on_exact_solution(self, name):
+    def test_autograd_residual_vanishes_on_exact_solution(self, name) -> None:
         pde = self.make(name)
         x = sample_points(pde)
         r = pde.residual(pde.exact, x).detach()
@@ -286,7 +286,7 @@ class PDEContract:
         scale = _scale(pde, x)
         assert r.abs().max().item() <= self.rtol * scale, (r.abs().max().item(), scale)
 
-    def test_manufactured_forcing_reproduces_the_forcing(self, name):
+    def test_manufactured_forcing_reproduces_the_forcing(self, name) -> None:
         pde = self.make(name)
         x = sample_points(pde, seed=1)
         f = pde.manufactured_forcing()(x)
@@ -297,7 +297,7 @@ class PDEContract:
         assert pde.manufactured(pde.exact).residual(pde.exact, x).abs().max() <= self.rtol * scale
 
     @pytest.mark.parametrize("accuracy", [2, 4])
-    def test_grid_residual_converges_at_the_stencil_order(self, name, accuracy):
+    def test_grid_residual_converges_at_the_stencil_order(self, name, accuracy) -> None:
         pde = self.make(name)
         axes = pde.dim + pde.time_dependent
         sizes = self.sizes_3d if axes == 3 else self.sizes_2d

@@ -28,6 +28,7 @@ module (every member of the family must be tested by registering it).
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -37,12 +38,15 @@ from sciml.solvers.krylov.cg import cg
 from sciml.solvers.krylov.preconditioners import PRECONDITIONERS, Preconditioner
 from sciml.solvers.poisson_problems import make_problem
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 __all__ = ["PreconditionerContract", "contract_problem", "unregistered"]
 
 
-def contract_problem():
+def contract_problem() -> tuple[sp.csr_matrix, torch.Tensor]:
     """``(A, b)``: the 2-D obstacle pressure-Poisson system the contract measures on
-    (scipy CSR ``[196, 196]``, float64 ``b: [196]``)."""
+    (scipy CSR ``[196, 196]``, float64 tensor ``b: [196]``)."""
     p = make_problem(14, ndim=2, family="boxes", seed=4)
     return p.system.matrix, p.b
 
@@ -77,36 +81,38 @@ class PreconditionerContract:
         return None
 
     @pytest.fixture(scope="class")
-    def problem(self):
+    def problem(self) -> tuple[sp.csr_matrix, torch.Tensor]:
+        """The contract problem ``(A, b)``, built once per class."""
         return contract_problem()
 
     @pytest.fixture
-    def dense_M(self, problem):
+    def dense_M(self, problem: tuple[sp.csr_matrix, torch.Tensor]) -> np.ndarray:
+        """The preconditioner as a dense ``[n, n]`` float64 array (skips a nonlinear one)."""
         if not self.cls.linear:
             pytest.skip(f"{self.cls.name} declares linear = False (no dense matrix)")
         A, _ = problem
         return self.build(A).to_dense().numpy()
 
-    def test_declares_contract(self):
+    def test_declares_contract(self) -> None:
         for attr in ("name", "symmetric", "positive_definite", "linear", "needs_matrix",
                      "runs_on_host"):  # fmt: skip
             assert isinstance(getattr(self.cls, attr), (str, bool)), attr
         if self.registered:
             assert PRECONDITIONERS[self.cls.name] is self.cls
 
-    def test_symmetric(self, dense_M):
+    def test_symmetric(self, dense_M) -> None:
         if not self.cls.symmetric:
             pytest.skip(f"{self.cls.name} does not declare symmetric")
         # apply-level symmetry, relative to the size of M: round-off of the V-cycle/solves
         assert np.abs(dense_M - dense_M.T).max() <= 1e-10 * np.abs(dense_M).max()
 
-    def test_positive_definite(self, dense_M):
+    def test_positive_definite(self, dense_M) -> None:
         if not self.cls.positive_definite:
             pytest.skip(f"{self.cls.name} does not declare positive_definite")
         eig = np.linalg.eigvalsh(0.5 * (dense_M + dense_M.T))
         assert eig.min() > 0
 
-    def test_apply_equals_dense(self, problem, dense_M):
+    def test_apply_equals_dense(self, problem, dense_M) -> None:
         if not self.cls.linear:
             pytest.skip(f"{self.cls.name} is not linear: no dense equivalent")
         A, _ = problem
@@ -121,7 +127,7 @@ class PreconditionerContract:
         one = M.apply(x[0]).numpy()
         assert np.allclose(one, z[0], rtol=0, atol=self.apply_rtol * 1e-4 * np.abs(z).max())
 
-    def test_reduces_cg_iterations(self, problem):
+    def test_reduces_cg_iterations(self, problem) -> None:
         A, b = problem
         plain = cg(A, b, rtol=1e-8)
         flexible = not (self.cls.symmetric and self.cls.positive_definite)
@@ -129,7 +135,7 @@ class PreconditionerContract:
         assert pre.converged and pre.residual <= 1e-8
         assert pre.iterations * self.min_speedup < plain.iterations
 
-    def test_batched_and_float32_apply(self, problem):
+    def test_batched_and_float32_apply(self, problem) -> None:
         A, _ = problem
         M = self.build(A)
         x = torch.randn(2, A.shape[0])

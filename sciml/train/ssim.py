@@ -24,7 +24,13 @@ import torch.nn.functional as F
 __all__ = ["ssim", "gaussian_window"]
 
 
-def gaussian_window(size: int = 11, sigma: float = 1.5, *, dtype=torch.float32, device=None):
+def gaussian_window(
+    size: int = 11,
+    sigma: float = 1.5,
+    *,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """Normalised 1-D Gaussian ``[size]``."""
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))

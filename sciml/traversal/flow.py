@@ -63,7 +63,9 @@ class PotentialFlow(Traversal):
         with torch.no_grad():
             return torch.stack([p(z, self.code_time) for p in self.potentials], 1)
 
-    def potential(self, z: torch.Tensor, k: int | torch.Tensor, t: float | torch.Tensor):
+    def potential(
+        self, z: torch.Tensor, k: int | torch.Tensor, t: float | torch.Tensor
+    ) -> torch.Tensor:
         """``u_k(z, t)``: ``[N]`` (``k`` an int or ``LongTensor [N]``)."""
         k = as_index(k, z.shape[0], self.num_directions, z.device)
         t = torch.as_tensor(t, dtype=z.dtype, device=z.device).expand(z.shape[0])

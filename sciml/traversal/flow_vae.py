@@ -18,6 +18,7 @@ With ``flow = pde = 0`` (or no flow module) this is exactly the plain VAE on the
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -27,6 +28,11 @@ from sciml.traversal.constraint import PDEConstraint
 from sciml.traversal.flow import PotentialFlow
 from sciml.traversal.sequences import DigitSequences
 from sciml.traversal.vae import ConvVAE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sciml.train.trainer import TrainConfig
 
 __all__ = ["FlowVAE", "FlowVAETask"]
 
@@ -79,7 +85,12 @@ class FlowVAETask(Task):
     def begin_step(self, step: int, total_steps: int | None) -> None:
         self.step = step
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
+    ) -> FlowVAE:
+        """Check ``model`` is a :class:`FlowVAE` and ``train``/``val`` are
+        :class:`~sciml.traversal.sequences.DigitSequences` (frames rendered per batch on
+        ``device``); return ``model``."""
         if not isinstance(model, FlowVAE):
             raise TypeError(f"FlowVAETask trains a FlowVAE, got {type(model).__name__}")
         if model.flow is not None and self.constraint is None:
@@ -127,7 +138,9 @@ class FlowVAETask(Task):
             ) + self.constraint.initial_condition(net.flow, z0, k)
         return out
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Summed per-sequence loss of the sequences ``idx: [b]`` (the module docstring's
+        formula); logs the summed terms."""
         x, k = self._batch(self.train_data, idx)
         t = self.terms(net, x, k)
         beta = 1.0 if self.warmup == 0 else min(1.0, self.step / self.warmup)
@@ -139,7 +152,8 @@ class FlowVAETask(Task):
         )
         return loss.sum(), {name: v.detach().sum() for name, v in t.items()}
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``"val"``: the plain negative ELBO per frame on the validation sequences (seed 0)."""
         data = self.val_data
         if data is None or len(data) == 0:
             return {"val": math.nan}
@@ -155,7 +169,8 @@ class FlowVAETask(Task):
                     frames += flat.shape[0]
         return {"val": total / frames}
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
+        """Write the VAE alone as the model file (the flows are a training-time prior)."""
         from sciml.io import atomic_save
         from sciml.train.checkpoint import model_file_payload
 

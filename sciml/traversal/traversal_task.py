@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from sciml.train.task import Task
 from sciml.traversal.model import TraversalModel, save_traversal_model
 from sciml.traversal.objective import TraversalObjective
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from torch import nn
+
+    from sciml.train.trainer import TrainConfig
 
 __all__ = ["TraversalTask"]
 
@@ -37,7 +45,11 @@ class TraversalTask(Task):
         out = [vae.encode(x[i : i + 256].to(device))[0] for i in range(0, x.shape[0], 256)]
         return torch.cat(out) if out else torch.zeros(0, vae.latent, device=device)
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
+    ) -> TraversalModel:
+        """Move ``model`` to ``device``, freeze its VAE in eval mode and encode the images
+        ``train``/``val: [N, C, H, W]`` to their starting codes ``z0: [N, d]``; return it."""
         if not isinstance(model, TraversalModel) or model.reconstructor is None:
             raise TypeError("TraversalTask trains a TraversalModel with a reconstructor")
         for name, x in (("train", train), ("val", val)):
@@ -52,12 +64,14 @@ class TraversalTask(Task):
     def num_train(self) -> int:
         return self.z.shape[0]
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Summed traversal objective over the codes ``z0[idx]``, ``idx: [b]``; logs its terms."""
         net.vae.eval()
         loss, terms = self.objective(net.traversal, net.generator, net.reconstructor, self.z[idx])
         return loss.sum(), {k: v.sum() for k, v in terms.items()}
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``"val"``: the objective per validation code with fixed draws, plus its terms."""
         if self.zv.shape[0] == 0:
             return {"val": math.nan}
         g = torch.Generator().manual_seed(0)
@@ -78,5 +92,6 @@ class TraversalTask(Task):
         n = self.zv.shape[0]
         return {"val": total / n, **{f"val_{k}": v / n for k, v in sums.items()}}
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
+        """Write the traversal model file (with the objective's ``steps``)."""
         save_traversal_model(path, module, {"steps": self.objective.steps, **extra})

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from sciml.train.task import Task, check_finite
 from sciml.traversal.vae import ConvVAE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from torch import nn
+
+    from sciml.train.trainer import TrainConfig
 
 __all__ = ["VAETask", "negative_elbo"]
 
@@ -57,7 +65,11 @@ class VAETask(Task):
             return self.beta
         return self.beta * min(1.0, self.step / self.warmup)
 
-    def setup(self, model, train, val, *, config, device):
+    def setup(
+        self, model: nn.Module, train: Any, val: Any, *, config: TrainConfig, device: torch.device
+    ) -> ConvVAE:
+        """Check ``model`` is a :class:`ConvVAE`, hold the training images ``[N, C, H, W]`` on
+        ``device`` (validation images stay where they are); return ``model``."""
         if not isinstance(model, ConvVAE):
             raise TypeError(f"VAETask trains a ConvVAE, got {type(model).__name__}")
         for name, x in (("train", train), ("val", val)):
@@ -71,17 +83,20 @@ class VAETask(Task):
     def num_train(self) -> int:
         return self.x.shape[0]
 
-    def loss(self, net, idx):
+    def loss(self, net: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Summed ``rec + beta KL`` over the images ``idx: [b]``; logs ``rec`` and ``kl`` sums."""
         t = net.elbo_terms(self.x[idx])
         loss = t["rec"] + self.current_beta() * t["kl"]
         return loss.sum(), {"rec": t["rec"].sum().detach(), "kl": t["kl"].sum().detach()}
 
-    def validate(self, module):
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """``"val"``: the mean negative ELBO (nats per image) of the validation images."""
         if self.xv.shape[0] == 0:
             return {"val": math.nan}
         return {"val": negative_elbo(module, self.xv)}
 
-    def save_model(self, module, path, extra):
+    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
+        """Write the VAE's model file (its registry spec and weights)."""
         from sciml.io import atomic_save
         from sciml.train.checkpoint import model_file_payload
 

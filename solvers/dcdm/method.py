@@ -45,11 +45,16 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 
 from sciml.solvers.krylov.operator import LinearOperator, as_operator, check_rhs
 from sciml.solvers.krylov.result import SolveResult, pack_result, sync
+
+if TYPE_CHECKING:
+    from sciml.solvers.dcdm.direction import LearnedDirection
+    from sciml.solvers.dcdm.network import DCDMNet
 
 __all__ = ["dcdm", "DCDM"]
 
@@ -279,7 +284,7 @@ class DCDM:
         self.safeguard = bool(safeguard)
 
     @property
-    def model(self):
+    def model(self) -> DCDMNet:
         """The network (loaded from file on first use)."""
         from sciml.solvers.dcdm.model_file import load_model
         from sciml.solvers.dcdm.network import DCDMNet
@@ -288,7 +293,7 @@ class DCDM:
             self._model = load_model(self._model)
         return self._model
 
-    def direction(self, system, device=None):
+    def direction(self, system, device: torch.device | str | None = None) -> LearnedDirection:
         """The network bound to ``system`` on ``device`` (a ``LearnedDirection``)."""
         from sciml.solvers.dcdm.direction import LearnedDirection
 

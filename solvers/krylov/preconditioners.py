@@ -32,11 +32,16 @@ the host and back.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from sciml.solvers.krylov.operator import LinearOperator, as_operator
+
+if TYPE_CHECKING:
+    import scipy.sparse
+    from petsc4py import PETSc
 
 __all__ = ["Preconditioner", "Jacobi", "ICC", "GAMG", "PyAMG", "PRECONDITIONERS", "petsc_matrix"]
 
@@ -104,7 +109,7 @@ class Jacobi(Preconditioner):
         return r * self._cache[key]
 
 
-def petsc_matrix(A_scipy):
+def petsc_matrix(A_scipy: scipy.sparse.sparray | scipy.sparse.spmatrix) -> PETSc.Mat:
     """A ``scipy.sparse`` matrix as a sequential PETSc AIJ matrix (float64)."""
     import dolfinx_solver  # noqa: F401  (orders MPI before petsc4py)
 
