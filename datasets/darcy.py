@@ -111,7 +111,7 @@ class _EllipticRecipe(Recipe):
 
 
 class DarcyPWC(_EllipticRecipe):
-    """``darcy-pwc``: FNO's two-phase coefficient ``a in {low, high}``, forcing ``f = 1``."""
+    """``darcy-pwc``: FNO's two-phase coefficient ``a in {low, high}``, constant forcing (1)."""
 
     name = "darcy-pwc"
     version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)
@@ -132,7 +132,7 @@ class DarcyPWC(_EllipticRecipe):
 
 
 class DarcySmooth(_EllipticRecipe):
-    """``darcy-smooth``: log-normal coefficient ``a = exp(GRF)``, forcing ``f = 1``."""
+    """``darcy-smooth``: log-normal coefficient ``a = exp(GRF)``, constant forcing (1)."""
 
     name = "darcy-smooth"
     version = 2  # 2: resolution-consistent random fields (same seed, same field at any size)

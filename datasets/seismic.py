@@ -222,7 +222,7 @@ class _OpenFWIRecipe(Recipe):
 
 
 class SeismicFlatVelA(_OpenFWIRecipe):
-    """OpenFWI FlatVel-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI FlatVel-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-flatvel-a"
     description = "OpenFWI FlatVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -230,7 +230,7 @@ class SeismicFlatVelA(_OpenFWIRecipe):
 
 
 class SeismicFlatVelB(_OpenFWIRecipe):
-    """OpenFWI FlatVel-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI FlatVel-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-flatvel-b"
     description = "OpenFWI FlatVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -238,7 +238,7 @@ class SeismicFlatVelB(_OpenFWIRecipe):
 
 
 class SeismicCurveVelA(_OpenFWIRecipe):
-    """OpenFWI CurveVel-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI CurveVel-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-curvevel-a"
     description = "OpenFWI CurveVel-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -246,7 +246,7 @@ class SeismicCurveVelA(_OpenFWIRecipe):
 
 
 class SeismicCurveVelB(_OpenFWIRecipe):
-    """OpenFWI CurveVel-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI CurveVel-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-curvevel-b"
     description = "OpenFWI CurveVel-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -254,7 +254,7 @@ class SeismicCurveVelB(_OpenFWIRecipe):
 
 
 class SeismicFlatFaultA(_OpenFWIRecipe):
-    """OpenFWI FlatFault-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI FlatFault-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-flatfault-a"
     description = "OpenFWI FlatFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -262,7 +262,7 @@ class SeismicFlatFaultA(_OpenFWIRecipe):
 
 
 class SeismicFlatFaultB(_OpenFWIRecipe):
-    """OpenFWI FlatFault-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI FlatFault-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-flatfault-b"
     description = "OpenFWI FlatFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -270,7 +270,7 @@ class SeismicFlatFaultB(_OpenFWIRecipe):
 
 
 class SeismicCurveFaultA(_OpenFWIRecipe):
-    """OpenFWI CurveFault-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI CurveFault-A: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-curvefault-a"
     description = "OpenFWI CurveFault-A: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
@@ -278,7 +278,7 @@ class SeismicCurveFaultA(_OpenFWIRecipe):
 
 
 class SeismicCurveFaultB(_OpenFWIRecipe):
-    """OpenFWI CurveFault-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (OpenFWI FD)."""
+    """OpenFWI CurveFault-B: velocity ``[1, 70, 70]`` -> gathers ``[5, 1000, 70]`` (defaults)."""
 
     name = "seismic-curvefault-b"
     description = "OpenFWI CurveFault-B: velocity -> 5 shot gathers (OpenFWI FD scheme, torch)"
