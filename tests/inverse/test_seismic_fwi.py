@@ -47,6 +47,24 @@ def test_fwi_lowers_the_data_misfit_on_a_two_layer_model():
     assert same.misfit[0] < 1e-10
 
 
+def test_fwi_maps_are_independent_so_the_batch_does_not_change_the_result():
+    """One map at a time (the CPU default: memory) equals all maps at once."""
+    grid = openfwi_grid(16)
+    survey = Survey.openfwi(grid, nt=150, n_sources=2)
+    true = torch.cat([_two_layer(16, 6), _two_layer(16, 9), _two_layer(16, 12)])
+    observed = simulate_fd(true, grid, survey, **KW)
+    start = torch.full_like(true, 2000.0)
+    one = fwi(observed, grid, survey, start, iterations=2, lr=20.0, batch=1, **KW)
+    two = fwi(observed, grid, survey, start, iterations=2, lr=20.0, batch=2, **KW)
+    every = fwi(observed, grid, survey, start, iterations=2, lr=20.0, batch=3, **KW)
+    for res in (one, two):
+        assert torch.allclose(res.velocity, every.velocity, rtol=0, atol=1e-3)  # m/s
+        assert np.allclose(res.misfit, every.misfit, rtol=1e-5)
+    assert every.misfit[-1] < every.misfit[0]
+    with pytest.raises(ValueError, match="batch must be"):
+        fwi(observed, grid, survey, start, iterations=1, batch=0, **KW)
+
+
 def test_misfit_and_linear_start():
     a = torch.ones(2, 3, 4, 5)
     assert torch.allclose(data_misfit(2 * a, a), torch.ones(2))
