@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from sciml.solvers.krylov.operator import LinearOperator, as_operator, check_rhs
+from sciml.solvers.krylov.operator import as_operator, prepare_system
 from sciml.solvers.krylov.result import SolveResult, pack_result, sync
 
 if TYPE_CHECKING:
@@ -111,18 +111,8 @@ def dcdm(
     if rtol < 0 or atol < 0:
         raise ValueError(f"rtol and atol must be >= 0, got {rtol}, {atol}")
     t_setup = time.perf_counter()
-    op = A if (isinstance(A, LinearOperator) and not check) else as_operator(A, check=check)
-    bb, squeeze = check_rhs(b, op.n, "b")
+    op, bb, squeeze, x = prepare_system(A, b, x0, check=check)
     device, dtype = bb.device, bb.dtype
-    if op.matrix is not None and (op.device != device or op.dtype != dtype):
-        op = op.to(device, dtype)
-    if x0 is None:
-        x = torch.zeros_like(bb)
-    else:
-        x0b, _ = check_rhs(x0, op.n, "x0")
-        if x0b.shape != bb.shape:
-            raise ValueError(f"x0 must have the shape of b {list(b.shape)}, got {list(x0.shape)}")
-        x = x0b.to(device=device, dtype=dtype).clone()
     dinv = None
     if safeguard:
         if inv_diagonal is None:

@@ -26,7 +26,7 @@ import time
 
 import torch
 
-from sciml.solvers.krylov.operator import LinearOperator, as_operator, check_rhs
+from sciml.solvers.krylov.operator import prepare_system
 from sciml.solvers.krylov.result import SolveResult, pack_result, sync
 
 __all__ = ["SolveResult", "cg"]
@@ -74,18 +74,8 @@ def cg(
         :class:`SolveResult`.
     """
     t_setup = time.perf_counter()
-    op = A if (isinstance(A, LinearOperator) and not check) else as_operator(A, check=check)
-    bb, squeeze = check_rhs(b, op.n, "b")
-    device, dtype = bb.device, bb.dtype
-    if op.matrix is not None and (op.device != device or op.dtype != dtype):
-        op = op.to(device, dtype)
-    if x0 is None:
-        x = torch.zeros_like(bb)
-    else:
-        x0b, _ = check_rhs(x0, op.n, "x0")
-        if x0b.shape != bb.shape:
-            raise ValueError(f"x0 must have the shape of b {list(b.shape)}, got {list(x0.shape)}")
-        x = x0b.to(device=device, dtype=dtype).clone()
+    op, bb, squeeze, x = prepare_system(A, b, x0, check=check)
+    device = bb.device
     if maxiter is None:
         maxiter = 10 * op.n
     if rtol < 0 or atol < 0:

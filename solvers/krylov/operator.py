@@ -358,3 +358,25 @@ def check_rhs(b: torch.Tensor, n: int, name: str = "b") -> tuple[torch.Tensor, b
         raise TypeError(f"{name} must be a floating-point tensor, got {b.dtype}")
     squeeze = b.ndim == 1
     return (b[None] if squeeze else b), squeeze
+
+
+def prepare_system(
+    A: object, b: torch.Tensor, x0: torch.Tensor | None, *, check: bool
+) -> tuple[LinearOperator, torch.Tensor, bool, torch.Tensor]:
+    """The common start of every Krylov solve: ``(op, b [B, n], squeeze, x [B, n])``.
+
+    ``A`` becomes a :class:`LinearOperator` (validated when ``check``; an operator is used as
+    it is otherwise) on ``b``'s device and dtype; ``b`` and ``x0`` are checked
+    (:func:`check_rhs`) and ``x`` is a fresh copy of ``x0`` (zeros when None).
+    """
+    op = A if (isinstance(A, LinearOperator) and not check) else as_operator(A, check=check)
+    bb, squeeze = check_rhs(b, op.n, "b")
+    device, dtype = bb.device, bb.dtype
+    if op.matrix is not None and (op.device != device or op.dtype != dtype):
+        op = op.to(device, dtype)
+    if x0 is None:
+        return op, bb, squeeze, torch.zeros_like(bb)
+    x0b, _ = check_rhs(x0, op.n, "x0")
+    if x0b.shape != bb.shape:
+        raise ValueError(f"x0 must have the shape of b {list(b.shape)}, got {list(x0.shape)}")
+    return op, bb, squeeze, x0b.to(device=device, dtype=dtype).clone()
