@@ -59,7 +59,7 @@ from torch.utils.checkpoint import checkpoint
 
 from sciml.grid import Grid
 from sciml.physics.fd import stencil_weights
-from sciml.physics.seismic import Survey, _indices
+from sciml.physics.seismic import Survey, _indices, check_velocity
 
 __all__ = ["simulate_fd", "laplacian_weights", "stability_number", "damping_profile"]
 
@@ -203,24 +203,8 @@ def simulate_fd(
     coef = laplacian_weights(order)
     if not isinstance(nbc, int) or nbc < 0:
         raise ValueError(f"nbc must be an int >= 0, got {nbc!r}")
-    if not isinstance(velocity, torch.Tensor):
-        raise TypeError(f"velocity must be a torch.Tensor [B, 1, nz, nx], got {type(velocity)}")
-    unbatched = velocity.ndim == 2
-    v = velocity[None] if unbatched else velocity
-    if v.ndim == 4:
-        if v.shape[1] != 1:
-            raise ValueError(f"velocity must have one channel, got {list(velocity.shape)}")
-        v = v[:, 0]
-    if v.ndim != 3 or tuple(v.shape[1:]) != grid.shape:
-        raise ValueError(
-            f"velocity must be [B, 1, {grid.shape[0]}, {grid.shape[1]}] for this grid, "
-            f"got {list(velocity.shape)}"
-        )
-    if not v.dtype.is_floating_point:
-        raise ValueError(f"velocity must be a floating-point tensor, got {v.dtype}")
+    v, unbatched = check_velocity(velocity, grid)
     vd = v.detach()
-    if not torch.isfinite(vd).all() or (vd <= 0).any():
-        raise ValueError("velocity must be finite and > 0")
     spacing = tuple(float(h) for h in grid.spacing)
     dt = float(survey.dt)
     sigma = stability_number(order, float(vd.max()), dt, spacing)

@@ -38,7 +38,7 @@ import torch
 
 from sciml.grid import Grid
 
-__all__ = ["Survey", "ricker", "simulate", "envelope"]
+__all__ = ["Survey", "check_velocity", "ricker", "simulate", "envelope"]
 
 _CONVENTIONS = ("physical", "deepwave")
 
@@ -162,6 +162,30 @@ def _indices(points: torch.Tensor, grid: Grid, name: str) -> torch.Tensor:
     return idx.long()
 
 
+def check_velocity(velocity: torch.Tensor, grid: Grid) -> tuple[torch.Tensor, bool]:
+    """Validate a velocity model on ``grid`` for the propagators: ``[nz, nx]``,
+    ``[B, nz, nx]`` or ``[B, 1, nz, nx]``, floating point, finite and > 0. Returns
+    ``(v [B, nz, nx], unbatched)``; errors name ``velocity`` and the expected shape."""
+    if not isinstance(velocity, torch.Tensor):
+        raise TypeError(f"velocity must be a torch.Tensor [B, 1, nz, nx], got {type(velocity)}")
+    unbatched = velocity.ndim == 2
+    v = velocity[None] if unbatched else velocity
+    if v.ndim == 4:
+        if v.shape[1] != 1:
+            raise ValueError(f"velocity must have one channel, got {list(velocity.shape)}")
+        v = v[:, 0]
+    if v.ndim != 3 or tuple(v.shape[1:]) != grid.shape:
+        raise ValueError(
+            f"velocity must be [B, 1, {grid.shape[0]}, {grid.shape[1]}] for this grid, "
+            f"got {list(velocity.shape)}"
+        )
+    if not v.dtype.is_floating_point:
+        raise ValueError(f"velocity must be a floating-point tensor, got {v.dtype}")
+    if not torch.isfinite(v.detach()).all() or (v.detach() <= 0).any():
+        raise ValueError("velocity must be finite and > 0")
+    return v, unbatched
+
+
 def simulate(
     velocity: torch.Tensor,
     grid: Grid,
@@ -194,21 +218,7 @@ def simulate(
         raise ValueError(f"grid must be a 2-D sciml.grid.Grid, got {grid!r}")
     if convention not in _CONVENTIONS:
         raise ValueError(f"convention must be one of {_CONVENTIONS}, got {convention!r}")
-    if not isinstance(velocity, torch.Tensor):
-        raise TypeError(f"velocity must be a torch.Tensor [B, 1, nz, nx], got {type(velocity)}")
-    unbatched = velocity.ndim == 2
-    v = velocity[None] if unbatched else velocity
-    if v.ndim == 4:
-        if v.shape[1] != 1:
-            raise ValueError(f"velocity must have one channel, got {list(velocity.shape)}")
-        v = v[:, 0]
-    if v.ndim != 3 or tuple(v.shape[1:]) != grid.shape:
-        raise ValueError(
-            f"velocity must be [B, 1, {grid.shape[0]}, {grid.shape[1]}] for this grid, "
-            f"got {list(velocity.shape)}"
-        )
-    if not torch.isfinite(v.detach()).all() or (v.detach() <= 0).any():
-        raise ValueError("velocity must be finite and > 0")
+    v, unbatched = check_velocity(velocity, grid)
     b, device, dtype = v.shape[0], v.device, v.dtype
     vmax = float(v.detach().max())
     if survey.max_vel is not None and vmax > survey.max_vel:
