@@ -51,7 +51,11 @@ def _dgno_setup(x: torch.Tensor, meta: dict, user: dict, task_options: dict, dat
         kw.update(low=float(params.get("low", 5.0)), high=float(params.get("high", 10.0)))
     kw.update(user)
     loss = {"forcing": float(params.get("forcing", 10.0)), **task_options}
-    return kw, DGNOTask(DGNOLoss.from_dict(loss))
+    try:
+        spec = DGNOLoss.from_dict(loss)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"task_options for dgno: {exc}") from None
+    return kw, DGNOTask(spec)
 
 
 def run_model_setup(

@@ -68,3 +68,13 @@ def test_task_options_are_refused_for_supervised_models(tmp_path, two_phase, cap
     argv = ["train", "--model", "fno", "--data", str(two_phase), "--out", str(tmp_path / "r")]
     assert main([*argv, "--config", str(cfg)]) == 2
     assert "task_options" in capsys.readouterr().err
+
+
+def test_dgno_task_options_are_checked(tmp_path, two_phase, capsys):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"task_options": {"n_centers": 4}}))
+    argv = ["train", "--model", "dgno", "--data", str(two_phase), "--out", str(tmp_path / "r")]
+    assert main([*argv, "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "task_options for dgno" in err and "n_centers" in err
+    assert not (tmp_path / "r").exists()
