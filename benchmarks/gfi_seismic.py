@@ -186,7 +186,7 @@ def fwi_refinement(run_dir: Path, data: dict, args) -> dict:
     from sciml.operators.seismic_imaging_task import load_imaging_model
     from sciml.operators.seismic_normalization import imaging_metrics
     from sciml.physics.seismic import Survey
-    from sciml.physics.velocity_models import openfwi_grid
+    from sciml.physics.seismic.velocity_models import openfwi_grid
 
     params = data["meta"]["params"]
     grid = openfwi_grid(params["resolution"], params["spacing"])
@@ -227,9 +227,9 @@ def fwi_refinement(run_dir: Path, data: dict, args) -> dict:
 
 # ---------------------------------------------------------------------------------- speed
 def propagator_speed(n: int, device) -> dict:
-    from sciml.physics.acoustic_fd import simulate_fd
     from sciml.physics.seismic import Survey, simulate
-    from sciml.physics.velocity_models import openfwi_grid, openfwi_velocity
+    from sciml.physics.seismic.acoustic_fd import simulate_fd
+    from sciml.physics.seismic.velocity_models import openfwi_grid, openfwi_velocity
 
     grid = openfwi_grid()
     survey = Survey.openfwi(grid, peak_time=1.1 / 15)

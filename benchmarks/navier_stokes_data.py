@@ -34,7 +34,7 @@ import torch
 
 from sciml.datasets import get_recipe
 from sciml.grid import Grid
-from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
+from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
 PUBLISHED_STEPS = 200_000  # 20 time units at dt 1e-4
 

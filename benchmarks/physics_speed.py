@@ -5,7 +5,7 @@
   in one batched deepwave call) versus calling ``deepwave.scalar`` directly, one call per
   sample with its 5 shots (what a user of deepwave alone writes).
 * Navier-Stokes vorticity, FNO setting (nu = 1e-3, dt = 1e-4): steps/s of
-  :func:`sciml.physics.navier_stokes_solver.solve_navier_stokes` at 64^2 and 256^2 versus the
+  :func:`sciml.physics.steppers.navier_stokes.solve_navier_stokes` at 64^2 and 256^2 versus the
   FNO reference algorithm (``ns_2d.py`` of the FNO repository, ported to ``torch.fft``: full
   complex FFTs, four inverse transforms per step), with the max difference of the two
   solutions after the timed steps.
@@ -29,13 +29,13 @@ from pathlib import Path
 import torch
 
 from sciml.grid import Grid
-from sciml.physics.navier_stokes_solver import (
+from sciml.physics.seismic import Survey, simulate
+from sciml.physics.seismic.velocity_models import flat_layers, openfwi_grid
+from sciml.physics.steppers.navier_stokes import (
     fno_forcing_field,
     navier_stokes_initial,
     solve_navier_stokes,
 )
-from sciml.physics.seismic import Survey, simulate
-from sciml.physics.velocity_models import flat_layers, openfwi_grid
 
 
 def _sync(device: str) -> None:

@@ -201,7 +201,7 @@ def cg_rows(device: torch.device, sizes: list[int], iters: int, compile_cpu: boo
 
 # ---------------------------------------------------------------------------- Navier-Stokes
 def ns_rows(device: torch.device, configs: list[tuple[int, int]], steps: int) -> list:
-    from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
+    from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
     rows = []
     for n, batch in configs:

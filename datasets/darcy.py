@@ -123,7 +123,7 @@ class DarcyPWC(_EllipticRecipe):
         self, fine: Grid, seeds: np.ndarray, p: DarcyParams
     ) -> tuple[np.ndarray, np.ndarray | float]:
         """Coefficient ``[b, *fine.shape]`` (float64) and the scalar forcing ``p.forcing``."""
-        from sciml.physics.random_fields import darcy_coefficient
+        from sciml.physics.fields.random_fields import darcy_coefficient
 
         a = darcy_coefficient(
             fine, seeds.tolist(), alpha=p.alpha, tau=p.tau, high=p.high, low=p.low
@@ -144,7 +144,7 @@ class DarcySmooth(_EllipticRecipe):
         self, fine: Grid, seeds: np.ndarray, p: DarcyParams
     ) -> tuple[np.ndarray, np.ndarray | float]:
         """Coefficient ``[b, *fine.shape]`` (float64) and the scalar forcing ``p.forcing``."""
-        from sciml.physics.random_fields import gaussian_random_field
+        from sciml.physics.fields.random_fields import gaussian_random_field
 
         g = gaussian_random_field(
             fine, seeds.tolist(), alpha=p.alpha, tau=p.tau, dtype=torch.float64
@@ -166,7 +166,7 @@ class PoissonMultiscale(_EllipticRecipe):
         self, fine: Grid, seeds: np.ndarray, p: DarcyParams
     ) -> tuple[np.ndarray, np.ndarray | float]:
         """Coefficient ``1`` and forcing, both ``[b, *fine.shape]`` (float64)."""
-        from sciml.physics.random_fields import gaussian_random_field
+        from sciml.physics.fields.random_fields import gaussian_random_field
 
         f = sum(
             gaussian_random_field(

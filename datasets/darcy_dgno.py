@@ -111,10 +111,10 @@ class _DgnoDarcy(Recipe):
 
     def coefficient(self, p: DgnoDarcyParams, seeds: np.ndarray) -> tuple[Grid, np.ndarray, str]:
         """``(grid, a [b, *grid.shape], sampling)``: the field handed to the FEM solver."""
-        from sciml.physics.random_fields import matern_field, threshold_field
+        from sciml.physics.fields.random_fields import matern_field, threshold_field
 
         if self.medium == "two-phase":
-            from sciml.physics.random_fields import gaussian_random_field
+            from sciml.physics.fields.random_fields import gaussian_random_field
 
             grid = self.grid(p)
             g = gaussian_random_field(

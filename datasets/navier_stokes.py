@@ -14,7 +14,7 @@ cores in under 30 minutes; ``BENCHMARKS.md`` reports its difference from the fin
 The resolved values are stored in the file's ``params``.
 
 Device. With CUDA the whole batch of ``batch_size`` trajectories is integrated on the GPU,
-its time loop replayed as CUDA graphs (:func:`~sciml.physics.navier_stokes_solver.solve_navier_stokes`).
+its time loop replayed as CUDA graphs (:func:`~sciml.physics.steppers.navier_stokes.solve_navier_stokes`).
 The initial vorticity of every sample is drawn on the CPU from that sample's own seed (float64),
 so a sample does not depend on the device, the batch it is in, or the number of workers: the
 batched path equals the per-sample path (``tests/datasets/test_navier_stokes_batched.py``, on the
@@ -116,7 +116,7 @@ class NavierStokes2D(Recipe):
         self, p: NavierStokesParams, *, device: torch.device | str | None = None
     ) -> Callable[[np.ndarray], SampleBatch]:
         """``seeds: [b] -> SampleBatch`` on ``device`` (default: CUDA when available)."""
-        from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
+        from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
         fine = Grid((p.solver_resolution,) * 2, periodic=True)
         step = p.solver_resolution // p.resolution

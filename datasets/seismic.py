@@ -74,7 +74,7 @@ class _SeismicRecipe(Recipe):
             raise ValueError(f"params: accuracy must be 2, 4, 6 or 8, got {p.accuracy}")
 
     def grid(self, p: SeismicParams) -> Grid:
-        from sciml.physics.velocity_models import openfwi_grid
+        from sciml.physics.seismic.velocity_models import openfwi_grid
 
         return openfwi_grid(p.resolution, p.spacing)
 
@@ -82,8 +82,7 @@ class _SeismicRecipe(Recipe):
         return (1, p.resolution, p.resolution), (p.n_sources, p.nt, p.resolution)
 
     def worker(self, p: SeismicParams):
-        from sciml.physics import velocity_models
-        from sciml.physics.seismic import Survey, simulate
+        from sciml.physics.seismic import Survey, simulate, velocity_models
 
         grid = self.grid(p)
         # a fixed velocity ceiling fixes deepwave's time sub-step: a sample's data then do not
@@ -191,7 +190,7 @@ class _OpenFWIRecipe(Recipe):
             )
 
     def grid(self, p: OpenFWIParams) -> Grid:
-        from sciml.physics.velocity_models import openfwi_grid
+        from sciml.physics.seismic.velocity_models import openfwi_grid
 
         return openfwi_grid(p.resolution, p.spacing)
 
@@ -199,9 +198,9 @@ class _OpenFWIRecipe(Recipe):
         return (1, p.resolution, p.resolution), (p.n_sources, p.nt, p.resolution)
 
     def worker(self, p: OpenFWIParams):
-        from sciml.physics.acoustic_fd import simulate_fd
         from sciml.physics.seismic import Survey
-        from sciml.physics.velocity_models import openfwi_velocity
+        from sciml.physics.seismic.acoustic_fd import simulate_fd
+        from sciml.physics.seismic.velocity_models import openfwi_velocity
 
         grid = self.grid(p)
         survey = Survey.openfwi(

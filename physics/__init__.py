@@ -5,31 +5,40 @@ Dirichlet mollifiers), random fields and wave propagation.
 Light imports only; deepwave is loaded by :mod:`sciml.physics.seismic` when first used.
 """
 
-from sciml.physics.acoustic import AcousticWave
-from sciml.physics.advection import Advection
-from sciml.physics.allen_cahn import AllenCahn
-from sciml.physics.burgers import Burgers
-from sciml.physics.burgers_solver import burgers_initial, solve_burgers
-from sciml.physics.darcy import Darcy
-from sciml.physics.darcy_solver import solve_darcy
 from sciml.physics.elliptic import EllipticSystem, assemble_elliptic
-from sciml.physics.fokker_planck import FokkerPlanck
-from sciml.physics.hamilton_jacobi import HamiltonJacobi
-from sciml.physics.heat import Heat
-from sciml.physics.heat_solver import solve_heat, solve_heat_grid
-from sciml.physics.helmholtz import Helmholtz
+from sciml.physics.fields.random_fields import (
+    darcy_coefficient,
+    gaussian_random_field,
+    matern_field,
+)
 from sciml.physics.laplacian import Hutchinson, laplacian_estimator
 from sciml.physics.mollifier import DirichletMollifier
-from sciml.physics.navier_stokes import NavierStokesVorticity, fno_forcing
-from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
-from sciml.physics.pde import PDE, autograd_derivatives, canonical_key
-from sciml.physics.poisson import Poisson
+from sciml.physics.pdes.acoustic import AcousticWave
+from sciml.physics.pdes.advection import Advection
+from sciml.physics.pdes.allen_cahn import AllenCahn
+from sciml.physics.pdes.burgers import Burgers
+from sciml.physics.pdes.darcy import Darcy
+from sciml.physics.pdes.fokker_planck import FokkerPlanck
+from sciml.physics.pdes.hamilton_jacobi import HamiltonJacobi
+from sciml.physics.pdes.heat import Heat
+from sciml.physics.pdes.helmholtz import Helmholtz
+from sciml.physics.pdes.navier_stokes import NavierStokesVorticity, fno_forcing
+from sciml.physics.pdes.pde import PDE, autograd_derivatives, canonical_key
+from sciml.physics.pdes.poisson import Poisson
 from sciml.physics.quadrature import BallQuadrature, ball_quadrature
-from sciml.physics.random_fields import darcy_coefficient, gaussian_random_field, matern_field
 from sciml.physics.seismic import Survey, ricker, simulate
+from sciml.physics.seismic.velocity_models import (
+    curved_layers,
+    faulted_layers,
+    flat_layers,
+    openfwi_grid,
+)
+from sciml.physics.steppers.burgers import burgers_initial, solve_burgers
+from sciml.physics.steppers.darcy import solve_darcy
+from sciml.physics.steppers.heat import solve_heat, solve_heat_grid
+from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 from sciml.physics.strong_form import fd_residual
 from sciml.physics.test_functions import Wendland
-from sciml.physics.velocity_models import curved_layers, faulted_layers, flat_layers, openfwi_grid
 from sciml.physics.weak_form import WeakForm, latin_hypercube, sample_field
 
 __all__ = [

@@ -6,7 +6,7 @@ are sorted in the order ``x, y, z, t`` (``canonical_key("yx") == "xy"``). Two wh
 serve spaces of any dimension: ``"grad"`` (the spatial gradient ``[N, dim]``) and ``"lap"``
 (the spatial Laplacian ``[N]``).
 
-Both :mod:`sciml.physics.pde` (autograd derivatives, the PDE formulas) and
+Both :mod:`sciml.physics.pdes.pde` (autograd derivatives, the PDE formulas) and
 :mod:`sciml.physics.fd` (grid derivatives) import this module; neither imports the other's
 internals for the keys.
 

@@ -228,7 +228,7 @@ def assemble_elliptic(
         dirichlet_offset: distance from the outermost cell centres to a Dirichlet wall, in cell
             widths: 0.5 for a cell-centred grid whose box edge is the wall (default); 1.0 when
             the unknowns are the interior nodes of a vertex grid whose boundary nodes carry
-            ``p = 0`` (the FNO Darcy layout; see :func:`sciml.physics.darcy_solver.solve_darcy`).
+            ``p = 0`` (the FNO Darcy layout; see :func:`sciml.physics.steppers.darcy.solve_darcy`).
 
     Returns:
         :class:`EllipticSystem` with ``matrix`` (scipy CSR ``[n, n]``), ``active``, ``grid``, ``n``.

@@ -199,7 +199,7 @@ def grid_derivatives(
     accuracy: int = 2,
     spectral: bool = False,
 ) -> dict[str, torch.Tensor]:
-    """Derivatives of ``u: [B, C, *shape]`` keyed like :func:`sciml.physics.pde.PDE.residual_from`.
+    """Derivatives of ``u: [B, C, *shape]`` keyed like :func:`sciml.physics.pdes.pde.PDE.residual_from`.
 
     Args:
         keys: e.g. ``("x", "xx", "yy", "t")`` (letters in any order; results use canonical keys).

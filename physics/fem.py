@@ -24,7 +24,7 @@ interpolated on the mesh (Lagrange elements one degree above the solution's); th
 solution, when given, is the Dirichlet data. :func:`solve_scalar_elliptic` and
 :func:`solve_heat` keep the UFL-callable interface (exact quadrature of manufactured data,
 grid coefficients); the grid engine's heat solver is
-:func:`sciml.physics.heat_solver.solve_heat_grid`.
+:func:`sciml.physics.steppers.heat.solve_heat_grid`.
 """
 
 from __future__ import annotations
@@ -347,8 +347,8 @@ def solve_elliptic(
     dirichlet_markers: list[int] | None = None,
     comm=None,
 ) -> FemSolution:
-    """FEM solve of a :class:`~sciml.physics.poisson.Poisson`,
-    :class:`~sciml.physics.darcy.Darcy` or :class:`~sciml.physics.helmholtz.Helmholtz` object.
+    """FEM solve of a :class:`~sciml.physics.pdes.poisson.Poisson`,
+    :class:`~sciml.physics.pdes.darcy.Darcy` or :class:`~sciml.physics.pdes.helmholtz.Helmholtz` object.
 
     The object's point functions (``coefficient``, ``forcing``; None = 0) are interpolated on
     the mesh in Lagrange elements of degree ``data_degree`` (default ``degree + 1``: the
@@ -368,9 +368,9 @@ def solve_elliptic(
     Returns:
         the :class:`FemSolution` (compare with ``exact`` by :meth:`FemSolution.l2_error_pointwise`).
     """
-    from sciml.physics.darcy import Darcy
-    from sciml.physics.helmholtz import Helmholtz
-    from sciml.physics.poisson import Poisson
+    from sciml.physics.pdes.darcy import Darcy
+    from sciml.physics.pdes.helmholtz import Helmholtz
+    from sciml.physics.pdes.poisson import Poisson
 
     if not isinstance(pde, (Poisson, Darcy, Helmholtz)):
         raise TypeError(f"pde must be a Poisson, Darcy or Helmholtz object, got {type(pde)}")
@@ -611,7 +611,7 @@ def solve_heat(
     take ``(x, t)`` with ``t`` a dolfinx Constant). Returns the final state and, when
     ``save_every`` is set, nodal snapshots ``[N]`` every that many steps (rank 0).
     :func:`solve_heat_fem` is the same solve for a ``Heat`` object; the grid engine's heat
-    solver is :func:`sciml.physics.heat_solver.solve_heat_grid`.
+    solver is :func:`sciml.physics.steppers.heat.solve_heat_grid`.
     """
     import inspect
 
@@ -648,7 +648,7 @@ def solve_heat_fem(
     save_every: int | None = None,
     comm=None,
 ) -> tuple[FemSolution, list[np.ndarray]]:
-    """FEM solve of a :class:`~sciml.physics.heat.Heat` object, backward Euler in time.
+    """FEM solve of a :class:`~sciml.physics.pdes.heat.Heat` object, backward Euler in time.
 
     ``kappa`` from the object; ``initial`` (else ``exact`` at ``t = 0``) interpolated in the
     solution's space; ``forcing(x: [N, dim + 1])`` (time last, None = 0) interpolated in
@@ -660,7 +660,7 @@ def solve_heat_fem(
         the state at ``t_end`` and, when ``save_every`` is set, nodal snapshots ``[N]`` every
         that many steps (rank 0). First order in time: ``tests/fem/test_fem_pde_drivers.py``.
     """
-    from sciml.physics.heat import Heat
+    from sciml.physics.pdes.heat import Heat
 
     if not isinstance(heat, Heat):
         raise TypeError(f"heat must be a sciml.physics.Heat object, got {type(heat)}")

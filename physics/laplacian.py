@@ -1,6 +1,6 @@
 """The Laplacian of a point function by autograd: exact trace or Hutchinson's estimator.
 
-The autograd residuals of :mod:`sciml.physics.pde` read the whole-vector key ``"lap"`` (the
+The autograd residuals of :mod:`sciml.physics.pdes.pde` read the whole-vector key ``"lap"`` (the
 spatial Laplacian ``[N]``) in spaces of any dimension (latent spaces of potential flows).
 Computed exactly, it costs one backward pass per spatial axis (``dim`` passes). Hutchinson's
 estimator replaces the trace by ``mean_p v_p^T H v_p`` over ``probes`` random vectors ``v``
@@ -12,7 +12,7 @@ residual, so it is not an argument passed down)::
 
     >>> import torch
     >>> from sciml.physics import Hutchinson, laplacian_estimator
-    >>> from sciml.physics.pde import autograd_derivatives
+    >>> from sciml.physics.pdes.pde import autograd_derivatives
     >>> x = torch.randn(4, 8, dtype=torch.float64, requires_grad=True)
     >>> u = (x**2).sum(1)  # Laplacian = 2 * 8 = 16 everywhere
     >>> autograd_derivatives(u, x, ["lap"], "s" * 8)["lap"].tolist()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["DirichletMollifier"]
 

@@ -8,7 +8,7 @@ Dirichlet condition).
 
 >>> import torch
 >>> from sciml.grid import Grid
->>> from sciml.physics.poisson import Poisson
+>>> from sciml.physics.pdes.poisson import Poisson
 >>> g = Grid((17, 17))
 >>> x, y = g.coords(dtype=torch.float64)
 >>> u = (x * (1 - x) * y * (1 - y))[None, None]
@@ -24,7 +24,7 @@ import torch
 from sciml.grid import Grid
 from sciml.physics._pointwise import evaluate
 from sciml.physics.fd import div_a_grad
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["fd_residual"]
 
@@ -40,8 +40,8 @@ def fd_residual(
     """``-div(a grad u) - f`` of ``u: [B, 1, *grid.shape]``.
 
     Args:
-        pde: a :class:`~sciml.physics.darcy.Darcy` (``a = pde.coefficient``) or
-            :class:`~sciml.physics.poisson.Poisson` (``a = 1``); ``f = pde.forcing``.
+        pde: a :class:`~sciml.physics.pdes.darcy.Darcy` (``a = pde.coefficient``) or
+            :class:`~sciml.physics.pdes.poisson.Poisson` (``a = 1``); ``f = pde.forcing``.
         coefficient: ``[B, 1, *grid.shape]`` values of ``a`` (one field per sample, e.g. a
             data set's inputs); overrides ``pde.coefficient``.
         interior: drop the boundary nodes (vertex grids with Dirichlet walls).

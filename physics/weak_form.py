@@ -1,7 +1,7 @@
 """Local weak-form residuals of divergence-form PDEs on small balls ("particles").
 
 For ``-div(F) = f`` with ``F = pde.flux(grad u, x)`` (``a grad u`` for
-:class:`~sciml.physics.darcy.Darcy`, ``grad u`` for :class:`~sciml.physics.poisson.Poisson`)
+:class:`~sciml.physics.pdes.darcy.Darcy`, ``grad u`` for :class:`~sciml.physics.pdes.poisson.Poisson`)
 and a test function ``v`` supported on the ball ``B(c, R)`` and vanishing on its sphere,
 integration by parts gives ``int F . grad v dx = int f v dx``. With ``v(x) = phi((x - c)/R)``
 (:class:`~sciml.physics.test_functions.Wendland`) and ``x = c + R xi`` every ball maps to the
@@ -27,7 +27,7 @@ Coefficients that live on a data set's grid (one field per sample) are read at t
 quadrature nodes with :func:`sample_field` and passed as ``coefficient=``.
 
 >>> import torch
->>> from sciml.physics.poisson import Poisson
+>>> from sciml.physics.pdes.poisson import Poisson
 >>> pde = Poisson(forcing=lambda x: 2 * torch.pi**2 * torch.sin(torch.pi * x[:, 0])
 ...               * torch.sin(torch.pi * x[:, 1]))
 >>> wf = WeakForm(pde, radius=0.05)
@@ -48,7 +48,7 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics._pointwise import evaluate
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 from sciml.physics.quadrature import BallQuadrature, ball_quadrature
 from sciml.physics.test_functions import Wendland
 

@@ -1,7 +1,7 @@
 """Pressure-Poisson test problems for the linear solvers: obstacles, wall setups, density jumps.
 
 A problem is assembled by the PDE engine (:func:`sciml.physics.elliptic.assemble_elliptic`)
-on a cell-centred unit box from the random media of :mod:`sciml.physics.obstacles`: solid
+on a cell-centred unit box from the random media of :mod:`sciml.physics.fields.obstacles`: solid
 obstacles of one family (Neumann faces), a wall setup (default ``"open-top"``: Neumann sides
 and bottom, Dirichlet ``p = 0`` on top, a fluid in an open tank) and optionally a density
 jump (``a = 1 / rho``). Fluid that cannot reach a Dirichlet side is filled in as solid, so the
@@ -11,7 +11,7 @@ Families: the training families (:data:`TRAIN_FAMILIES`) and ``"blobs"``
 (:data:`HELD_OUT_FAMILY`), which no learned solver trains on and the benchmark uses.
 
 Right-hand side: "like a velocity divergence", a smooth random field
-(:func:`sciml.physics.cosine_fields.low_frequency_fields`) plus a little white noise, times the
+(:func:`sciml.physics.fields.cosine_fields.low_frequency_fields`) plus a little white noise, times the
 cell volume.
 
 >>> p = make_problem(16, ndim=3, family="spheres", seed=0)
@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from sciml.grid import Grid
-from sciml.physics.cosine_fields import low_frequency_fields
 from sciml.physics.elliptic import EllipticSystem, assemble_elliptic
-from sciml.physics.obstacles import (
+from sciml.physics.fields.cosine_fields import low_frequency_fields
+from sciml.physics.fields.obstacles import (
     OBSTACLE_FAMILIES,
     bubbles_density,
     fill_unanchored,
@@ -107,7 +107,7 @@ def make_problem(
         family: obstacle family, one of :data:`FAMILIES`.
         density_ratio: None (constant coefficient) or the heavy/light density ratio (e.g. 1000).
         density: ``"interface"`` (heavy below a wavy interface) or ``"bubbles"``.
-        walls: a setup of :data:`sciml.physics.obstacles.WALL_SETUPS` or a side -> kind dict.
+        walls: a setup of :data:`sciml.physics.fields.obstacles.WALL_SETUPS` or a side -> kind dict.
         seed: seeds walls, obstacles, density and right-hand side (independent streams, and
             the same continuous geometry at every resolution).
         noise: relative white-noise level of the right-hand side.

@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sciml.datasets import GridDataset, generate, read_meta, split_indices
-from sciml.physics.darcy_solver import solve_darcy
+from sciml.physics.steppers.darcy import solve_darcy
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"
 OUT = Path(os.environ.get("SCIML_TUTORIAL_OUT", "."))

@@ -178,4 +178,4 @@ print(f"headline: same {fused.iterations} iterations, solutions agree to {err:.0
 # 2. Add a 1:1000 density jump (`make_problem(..., density_ratio=1000.0)`) and compare plain
 #    CG with Jacobi (`fused_cg(op, b, M=1 / op.diagonal())`).
 # 3. Count the arrays your own PDE step reads and writes (the Navier-Stokes step of
-#    `physics/navier_stokes_solver.py` is a good start) and compute its bound on this machine.
+#    `physics/steppers/navier_stokes.py` is a good start) and compute its bound on this machine.

@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from sciml.physics import Hutchinson, laplacian_estimator
-from sciml.physics.pde import autograd_derivatives
+from sciml.physics.pdes.pde import autograd_derivatives
 from sciml.traversal import (
     PDEConstraint,
     PotentialFlow,

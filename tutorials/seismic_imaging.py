@@ -71,7 +71,7 @@ COMPILE = False if SMOKE else None  # torch.compile of the time step pays off on
 # The `seismic-curvevel-b` recipe draws layered velocity models whose interfaces are bent by
 # a common sinusoid (OpenFWI's CurveVel-B statistics: many layers, strong contrasts; the
 # smoke run uses the milder CurveVel-A on a small grid so a few epochs give a usable network) and
-# simulates the gathers with `sciml.physics.acoustic_fd.simulate_fd`, a pure-torch batched
+# simulates the gathers with `sciml.physics.seismic.acoustic_fd.simulate_fd`, a pure-torch batched
 # propagator (it runs on a GPU without any other package). The split follows OpenFWI: the last
 # 20 % of the samples are the test set; a validation subset is carved from the rest, so the
 # model is selected without looking at the test set.

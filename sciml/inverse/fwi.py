@@ -6,7 +6,7 @@ Given observed shot gathers ``d_obs: [B, S, nt, R]``, FWI minimises the normalis
     J(v) = sum_b ||F(v_b) - d_obs_b||^2 / ||d_obs_b||^2
 
 over the velocity ``v: [B, 1, nz, nx]``, where ``F`` is
-:func:`sciml.physics.acoustic_fd.simulate_fd` (the scheme the data were made with) and the
+:func:`sciml.physics.seismic.acoustic_fd.simulate_fd` (the scheme the data were made with) and the
 gradient comes from autograd through the time stepping (checkpointed, so memory stays small).
 The optimiser is Adam on the velocity in m/s (``lr`` is roughly the first step in m/s, the same
 for every cell, which sidesteps the gradient's huge dynamic range between the shallow cells
@@ -19,11 +19,11 @@ correct what the network got wrong. :func:`linear_start` is the network-free fal
 
 >>> import torch
 >>> from sciml.physics.seismic import Survey
->>> from sciml.physics.velocity_models import openfwi_grid
+>>> from sciml.physics.seismic.velocity_models import openfwi_grid
 >>> grid = openfwi_grid(24)
 >>> survey = Survey.openfwi(grid, nt=300, n_sources=2)
 >>> true = torch.full((1, 1, 24, 24), 2000.0); true[..., 10:, :] = 2500.0
->>> from sciml.physics.acoustic_fd import simulate_fd
+>>> from sciml.physics.seismic.acoustic_fd import simulate_fd
 >>> kw = dict(nbc=20, compile=False, convention="openfwi")
 >>> obs = simulate_fd(true, grid, survey, **kw)
 >>> res = fwi(obs, grid, survey, torch.full_like(true, 2000.0), iterations=3, lr=20.0, **kw)
@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 import torch
 
 from sciml.grid import Grid
-from sciml.physics.acoustic_fd import simulate_fd
 from sciml.physics.seismic import Survey
+from sciml.physics.seismic.acoustic_fd import simulate_fd
 
 __all__ = ["FWIResult", "fwi", "data_misfit", "linear_start"]
 
@@ -117,7 +117,7 @@ def fwi(
         bounds: velocities are clipped to this range after each step.
         damping_velocity: the absorbing layer's reference velocity, held fixed during the
             inversion (default: ``bounds[0]``, so the misfit is one smooth function of ``v``).
-        compile: see :func:`~sciml.physics.acoustic_fd.simulate_fd`.
+        compile: see :func:`~sciml.physics.seismic.acoustic_fd.simulate_fd`.
         batch: maps propagated (and back-propagated) at once; the maps are independent
             (per-map misfits, elementwise Adam and clipping), so any value gives the same
             result. Default: all on CUDA, one on the CPU, where the checkpointed time blocks of

@@ -39,7 +39,7 @@ class RefinementResult:
 
 def acquisition_from_meta(meta: dict, *, path: str = "data file") -> tuple[Grid, Survey, dict]:
     """``(grid, survey, propagator kwargs)`` of a ``seismic-<family>`` data set's metadata."""
-    from sciml.physics.velocity_models import openfwi_grid
+    from sciml.physics.seismic.velocity_models import openfwi_grid
 
     params = meta.get("params")
     if not isinstance(params, dict) or any(k not in params for k in _KEYS):

@@ -40,7 +40,7 @@ from sciml.physics.weak_form import WeakForm, sample_field
 from sciml.train.task import Task, check_finite, validation_split
 
 if TYPE_CHECKING:
-    from sciml.physics.darcy import Darcy
+    from sciml.physics.pdes.darcy import Darcy
     from sciml.train.trainer import TrainConfig
 
 __all__ = ["ConstantForcing", "DGNOTask", "DGNOLoss", "dgno_inputs", "physics_std"]
@@ -89,7 +89,7 @@ class DGNOLoss:
 
     Args:
         forcing: the constant right-hand side ``f`` of ``-div(a grad u) = f`` (the PDE is a
-            :class:`~sciml.physics.darcy.Darcy` whose coefficient comes from the data).
+            :class:`~sciml.physics.pdes.darcy.Darcy` whose coefficient comes from the data).
         radius: test-function radius ``R``.
         n_centres: centres per training step.
         quadrature_n, quadrature_angles: the polar rule (radii, angles) on each ball.
@@ -126,9 +126,9 @@ class DGNOLoss:
 
     @property
     def pde(self) -> Darcy:
-        """The :class:`~sciml.physics.darcy.Darcy` PDE ``-div(a grad u) = f`` with the constant
+        """The :class:`~sciml.physics.pdes.darcy.Darcy` PDE ``-div(a grad u) = f`` with the constant
         forcing ``f = self.forcing`` (the coefficient comes from the data)."""
-        from sciml.physics.darcy import Darcy
+        from sciml.physics.pdes.darcy import Darcy
 
         return Darcy(forcing=ConstantForcing(self.forcing))
 

@@ -76,7 +76,7 @@ class FDPhysicsTask(Task):
 
     def __init__(self, *, forcing: float = 10.0, u_scale: float = 0.1, mollifier: str = "sine"):
         from sciml.operators.dgno_task import ConstantForcing
-        from sciml.physics.darcy import Darcy
+        from sciml.physics.pdes.darcy import Darcy
 
         self.forcing, self.u_scale, self.mollifier = float(forcing), float(u_scale), mollifier
         self.pde = Darcy(forcing=ConstantForcing(self.forcing))

@@ -8,9 +8,9 @@ derived through the code under test). The checks measure, per registered example
 * the declared contract: ``order`` is the longest derivative key the residual reads;
 * the autograd residual of the exact solution vanishes to round-off (the formula in
   ``residual_from`` agrees with the hand-written forcing);
-* :meth:`~sciml.physics.pde.PDE.manufactured_forcing` of the exact solution reproduces the
+* :meth:`~sciml.physics.pdes.pde.PDE.manufactured_forcing` of the exact solution reproduces the
   hand-written forcing (to round-off);
-* the finite-difference grid residual (:meth:`~sciml.physics.pde.PDE.grid_residual`) of the
+* the finite-difference grid residual (:meth:`~sciml.physics.pdes.pde.PDE.grid_residual`) of the
   exact solution sampled on grids of three resolutions converges to zero at the declared
   order of the stencils, ``accuracy = 2`` and ``4`` (log-log slope by
   :func:`~sciml.testing.convergence.observed_order`);
@@ -51,7 +51,7 @@ from sciml.physics import (
     fno_forcing,
 )
 from sciml.physics.derivative_keys import VECTOR_KEYS
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 from sciml.testing.convergence import observed_order
 
 __all__ = ["EXAMPLES", "PDEContract", "pde_classes", "example_grid", "sample_points"]
@@ -184,7 +184,7 @@ EXAMPLES: dict[str, Callable[[], PDE]] = {
 
 
 def pde_classes() -> list[type[PDE]]:
-    """Every :class:`~sciml.physics.pde.PDE` subclass exported by ``sciml.physics``."""
+    """Every :class:`~sciml.physics.pdes.pde.PDE` subclass exported by ``sciml.physics``."""
     out = []
     for name in sciml.physics.__all__:
         obj = getattr(sciml.physics, name)

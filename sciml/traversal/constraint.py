@@ -30,7 +30,7 @@ import dataclasses
 import torch
 
 from sciml.physics import AcousticWave, FokkerPlanck, HamiltonJacobi, Heat
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 from sciml.traversal.base import as_index
 from sciml.traversal.flow import PotentialFlow
 

@@ -2,7 +2,7 @@
 
 No solutions are ever computed. For each training problem (random obstacles of the training
 families, random wall setups, density jumps up to 1:1000, random grid size) the task draws
-smooth random *errors* ``x*`` (cosine-mode fields, :func:`~sciml.physics.cosine_fields.
+smooth random *errors* ``x*`` (cosine-mode fields, :func:`~sciml.physics.fields.cosine_fields.
 low_frequency_fields`), sets ``b = A x*`` and runs the safeguarded DCDM with the **current**
 model for a few iterations. The residuals it meets on the way, ``r_k = b - A x_k``, with their
 exact errors ``e_k = x* - x_k``, are the training samples (``k`` in :attr:`DCDMRecipe.
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciml.physics.cosine_fields import low_frequency_fields
+from sciml.physics.fields.cosine_fields import low_frequency_fields
 from sciml.solvers.dcdm.direction import LearnedDirection
 from sciml.solvers.dcdm.features import stencil_features
 from sciml.solvers.dcdm.loss import energy_loss

@@ -27,7 +27,7 @@ PointFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 def manufactured_forcing(pde, exact: PointFn) -> PointFn:
-    """``f = R_0(u_exact)``: :meth:`sciml.physics.pde.PDE.manufactured_forcing` (cached per x)."""
+    """``f = R_0(u_exact)``: :meth:`sciml.physics.pdes.pde.PDE.manufactured_forcing` (cached per x)."""
     return pde.manufactured_forcing(exact)
 
 

@@ -7,7 +7,7 @@ import torch
 
 from sciml.datasets import get_recipe
 from sciml.grid import Grid
-from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
+from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 

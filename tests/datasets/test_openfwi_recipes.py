@@ -6,7 +6,7 @@ import torch
 
 from sciml.datasets import get_recipe
 from sciml.datasets.seismic import OPENFWI_STATISTICS, openfwi_splits
-from sciml.physics.velocity_models import OPENFWI_FAMILIES, openfwi_grid, openfwi_velocity
+from sciml.physics.seismic.velocity_models import OPENFWI_FAMILIES, openfwi_grid, openfwi_velocity
 
 FAMILIES = sorted(OPENFWI_FAMILIES)
 

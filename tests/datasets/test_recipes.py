@@ -12,8 +12,8 @@ from sciml.mesh import Mesh
 
 
 def test_fem_and_fd_darcy_agree_and_the_gap_shrinks_with_refinement():
-    from sciml.physics.darcy_solver import solve_darcy
     from sciml.physics.fem import GridCoefficientElliptic
+    from sciml.physics.steppers.darcy import solve_darcy
 
     def coefficient(grid):
         x, y = grid.coords(dtype=torch.float64)

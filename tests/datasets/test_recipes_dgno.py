@@ -78,7 +78,7 @@ def test_ood_recipe_has_the_shorter_length_scale():
 def test_two_phase_fem_agrees_with_the_finite_volume_solver():
     """The FEM coefficient is the grid field's nearest-point extension: the same PDE the
     finite-volume solver sees on the vertex grid, so the two engines agree closely."""
-    from sciml.physics.darcy_solver import solve_darcy
+    from sciml.physics.steppers.darcy import solve_darcy
 
     rec = get_recipe("darcy-two-phase")
     p = rec.params({"resolution": 17})

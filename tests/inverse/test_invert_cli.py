@@ -16,8 +16,8 @@ from sciml.train import TrainConfig, Trainer
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from sciml.physics.darcy_solver import solve_darcy
-    from sciml.physics.random_fields import gaussian_random_field, threshold_field
+    from sciml.physics.fields.random_fields import gaussian_random_field, threshold_field
+    from sciml.physics.steppers.darcy import solve_darcy
 
     n = torch.get_num_threads()
     torch.set_num_threads(1)

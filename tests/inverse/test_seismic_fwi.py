@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from sciml.inverse.fwi import data_misfit, fwi, linear_start
-from sciml.physics.acoustic_fd import simulate_fd
 from sciml.physics.seismic import Survey
-from sciml.physics.velocity_models import openfwi_grid
+from sciml.physics.seismic.acoustic_fd import simulate_fd
+from sciml.physics.seismic.velocity_models import openfwi_grid
 
 KW = dict(nbc=20, compile=False, convention="openfwi")
 

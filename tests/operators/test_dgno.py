@@ -27,7 +27,7 @@ SMALL = dict(latent=6, width=24, layers=3, coefficient_width=24, coefficient_lay
 
 
 def two_phase(n, seed=0, size=13):
-    from sciml.physics.random_fields import gaussian_random_field, threshold_field
+    from sciml.physics.fields.random_fields import gaussian_random_field, threshold_field
 
     g = gaussian_random_field(Grid((size, size)), list(range(seed, seed + n)), dtype=torch.float64)
     return threshold_field(g, high=10.0, low=5.0).float()

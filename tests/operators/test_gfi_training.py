@@ -6,9 +6,9 @@ import torch
 
 from sciml.operators.registry import build
 from sciml.operators.seismic_imaging_task import SeismicImagingTask, pairs
-from sciml.physics.acoustic_fd import simulate_fd
 from sciml.physics.seismic import Survey
-from sciml.physics.velocity_models import openfwi_grid, openfwi_velocity
+from sciml.physics.seismic.acoustic_fd import simulate_fd
+from sciml.physics.seismic.velocity_models import openfwi_grid, openfwi_velocity
 from sciml.train import TrainConfig, Trainer
 
 R, NT, S = 24, 200, 2

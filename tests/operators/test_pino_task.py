@@ -6,7 +6,7 @@ import torch
 from sciml.grid import Grid
 from sciml.operators.pino_task import FDPhysicsTask, HardDirichletOperator
 from sciml.operators.registry import build
-from sciml.physics.darcy_solver import solve_darcy
+from sciml.physics.steppers.darcy import solve_darcy
 from sciml.train import TrainConfig, Trainer
 from sciml.train.checkpoint import load_model
 
@@ -20,7 +20,7 @@ def _one_thread():
 
 
 def test_fd_physics_training_lowers_the_residual_and_the_error(tmp_path):
-    from sciml.physics.random_fields import gaussian_random_field, threshold_field
+    from sciml.physics.fields.random_fields import gaussian_random_field, threshold_field
 
     grid = Grid((13, 13))
     g = gaussian_random_field(grid, list(range(30)), dtype=torch.float64)

@@ -8,9 +8,9 @@ import torch
 from scipy.special import hankel2
 
 from sciml.grid import Grid
-from sciml.physics.acoustic_fd import laplacian_weights, simulate_fd, stability_number
 from sciml.physics.seismic import Survey, envelope, ricker, simulate
-from sciml.physics.velocity_models import flat_layers, openfwi_grid
+from sciml.physics.seismic.acoustic_fd import laplacian_weights, simulate_fd, stability_number
+from sciml.physics.seismic.velocity_models import flat_layers, openfwi_grid
 
 H, DT, F0 = 10.0, 1e-3, 15.0
 

@@ -29,8 +29,8 @@ def test_fd_spectral_elliptic_on_gpu():
 
 
 def test_navier_stokes_and_burgers_on_gpu():
-    from sciml.physics.burgers_solver import burgers_initial, solve_burgers
-    from sciml.physics.navier_stokes_solver import navier_stokes_initial, solve_navier_stokes
+    from sciml.physics.steppers.burgers import burgers_initial, solve_burgers
+    from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
     g = Grid((64, 64), periodic=True)
     w0 = navier_stokes_initial(g, [0, 1], dtype=torch.float64)
@@ -55,9 +55,9 @@ def test_navier_stokes_and_burgers_on_gpu():
 
 def test_openfwi_propagator_on_gpu_matches_cpu():
     """The torch propagator (what the OpenFWI recipes run on a GPU) needs no deepwave."""
-    from sciml.physics.acoustic_fd import simulate_fd
     from sciml.physics.seismic import Survey
-    from sciml.physics.velocity_models import curved_layers, openfwi_grid
+    from sciml.physics.seismic.acoustic_fd import simulate_fd
+    from sciml.physics.seismic.velocity_models import curved_layers, openfwi_grid
 
     grid = openfwi_grid()
     survey = Survey.openfwi(grid, nt=300)
@@ -70,7 +70,7 @@ def test_openfwi_propagator_on_gpu_matches_cpu():
 def test_seismic_on_gpu_matches_cpu():
     pytest.importorskip("deepwave", reason="the deepwave-backed path needs deepwave")
     from sciml.physics.seismic import Survey, simulate
-    from sciml.physics.velocity_models import curved_layers, openfwi_grid
+    from sciml.physics.seismic.velocity_models import curved_layers, openfwi_grid
 
     grid = openfwi_grid()
     survey = Survey.openfwi(grid, nt=300)

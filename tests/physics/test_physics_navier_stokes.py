@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sciml.grid import Grid
-from sciml.physics.navier_stokes_solver import (
+from sciml.physics.steppers.navier_stokes import (
     CN_ORDER,
     fno_forcing_field,
     navier_stokes_initial,

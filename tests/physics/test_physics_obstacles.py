@@ -5,8 +5,8 @@ setups and density fields are what they say, and bad names are clear errors."""
 import numpy as np
 import pytest
 
-from sciml.physics.cosine_fields import low_frequency_fields, smooth_random_field
-from sciml.physics.obstacles import (
+from sciml.physics.fields.cosine_fields import low_frequency_fields, smooth_random_field
+from sciml.physics.fields.obstacles import (
     OBSTACLE_FAMILIES,
     bubbles_density,
     fill_unanchored,

@@ -120,7 +120,7 @@ def test_heat_and_wave_in_latent_dimensions():
 def test_hutchinson_laplacian_is_unbiased():
     # u = sum_ij A_ij sin(x_i) x_j + (x^T B x)^2 / 8 has a non-diagonal Hessian everywhere
     from sciml.physics import Hutchinson, laplacian_estimator
-    from sciml.physics.pde import autograd_derivatives
+    from sciml.physics.pdes.pde import autograd_derivatives
 
     dim, n = 8, 5
     g = torch.Generator().manual_seed(3)

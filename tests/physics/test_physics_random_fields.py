@@ -8,8 +8,8 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import burgers_initial, navier_stokes_initial
-from sciml.physics import random_fields as rf
-from sciml.physics import velocity_models as vm
+from sciml.physics.fields import random_fields as rf
+from sciml.physics.seismic import velocity_models as vm
 
 
 @pytest.mark.parametrize("alpha,tau", [(2.0, 3.0), (2.5, 7.0)])

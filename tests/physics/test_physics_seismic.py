@@ -80,7 +80,7 @@ def test_absorbing_boundary_reflection_below_one_percent():
 
 
 def test_openfwi_recipe_batched_and_differentiable():
-    from sciml.physics.velocity_models import flat_layers, openfwi_grid
+    from sciml.physics.seismic.velocity_models import flat_layers, openfwi_grid
 
     grid = openfwi_grid()
     survey = Survey.openfwi(grid, nt=150)  # the recipe has nt=1000; 150 keeps the test short

@@ -8,11 +8,11 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import Burgers, Heat, NavierStokesVorticity, Poisson
-from sciml.physics.burgers_solver import IFRK4_ORDER, burgers_initial, solve_burgers
-from sciml.physics.darcy_solver import solve_darcy
-from sciml.physics.heat_solver import solve_heat, solve_heat_grid
-from sciml.physics.navier_stokes_solver import solve_navier_stokes
-from sciml.physics.random_fields import darcy_coefficient
+from sciml.physics.fields.random_fields import darcy_coefficient
+from sciml.physics.steppers.burgers import IFRK4_ORDER, burgers_initial, solve_burgers
+from sciml.physics.steppers.darcy import solve_darcy
+from sciml.physics.steppers.heat import solve_heat, solve_heat_grid
+from sciml.physics.steppers.navier_stokes import solve_navier_stokes
 from sciml.testing.convergence import observed_order
 from sciml.testing.pdes import EXAMPLES
 

@@ -63,7 +63,7 @@ def problem(n=(14, 12), family="blobs", seed=0, ratio=None):
 @pytest.mark.parametrize("shape", [(14, 12), (9, 8, 7)])
 def test_fused_matches_eager_cg_iterates(shape, precond):
     """Batched columns (one zero), 5- and 7-point stencils, plain and Jacobi."""
-    # seed 2: with the resolution-consistent obstacles of physics/obstacles.py, seeds 0, 1 and
+    # seed 2: with the resolution-consistent obstacles of physics/fields/obstacles.py, seeds 0, 1 and
     # 4 put one plain-CG column on the stopping boundary (seed 0, 2-D: eager 1.05e-10 vs fused
     # 0.93e-10 at iteration 75; round-off), so the exact per-column count differs by one
     system, b = problem(shape, seed=2)

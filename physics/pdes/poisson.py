@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["Poisson"]
 

@@ -5,7 +5,7 @@ solid cells). Vertex grids follow the FNO data layout: the boundary nodes carry 
 the interior nodes are the unknowns of the same finite-volume operator with the wall one
 spacing away. Each sample is factorised with SuperLU (scipy); second-order accurate for smooth
 coefficients (``tests/physics/test_physics_solvers.py``), conservative for piecewise-constant
-ones (the FNO recipe :func:`~sciml.physics.random_fields.darcy_coefficient`).
+ones (the FNO recipe :func:`~sciml.physics.fields.random_fields.darcy_coefficient`).
 
 >>> import torch
 >>> from sciml.grid import Grid
@@ -30,9 +30,9 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics._pointwise import on_grid
-from sciml.physics.darcy import Darcy
 from sciml.physics.elliptic import assemble_elliptic
-from sciml.physics.poisson import Poisson
+from sciml.physics.pdes.darcy import Darcy
+from sciml.physics.pdes.poisson import Poisson
 
 __all__ = ["solve_darcy"]
 
@@ -49,8 +49,8 @@ def solve_darcy(
     """Solve ``-div(a grad u) = f`` with ``u = 0`` on the Dirichlet walls, for each sample.
 
     Args:
-        pde_or_coefficient: either a :class:`~sciml.physics.darcy.Darcy` (or
-            :class:`~sciml.physics.poisson.Poisson`, ``a = 1``) object, whose ``coefficient``
+        pde_or_coefficient: either a :class:`~sciml.physics.pdes.darcy.Darcy` (or
+            :class:`~sciml.physics.pdes.poisson.Poisson`, ``a = 1``) object, whose ``coefficient``
             and ``forcing`` (None = 0) are sampled at the grid points (its ``boundary`` must be
             ``"dirichlet"`` and ``grid`` must lie on its domain; ``u = 0`` on the walls, a
             non-zero ``exact`` on the boundary is not imposed: use

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_any_dim
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["HamiltonJacobi"]
 
@@ -21,7 +21,7 @@ class HamiltonJacobi(PDE):
     Args:
         dim: spatial dimension, any ``>= 1``. For ``dim <= 3`` the residual reads the axis keys
             ``"x", "y", "z"``; above it reads the whole gradient ``"grad"`` (latent spaces).
-        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`.
+        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.pdes.heat.Heat`.
     """
 
     dim: int = 2

@@ -15,8 +15,8 @@ import math
 import torch
 
 from sciml.grid import Grid
-from sciml.physics.burgers import Burgers
-from sciml.physics.random_fields import gaussian_random_field
+from sciml.physics.fields.random_fields import gaussian_random_field
+from sciml.physics.pdes.burgers import Burgers
 from sciml.physics.spectral import wavenumbers
 
 __all__ = ["solve_burgers", "burgers_initial", "IFRK4_ORDER"]
@@ -45,7 +45,7 @@ def solve_burgers(
     """Integrate Burgers from ``u0`` (``[B, 1, n]`` in 1-D, ``[B, 2, nx, ny]`` in 2-D).
 
     Args:
-        pde_or_u0: a :class:`~sciml.physics.burgers.Burgers` object (``nu`` from it, periodic
+        pde_or_u0: a :class:`~sciml.physics.pdes.burgers.Burgers` object (``nu`` from it, periodic
             boundary, no forcing; the initial field is ``u0=`` or else its ``initial`` (or
             ``exact`` at ``t = 0``) sampled at the grid points, float64), or (the older form)
             the initial field ``u0`` itself, with ``nu=``.

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import torch
 
 from sciml.grid import Grid
-from sciml.physics.random_fields import as_seeds
+from sciml.physics.fields.random_fields import as_seeds
 
 __all__ = [
     "OPENFWI_FAMILIES",

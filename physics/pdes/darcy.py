@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim, evaluate, value_and_gradient
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pdes.pde import PDE, PointFn
 
 __all__ = ["Darcy"]
 
@@ -21,8 +21,8 @@ class Darcy(PDE):
         coefficient: ``a(x: [N, dim]) -> [N]`` (> 0; its gradient is taken by autograd, so it
             may be an ``nn.Module`` to learn) or a float. For piecewise-constant coefficients on a
             grid use the conservative discretisations (:func:`sciml.physics.fd.div_a_grad`,
-            :func:`sciml.physics.elliptic.assemble_elliptic`, :func:`sciml.physics.darcy_solver.solve_darcy`).
-        dim, forcing, exact, domain, boundary: as in :class:`~sciml.physics.poisson.Poisson`.
+            :func:`sciml.physics.elliptic.assemble_elliptic`, :func:`sciml.physics.steppers.darcy.solve_darcy`).
+        dim, forcing, exact, domain, boundary: as in :class:`~sciml.physics.pdes.poisson.Poisson`.
             The FNO benchmark uses ``f = 1`` and ``u = 0`` on the boundary of the unit square.
     """
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_any_dim, field_and_divergence
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pdes.pde import PDE, PointFn
 
 __all__ = ["FokkerPlanck"]
 
@@ -29,7 +29,7 @@ class FokkerPlanck(PDE):
         drift: ``b(x: [N, dim]) -> [N, dim]``; default the Ornstein-Uhlenbeck drift ``-x``.
         diffusion: ``D``.
         dim: spatial dimension, any ``>= 1`` (``dim > 3`` reads ``"grad"`` and ``"lap"``).
-        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
+        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.pdes.heat.Heat`;
             default boundary ``"decay"`` (p -> 0 far away).
     """
 

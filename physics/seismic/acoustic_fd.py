@@ -39,7 +39,7 @@ Conventions (``convention=``):
   ``-dz dx`` times the physical field.
 
 >>> from sciml.physics.seismic import Survey
->>> from sciml.physics.velocity_models import flat_layers, openfwi_grid
+>>> from sciml.physics.seismic.velocity_models import flat_layers, openfwi_grid
 >>> grid = openfwi_grid()
 >>> survey = Survey.openfwi(grid, nt=50)
 >>> d = simulate_fd(flat_layers(grid, [0, 1]), grid, survey, nbc=20, compile=False)
@@ -59,7 +59,7 @@ from torch.utils.checkpoint import checkpoint
 
 from sciml.grid import Grid
 from sciml.physics.fd import stencil_weights
-from sciml.physics.seismic import Survey, _indices, check_velocity
+from sciml.physics.seismic.deepwave import Survey, _indices, check_velocity
 
 __all__ = ["simulate_fd", "laplacian_weights", "stability_number", "damping_profile"]
 

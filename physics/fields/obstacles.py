@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage
 
-from sciml.physics.cosine_fields import cell_centres, smooth_random_field
+from sciml.physics.fields.cosine_fields import cell_centres, smooth_random_field
 
 __all__ = [
     "OBSTACLE_FAMILIES",

@@ -8,7 +8,7 @@
   solid cells), one sparse LU factorisation reused for every step and every sample;
   second order in space and time.
 
-:func:`solve_heat_grid` takes a :class:`~sciml.physics.heat.Heat` object (diffusivity, steady
+:func:`solve_heat_grid` takes a :class:`~sciml.physics.pdes.heat.Heat` object (diffusivity, steady
 forcing, initial condition and boundary kind from the object) or, as before, an initial field
 and keyword arguments. ``solve_heat`` is its older name (kept). The FEM engine's heat driver is
 :func:`sciml.physics.fem.solve_heat_fem` (a mesh, backward Euler, time-dependent data).
@@ -36,7 +36,7 @@ import torch
 from sciml.grid import Grid
 from sciml.physics._pointwise import steady_on_grid
 from sciml.physics.elliptic import assemble_elliptic
-from sciml.physics.heat import Heat
+from sciml.physics.pdes.heat import Heat
 from sciml.physics.spectral import wavenumbers
 
 __all__ = ["solve_heat_grid", "solve_heat"]
@@ -62,7 +62,7 @@ def solve_heat_grid(
     """Heat equation on a grid from ``t = 0`` to ``t_end`` (exact spectral or Crank-Nicolson).
 
     Args:
-        heat_or_u0: a :class:`~sciml.physics.heat.Heat` object, or (the older form) the initial
+        heat_or_u0: a :class:`~sciml.physics.pdes.heat.Heat` object, or (the older form) the initial
             field ``u0: [B, 1, *grid.shape]``. From a ``Heat``: ``kappa``; ``forcing`` sampled
             at the grid points (it must not depend on time; None = 0); the initial field
             ``u0`` (keyword) or else ``initial`` (or ``exact`` at ``t = 0``) sampled at the grid

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["Advection"]
 
@@ -19,7 +19,7 @@ class Advection(PDE):
 
     Args:
         velocity: ``beta``, a float (1-D, or the same on every axis) or one float per axis.
-        dim, forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
+        dim, forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.pdes.heat.Heat`;
             default boundary ``"periodic"``.
     """
 

@@ -10,7 +10,7 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics.fd import derivative
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pdes.pde import PDE, PointFn
 from sciml.physics.spectral import wavenumbers
 
 __all__ = ["NavierStokesVorticity", "fno_forcing"]
@@ -30,7 +30,7 @@ class NavierStokesVorticity(PDE):
     periodic unit square. The pointwise residual takes the STREAM FUNCTION as the unknown
     (``u_fn`` returns ``psi``), so that velocity and vorticity are local derivatives:
     ``w = -(psi_xx + psi_yy)`` and the residual needs derivatives up to fourth order. Grid
-    solvers work with ``w`` itself (:mod:`sciml.physics.navier_stokes_solver`).
+    solvers work with ``w`` itself (:mod:`sciml.physics.steppers.navier_stokes`).
 
     Args:
         nu: viscosity (the FNO data sets use 1e-3, 1e-4, 1e-5).
@@ -77,7 +77,7 @@ class NavierStokesVorticity(PDE):
                 ``t0 + j dt`` of a vertex grid).
             accuracy: finite-difference order in time (2 or 4; one-sided at the ends).
             dealias: drop the advection modes beyond 2/3 of the Nyquist number, as the solver
-                (:func:`~sciml.physics.navier_stokes_solver.solve_navier_stokes`) does.
+                (:func:`~sciml.physics.steppers.navier_stokes.solve_navier_stokes`) does.
 
         Returns:
             ``[B, nx, ny, nt]``: ``w_t + u . grad(w) - nu Laplacian(w) - f`` with space

@@ -11,7 +11,7 @@ Two kinds, both seeded by a ``numpy.random.Generator``:
 * :func:`smooth_random_field` -- one smooth field with a *fixed* number of modes per axis,
   evaluated at the cell centres of any grid: **resolution consistent** (the same seed gives
   the same continuous field at 24^3 and at 128^3), for random media such as the level-set
-  obstacles of :mod:`sciml.physics.obstacles`.
+  obstacles of :mod:`sciml.physics.fields.obstacles`.
 
 >>> rng = np.random.default_rng(0)
 >>> f = low_frequency_fields((8, 8), 2, rng=rng)

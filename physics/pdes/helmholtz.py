@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["Helmholtz"]
 
@@ -19,7 +19,7 @@ class Helmholtz(PDE):
 
     Args:
         wavenumber: ``k``.
-        dim, forcing, exact, domain, boundary: as in :class:`~sciml.physics.poisson.Poisson`.
+        dim, forcing, exact, domain, boundary: as in :class:`~sciml.physics.pdes.poisson.Poisson`.
     """
 
     wavenumber: float = 1.0

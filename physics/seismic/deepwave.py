@@ -135,7 +135,7 @@ class Survey:
         wavelet's peak delay (default ``1.5 / freq``; OpenFWI's released data peak at
         ``1.1 / freq``, 73 ms at 15 Hz)."""
         if grid is None:
-            from sciml.physics.velocity_models import openfwi_grid
+            from sciml.physics.seismic.velocity_models import openfwi_grid
 
             grid = openfwi_grid()
         x = grid.axes(dtype=torch.float64)[1]

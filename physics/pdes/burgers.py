@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["Burgers"]
 
@@ -24,7 +24,7 @@ class Burgers(PDE):
     Args:
         nu: viscosity.
         dim: 1 or 2.
-        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
+        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.pdes.heat.Heat`;
             default boundary ``"periodic"``.
     """
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_any_dim, evaluate
-from sciml.physics.pde import PDE, PointFn
+from sciml.physics.pdes.pde import PDE, PointFn
 
 __all__ = ["AcousticWave"]
 
@@ -26,7 +26,7 @@ class AcousticWave(PDE):
             wave speed of a latent potential flow) or ``c(x: [N, dim]) -> [N]``.
         dim: spatial dimension, any ``>= 1`` (grid residuals and deepwave need ``<= 3``;
             above 3 the autograd residual reads the whole Laplacian ``"lap"``).
-        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.heat.Heat`;
+        forcing, exact, initial, domain, boundary: as in :class:`~sciml.physics.pdes.heat.Heat`;
             default boundary ``"absorbing"``.
     """
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 
 from sciml.physics._pointwise import check_dim
-from sciml.physics.pde import PDE
+from sciml.physics.pdes.pde import PDE
 
 __all__ = ["AllenCahn"]
 
@@ -20,7 +20,7 @@ class AllenCahn(PDE):
 
     Args:
         diffusion: coefficient of the Laplacian (``epsilon^2`` in other papers).
-        dim, forcing, exact, domain, boundary: as in :class:`~sciml.physics.poisson.Poisson`.
+        dim, forcing, exact, domain, boundary: as in :class:`~sciml.physics.pdes.poisson.Poisson`.
     """
 
     diffusion: float = 1.0

@@ -32,8 +32,8 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics._pointwise import on_grid, steady_on_grid
-from sciml.physics.navier_stokes import NavierStokesVorticity, fno_forcing
-from sciml.physics.random_fields import gaussian_random_field
+from sciml.physics.fields.random_fields import gaussian_random_field
+from sciml.physics.pdes.navier_stokes import NavierStokesVorticity, fno_forcing
 from sciml.physics.spectral import wavenumbers
 
 __all__ = ["solve_navier_stokes", "fno_forcing_field", "navier_stokes_initial", "CN_ORDER"]
@@ -42,7 +42,7 @@ CN_ORDER = {"viscous": 2, "advection": 1}  # declared orders in dt (tests measur
 
 
 def fno_forcing_field(grid: Grid, device=None, dtype=torch.float32) -> torch.Tensor:
-    """:func:`~sciml.physics.navier_stokes.fno_forcing` at the points of ``grid``:
+    """:func:`~sciml.physics.pdes.navier_stokes.fno_forcing` at the points of ``grid``:
     ``0.1 (sin 2pi(x + y) + cos 2pi(x + y))``, ``[*grid.shape]`` (one formula, two uses)."""
     return fno_forcing(grid.points(device, dtype)).reshape(grid.shape)
 
@@ -84,7 +84,7 @@ def solve_navier_stokes(
     """Integrate vorticity from ``t = 0`` to ``t_end``.
 
     Args:
-        pde_or_w0: a :class:`~sciml.physics.navier_stokes.NavierStokesVorticity` object
+        pde_or_w0: a :class:`~sciml.physics.pdes.navier_stokes.NavierStokesVorticity` object
             (``nu`` and the forcing, sampled at the grid points and steady, come from it;
             ``w0=`` gives the initial vorticity, else its ``initial``, read as the initial
             VORTICITY ``w0(x: [N, 2])``, sampled at the grid points in float64), or (the older
