@@ -78,10 +78,10 @@ def dataset(recipe: str, n: int, seed: int, data_dir: Path, workers: int):
 
 # ---------------------------------------------------------------------------------- models
 def dgno_model(medium: str, quick: bool):
-    """The DGNO of each problem (:func:`~sciml.operators.dgno.dgno_preset`). Both use the mixed
+    """The DGNO of each problem (:func:`~sciml.operators.point.dgno.dgno_preset`). Both use the mixed
     weak form: on the CPU budget the primal form of the smooth problem learned far slower
     (test u 0.53 vs 0.27 after 150 s)."""
-    from sciml.operators.dgno import dgno_preset
+    from sciml.operators.point.dgno import dgno_preset
     from sciml.operators.registry import build
 
     options = dgno_preset("two-phase" if medium == "two-phase" else "lognormal")
@@ -121,8 +121,8 @@ def predict(op, a: torch.Tensor, device) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------- training
 def train(name, model, task, train_data, val_data, budget, args, run_dir, lr=None):
+    from sciml.operators.model_file import load_operator
     from sciml.train import TrainConfig, Trainer
-    from sciml.train.checkpoint import load_model
 
     cfg = TrainConfig(
         epochs=100000, batch_size=args.batch_size, lr=lr or args.lr, scheduler="cosine",
@@ -134,7 +134,7 @@ def train(name, model, task, train_data, val_data, budget, args, run_dir, lr=Non
     t0 = time.perf_counter()
     hist = trainer.fit(train_data, val_data)
     seconds = time.perf_counter() - t0
-    loaded, extra = load_model(run_dir / "model.pt", map_location=args.device)
+    loaded, extra = load_operator(run_dir / "model.pt", map_location=args.device)
     if "hard_dirichlet" in extra:  # FDPhysicsTask saves the inner model + its settings
         from sciml.operators.pino_task import HardDirichletOperator
         from sciml.train.normalizers import GaussianNormalizer
@@ -163,8 +163,8 @@ def train(name, model, task, train_data, val_data, budget, args, run_dir, lr=Non
 
 
 def forward_study(medium, data, args, out: Path, quick: bool):
-    from sciml.operators.dgno_task import DGNOLoss, DGNOTask
     from sciml.operators.pino_task import FDPhysicsTask
+    from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask
 
     (a_tr, u_tr), (a_val, u_val), (a_te, u_te), ood = data
     rows, models = [], {}
@@ -350,7 +350,7 @@ def main() -> int:
         rows, models = forward_study(medium, data, args, out, q)
         forward_rows += rows
         if "DGNO" in models:
-            from sciml.operators.dgno_task import physics_std
+            from sciml.operators.point.dgno_task import physics_std
 
             op, extra, loss = models["DGNO"]
             inverse_rows += inverse_study(medium, op, loss, physics_std(extra), inv, args, q)

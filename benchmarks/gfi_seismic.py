@@ -118,7 +118,7 @@ def family_data(fam: str, n: int, data_dir: Path, stride: int) -> dict:
 # ---------------------------------------------------------------------------------- training
 def train_one(name, spec, data, args, run_dir: Path) -> dict:
     from sciml.operators.registry import build
-    from sciml.operators.seismic_imaging_task import SeismicImagingTask
+    from sciml.operators.seismic.imaging_task import SeismicImagingTask
     from sciml.train import TrainConfig, Trainer
 
     reg, kwargs, task_kw = spec
@@ -152,8 +152,8 @@ def predict(model, norm, x: torch.Tensor, direction: str, device, batch: int = 1
 
 
 def evaluate(run_dir: Path, test, device) -> dict:
-    from sciml.operators.seismic_imaging_task import load_imaging_model
-    from sciml.operators.seismic_normalization import imaging_metrics
+    from sciml.operators.seismic.imaging_task import load_imaging_model
+    from sciml.operators.seismic.normalization import imaging_metrics
 
     model, norm, dirs = load_imaging_model(run_dir / "model.pt", device)
     v, p = test
@@ -167,8 +167,8 @@ def evaluate(run_dir: Path, test, device) -> dict:
 
 def zero_shot(run_dir: Path, tests: dict, device) -> dict:
     """Inverse MAE / SSIM of one trained model on every family's test set."""
-    from sciml.operators.seismic_imaging_task import load_imaging_model
-    from sciml.operators.seismic_normalization import imaging_metrics
+    from sciml.operators.seismic.imaging_task import load_imaging_model
+    from sciml.operators.seismic.normalization import imaging_metrics
 
     model, norm, dirs = load_imaging_model(run_dir / "model.pt", device)
     if "inverse" not in dirs:
@@ -183,8 +183,8 @@ def zero_shot(run_dir: Path, tests: dict, device) -> dict:
 # ---------------------------------------------------------------------------------- FWI
 def fwi_refinement(run_dir: Path, data: dict, args) -> dict:
     from sciml.inverse.fwi import fwi, linear_start
-    from sciml.operators.seismic_imaging_task import load_imaging_model
-    from sciml.operators.seismic_normalization import imaging_metrics
+    from sciml.operators.seismic.imaging_task import load_imaging_model
+    from sciml.operators.seismic.normalization import imaging_metrics
     from sciml.physics.seismic import Survey
     from sciml.physics.seismic.velocity_models import openfwi_grid
 
@@ -255,7 +255,7 @@ def propagator_speed(n: int, device) -> dict:
 
 # ---------------------------------------------------------------------------------- report
 def report(results: dict) -> str:
-    from sciml.train.compare import markdown_table
+    from sciml.workflows.tables import markdown_table
 
     fams = results["families"]
     lines = []

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import torch
 
-from sciml.commands.solve import METHODS, build_method, plot_convergence
-from sciml.solvers.dcdm import DCDM, LearnedDirection, load_model
+from sciml.solvers.dcdm import DCDM, LearnedDirection, load_dcdm
 from sciml.solvers.linear_solve import solve
 from sciml.solvers.methods import solve_device
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
+from sciml.workflows.linear_solvers import METHODS, build_method, plot_convergence
 
 
 def _machine(device: str) -> str:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> dict:
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     # the DCDM network only when a dcdm method runs
-    model = load_model(args.model) if any(m.startswith("dcdm") for m in args.methods) else None
+    model = load_dcdm(args.model) if any(m.startswith("dcdm") for m in args.methods) else None
     ratios = (1000.0,) if args.jump_only else (None,) if args.no_density else (None, 1000.0)
     cases = [(n, ratio, seed) for seed in args.seeds for n in args.sizes for ratio in ratios]
     card = getattr(model, "card", {})

@@ -28,9 +28,8 @@ from pathlib import Path
 
 import torch
 
-from sciml.commands.nde import add_ratios, markdown_table
-from sciml.nde.experiment import run_experiment
 from sciml.nde.registry import EXPERIMENT_NAMES, REGULARIZER_NAMES, make_problem
+from sciml.workflows.nde_experiment import add_ratios, nde_table, run_experiment
 
 #: the experiment table: every task with these methods (those a task supports); local stiffness
 #: is registered but left out, as in the 2023 paper ("did not yield positive results")
@@ -112,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     total = time.perf_counter() - t0
     checks = targets(rows)
-    table = markdown_table(rows)
+    table = nde_table(rows)
     lines = [
         f"# Regularized neural ODEs/SDEs ({'quick' if args.quick else 'full'} run, "
         f"device {args.device}, {total:.0f} s total)",

@@ -52,8 +52,9 @@ import torch
 from sciml.grid import Grid
 from sciml.operators.registry import build
 from sciml.train import TrainConfig, Trainer, make_windows
-from sciml.train.compare import count_parameters, markdown_table, train_and_test
-from sciml.train.runs import resolution_transfer
+from sciml.workflows.compare import count_parameters, train_and_test
+from sciml.workflows.runs import resolution_transfer
+from sciml.workflows.tables import markdown_table
 
 PUBLISHED = {
     "darcy": {"lsm": 0.0065, "fno": 0.0108},

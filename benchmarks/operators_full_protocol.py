@@ -41,8 +41,8 @@ from operators_darcy_ns import PUBLISHED, darcy_data, machine, model_kwargs  # n
 
 from sciml.operators.registry import build  # noqa: E402
 from sciml.train import TrainConfig, Trainer, evaluate, make_windows  # noqa: E402
-from sciml.train.compare import count_parameters  # noqa: E402
 from sciml.train.speed import tuned_train_options  # noqa: E402
+from sciml.workflows.compare import count_parameters  # noqa: E402
 
 #: the toy sizes of --quick (a CPU plumbing run, not the protocol)
 QUICK = {"darcy": dict(res=17, n_train=24, n_test=8, epochs=2),

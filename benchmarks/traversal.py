@@ -43,7 +43,7 @@ from pathlib import Path
 
 import torch
 
-from sciml.traversal.experiments import (
+from sciml.workflows.traversal_experiments import (
     METHODS,
     PDE_METHODS,
     LikelihoodBudget,

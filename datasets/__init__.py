@@ -10,7 +10,6 @@ from sciml.datasets.generate import generate
 from sciml.datasets.loaders import GridDataset, split_indices
 from sciml.datasets.recipe import Recipe, SampleBatch, sample_seeds
 from sciml.datasets.recipes import RECIPE_CLASSES, get_recipe, recipe_names
-from sciml.datasets.show import show_sample
 from sciml.datasets.storage import partial_path, read_meta
 
 __all__ = [
@@ -28,6 +27,5 @@ __all__ = [
     "read_pdebench",
     "recipe_names",
     "sample_seeds",
-    "show_sample",
     "split_indices",
 ]

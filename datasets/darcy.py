@@ -23,6 +23,8 @@ import torch
 from sciml.datasets.recipe import Recipe, SampleBatch, child_seeds
 from sciml.grid import Grid
 from sciml.mesh import Mesh
+from sciml.physics.fem import GridCoefficientElliptic
+from sciml.physics.fields.random_fields import darcy_coefficient, gaussian_random_field
 
 
 @dataclass
@@ -77,7 +79,6 @@ class _EllipticRecipe(Recipe):
         raise NotImplementedError
 
     def worker(self, p: DarcyParams):
-        from sciml.physics.fem import GridCoefficientElliptic
 
         fine = self.fine_grid(p)
         cells = fine.shape[0] - 1
@@ -123,7 +124,6 @@ class DarcyPWC(_EllipticRecipe):
         self, fine: Grid, seeds: np.ndarray, p: DarcyParams
     ) -> tuple[np.ndarray, np.ndarray | float]:
         """Coefficient ``[b, *fine.shape]`` (float64) and the scalar forcing ``p.forcing``."""
-        from sciml.physics.fields.random_fields import darcy_coefficient
 
         a = darcy_coefficient(
             fine, seeds.tolist(), alpha=p.alpha, tau=p.tau, high=p.high, low=p.low
@@ -144,7 +144,6 @@ class DarcySmooth(_EllipticRecipe):
         self, fine: Grid, seeds: np.ndarray, p: DarcyParams
     ) -> tuple[np.ndarray, np.ndarray | float]:
         """Coefficient ``[b, *fine.shape]`` (float64) and the scalar forcing ``p.forcing``."""
-        from sciml.physics.fields.random_fields import gaussian_random_field
 
         g = gaussian_random_field(
             fine, seeds.tolist(), alpha=p.alpha, tau=p.tau, dtype=torch.float64
@@ -166,7 +165,6 @@ class PoissonMultiscale(_EllipticRecipe):
         self, fine: Grid, seeds: np.ndarray, p: DarcyParams
     ) -> tuple[np.ndarray, np.ndarray | float]:
         """Coefficient ``1`` and forcing, both ``[b, *fine.shape]`` (float64)."""
-        from sciml.physics.fields.random_fields import gaussian_random_field
 
         f = sum(
             gaussian_random_field(

@@ -32,6 +32,8 @@ import torch
 from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 from sciml.mesh import Mesh
+from sciml.physics.fem import GridCoefficientElliptic
+from sciml.physics.fields.random_fields import gaussian_random_field, matern_field, threshold_field
 
 __all__ = ["DgnoDarcyParams", "observation_noise_sigma"]
 
@@ -111,11 +113,8 @@ class _DgnoDarcy(Recipe):
 
     def coefficient(self, p: DgnoDarcyParams, seeds: np.ndarray) -> tuple[Grid, np.ndarray, str]:
         """``(grid, a [b, *grid.shape], sampling)``: the field handed to the FEM solver."""
-        from sciml.physics.fields.random_fields import matern_field, threshold_field
 
         if self.medium == "two-phase":
-            from sciml.physics.fields.random_fields import gaussian_random_field
-
             grid = self.grid(p)
             g = gaussian_random_field(
                 grid, seeds.tolist(), alpha=p.alpha, tau=p.tau, dtype=torch.float64
@@ -134,7 +133,6 @@ class _DgnoDarcy(Recipe):
         return fine, np.exp(g[:, 0].numpy()), "linear"
 
     def worker(self, p: DgnoDarcyParams):
-        from sciml.physics.fem import GridCoefficientElliptic
 
         cells = (p.resolution - 1) * p.refine
         mesh = Mesh.rectangle(cells, cells)

@@ -17,6 +17,7 @@ import torch
 from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
 from sciml.mesh import Mesh
+from sciml.physics.fem import solve_elasticity
 
 
 @dataclass
@@ -85,7 +86,6 @@ class ElasticityHoles(Recipe):
         return Grid((p.resolution, p.resolution))
 
     def worker(self, p: ElasticityParams) -> Callable[[np.ndarray], SampleBatch]:
-        from sciml.physics.fem import solve_elasticity
 
         grid = self.grid(p)
         pts = grid.points(dtype=torch.float64).numpy()

@@ -34,6 +34,7 @@ import torch
 
 from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
+from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,7 +117,6 @@ class NavierStokes2D(Recipe):
         self, p: NavierStokesParams, *, device: torch.device | str | None = None
     ) -> Callable[[np.ndarray], SampleBatch]:
         """``seeds: [b] -> SampleBatch`` on ``device`` (default: CUDA when available)."""
-        from sciml.physics.steppers.navier_stokes import navier_stokes_initial, solve_navier_stokes
 
         fine = Grid((p.solver_resolution,) * 2, periodic=True)
         step = p.solver_resolution // p.resolution

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from sciml.datasets.loaders import split_indices
 from sciml.datasets.recipe import Recipe, SampleBatch
 from sciml.grid import Grid
+from sciml.physics.seismic import Survey, simulate, velocity_models
+from sciml.physics.seismic.acoustic_fd import simulate_fd
+from sciml.physics.seismic.velocity_models import openfwi_grid, openfwi_velocity
 
 
 @dataclass
@@ -74,7 +78,6 @@ class _SeismicRecipe(Recipe):
             raise ValueError(f"params: accuracy must be 2, 4, 6 or 8, got {p.accuracy}")
 
     def grid(self, p: SeismicParams) -> Grid:
-        from sciml.physics.seismic.velocity_models import openfwi_grid
 
         return openfwi_grid(p.resolution, p.spacing)
 
@@ -82,7 +85,6 @@ class _SeismicRecipe(Recipe):
         return (1, p.resolution, p.resolution), (p.n_sources, p.nt, p.resolution)
 
     def worker(self, p: SeismicParams):
-        from sciml.physics.seismic import Survey, simulate, velocity_models
 
         grid = self.grid(p)
         # a fixed velocity ceiling fixes deepwave's time sub-step: a sample's data then do not
@@ -190,7 +192,6 @@ class _OpenFWIRecipe(Recipe):
             )
 
     def grid(self, p: OpenFWIParams) -> Grid:
-        from sciml.physics.seismic.velocity_models import openfwi_grid
 
         return openfwi_grid(p.resolution, p.spacing)
 
@@ -198,9 +199,6 @@ class _OpenFWIRecipe(Recipe):
         return (1, p.resolution, p.resolution), (p.n_sources, p.nt, p.resolution)
 
     def worker(self, p: OpenFWIParams):
-        from sciml.physics.seismic import Survey
-        from sciml.physics.seismic.acoustic_fd import simulate_fd
-        from sciml.physics.seismic.velocity_models import openfwi_velocity
 
         grid = self.grid(p)
         survey = Survey.openfwi(
@@ -297,7 +295,6 @@ def openfwi_splits(
     >>> [len(s[k]) for k in ("train", "val", "test")], int(s["test"].min())
     ([72, 8, 20], 80)
     """
-    from sciml.datasets.loaders import split_indices
 
     if not isinstance(n, (int, np.integer)) or n < 3:
         raise ValueError(f"n must be an int >= 3, got {n!r}")

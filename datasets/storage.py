@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
+import sciml
 from sciml.grid import Grid
 from sciml.io import FileFormatError
 
@@ -63,8 +64,6 @@ def partial_path(out: Path) -> Path:
 def software_versions() -> dict[str, str]:
     """Versions of sciml, Python and the numeric libraries, stored in every data file."""
     import torch
-
-    import sciml
 
     versions = {
         "sciml": sciml.__version__,

@@ -45,14 +45,38 @@ PKG = BUILD / "pkg"  # sciml laid out as it installs (physics/ -> sciml/physics)
 # API reference: (page title, file stem, modules). "pkg.*" means every public module of pkg.
 API_PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Grid, Mesh and files", "foundation", ("sciml.grid", "sciml.mesh", "sciml.io")),
-    ("PDE engine", "physics", ("sciml.physics.*",)),
+    (
+        "PDE engine",
+        "physics",
+        (
+            "sciml.physics.*",
+            "sciml.physics.pdes.*",
+            "sciml.physics.fields.*",
+            "sciml.physics.seismic.*",
+            "sciml.physics.steppers.*",
+        ),
+    ),
     ("Data sets", "datasets", ("sciml.datasets.*",)),
-    ("Solvers", "solvers", ("sciml.solvers.*", "sciml.solvers.krylov.*")),
-    ("Neural operators", "operators", ("sciml.operators.*",)),
+    (
+        "Solvers",
+        "solvers",
+        ("sciml.solvers.*", "sciml.solvers.krylov.*", "sciml.solvers.dcdm.*", "sciml.solvers.gp.*"),
+    ),
+    (
+        "Neural operators",
+        "operators",
+        (
+            "sciml.operators.*",
+            "sciml.operators.grid.*",
+            "sciml.operators.point.*",
+            "sciml.operators.seismic.*",
+        ),
+    ),
     ("Training", "train", ("sciml.train.*",)),
     ("Inverse problems", "inverse", ("sciml.inverse.*",)),
     ("Neural ODEs and SDEs", "nde", ("sciml.nde.*",)),
     ("Latent traversals", "traversal", ("sciml.traversal.*",)),
+    ("Workflows", "workflows", ("sciml.workflows.*",)),
 )
 # where each installed subpackage lives in the repository
 PACKAGE_DIRS = {"sciml": "sciml", "sciml.physics": "physics", "sciml.solvers": "solvers",

@@ -38,6 +38,11 @@ import torch
 
 from sciml.grid import Grid
 from sciml.mesh import Mesh
+from sciml.physics._pointwise import evaluate
+from sciml.physics.pdes.darcy import Darcy
+from sciml.physics.pdes.heat import Heat
+from sciml.physics.pdes.helmholtz import Helmholtz
+from sciml.physics.pdes.poisson import Poisson
 
 __all__ = [
     "FemSolution",
@@ -221,7 +226,6 @@ def _interpolate_point_fn(fn, space, t: float | None = None, out=None):
     ``fn(x: [N, dim (+1)]) -> [N]`` at the space's interpolation points; ``t`` appends a time
     column. ``out`` (a Function of ``space``) is filled in place when given."""
     dolfinx, _ = _dolfinx()
-    from sciml.physics._pointwise import evaluate
 
     dim = space.mesh.geometry.dim
     tdim = space.mesh.topology.dim
@@ -368,9 +372,6 @@ def solve_elliptic(
     Returns:
         the :class:`FemSolution` (compare with ``exact`` by :meth:`FemSolution.l2_error_pointwise`).
     """
-    from sciml.physics.pdes.darcy import Darcy
-    from sciml.physics.pdes.helmholtz import Helmholtz
-    from sciml.physics.pdes.poisson import Poisson
 
     if not isinstance(pde, (Poisson, Darcy, Helmholtz)):
         raise TypeError(f"pde must be a Poisson, Darcy or Helmholtz object, got {type(pde)}")
@@ -660,7 +661,6 @@ def solve_heat_fem(
         the state at ``t_end`` and, when ``save_every`` is set, nodal snapshots ``[N]`` every
         that many steps (rank 0). First order in time: ``tests/fem/test_fem_pde_drivers.py``.
     """
-    from sciml.physics.pdes.heat import Heat
 
     if not isinstance(heat, Heat):
         raise TypeError(f"heat must be a sciml.physics.Heat object, got {type(heat)}")

@@ -26,7 +26,7 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,15 @@ __all__ = [
     "check_out_path",
     "check_out_dir",
     "read_json",
+    "MODEL_FORMAT",
+    "model_file_payload",
+    "read_model_file",
+    "load_model_file",
 ]
+
+#: the one format of every saved model (operators, DCDM, traversal models, VAEs)
+MODEL_FORMAT = "sciml-model-v2"
+_OLD_MODEL_FORMAT = "sciml-model-v1"
 
 
 class FileFormatError(ValueError):
@@ -192,3 +200,103 @@ def check_fields(
                 f"got {type(obj[key]).__name__}"
             )
     return obj
+
+
+def model_file_payload(
+    spec: dict,
+    state_dict: dict[str, Any],
+    *,
+    normalizers: dict | None = None,
+    extra: dict | None = None,
+) -> dict:
+    """The ``sciml-model-v2`` dict: ``spec``, CPU float weights, normalisers, ``extra``."""
+    if not (isinstance(spec, dict) and isinstance(spec.get("name"), str)):
+        raise ValueError(f"spec must be a dict with a 'name', got {spec!r}")
+    return {
+        "format": MODEL_FORMAT,
+        "spec": {"name": spec["name"], "kwargs": dict(spec.get("kwargs", {}))},
+        "normalizers": normalizers,
+        "state_dict": {
+            k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in state_dict.items()
+        },
+        "extra": dict(extra or {}),
+    }
+
+
+def read_model_file(
+    path: str | Path,
+    *,
+    names: tuple[str, ...] | None = None,
+    map_location: str | torch.device = "cpu",
+) -> dict:
+    """Read and check a saved model file; ``names``: the model names the caller can build."""
+    payload = safe_torch_load(path, what="model file", map_location=map_location)
+    if isinstance(payload, dict) and payload.get("format") == _OLD_MODEL_FORMAT:
+        payload = {  # v1: normalisers stored as two top-level keys, always wrapped
+            **payload,
+            "normalizers": {"x": payload.get("x_norm"), "y": payload.get("y_norm")},
+        }
+    else:
+        check_fields(payload, {"format": str}, path=path, what="model file")
+        if payload["format"] != MODEL_FORMAT:
+            raise FileFormatError(
+                f"model file {str(path)!r} has format {payload['format']!r}, expected "
+                f"{MODEL_FORMAT!r}"
+            )
+    check_fields(
+        payload,
+        {"spec": dict, "state_dict": dict, "extra": dict, "normalizers": (dict, type(None))},
+        path=path,
+        what="model file",
+    )
+    spec = payload["spec"]
+    if not isinstance(spec.get("name"), str) or not isinstance(spec.get("kwargs", {}), dict):
+        raise FileFormatError(
+            f"model file {str(path)!r}: field 'spec' must hold a 'name' string and 'kwargs' dict"
+        )
+    if names is not None and spec["name"] not in names:
+        raise FileFormatError(
+            f"model file {str(path)!r} holds a {spec['name']!r} model; expected one of "
+            f"{sorted(names)}"
+        )
+    bad = [k for k, v in payload["state_dict"].items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise FileFormatError(f"model file {str(path)!r}: state_dict entry {bad[0]!r} is no tensor")
+    return payload
+
+
+def load_model_file(
+    path: str | Path,
+    build: Callable[[dict], torch.nn.Module],
+    *,
+    names: tuple[str, ...] | None = None,
+    map_location: str | torch.device = "cpu",
+) -> tuple[torch.nn.Module, dict]:
+    """THE loader of every model file: read and check it, rebuild, load the weights.
+
+    ``build(payload)`` is the family's builder: it gets the checked file (``spec``,
+    ``normalizers``, ``extra``) and returns the module the weights belong to (operators:
+    :func:`sciml.operators.load_operator`; DCDM: :func:`sciml.solvers.dcdm.load_dcdm`;
+    traversals: :func:`sciml.traversal.model.load_traversal_model`). ``names``: the spec names
+    this builder can build. Returns ``(module in eval mode on map_location, extra)``.
+
+    Raises ``FileNotFoundError`` or :class:`FileFormatError` naming the file and what is wrong
+    (a spec the builder refuses, weights that do not fit it); nothing in the file runs code.
+    """
+    payload = read_model_file(path, names=names)
+    name = payload["spec"]["name"]
+    try:
+        model = build(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FileFormatError(
+            f"model file {str(path)!r}: cannot build {name!r} from its spec ({exc})"
+        ) from None
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise FileFormatError(
+            f"model file {str(path)!r}: weights do not fit a {name!r} model built from its spec "
+            f"({first[:160]})"
+        ) from None
+    return model.to(map_location).eval(), payload["extra"]

@@ -17,8 +17,12 @@ from collections.abc import Callable
 import torch
 
 from sciml.solvers.krylov.cg import cg
+from sciml.solvers.krylov.fused import fused_cg
 from sciml.solvers.krylov.operator import as_operator
+from sciml.solvers.krylov.petsc_ksp import petsc_cg
+from sciml.solvers.krylov.preconditioners import Preconditioner
 from sciml.solvers.krylov.result import SolveResult
+from sciml.solvers.krylov.stencil import StencilOperator
 
 __all__ = ["CG", "PCG", "FusedCG", "PETScCG", "solve_device"]
 
@@ -86,7 +90,6 @@ class PCG:
         self.name = name or f"pcg-{getattr(preconditioner, 'name', 'M')}"
 
     def _build(self, system, op):
-        from sciml.solvers.krylov.preconditioners import Preconditioner
 
         P = self.preconditioner
         if isinstance(P, type) and issubclass(P, Preconditioner):
@@ -125,7 +128,6 @@ class PETScCG:
         device=None,
     ) -> SolveResult:  # fmt: skip
         """Solve ``system x = b`` for one right-hand side ``b: [n]``."""
-        from sciml.solvers.krylov.petsc_ksp import petsc_cg
 
         if b.ndim != 1:
             raise ValueError(f"{self.name} solves one right-hand side b: [n], got {list(b.shape)}")
@@ -155,8 +157,6 @@ class FusedCG:
         device=None,
     ) -> SolveResult:  # fmt: skip
         """Solve ``system x = b`` (``b: [n]`` or ``[B, n]``)."""
-        from sciml.solvers.krylov.fused import fused_cg
-        from sciml.solvers.krylov.stencil import StencilOperator
 
         dev = solve_device(self, device)
         t0 = time.perf_counter()

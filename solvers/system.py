@@ -23,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from sciml.solvers.krylov.operator import as_operator
+
 __all__ = ["GridSystem", "grid_system", "WALL_SIDES"]
 
 WALL_SIDES = ("x-", "x+", "y-", "y+", "z-", "z+")
@@ -64,7 +66,6 @@ class GridSystem:
 
     def matvec(self, x: torch.Tensor) -> torch.Tensor:
         """``A x`` for ``x: [n]`` or ``[B, n]`` on any device (scipy on the CPU, else torch)."""
-        from sciml.solvers.krylov.operator import as_operator
 
         key = (str(x.device), x.dtype)
         if key not in self._ops:

@@ -52,10 +52,10 @@ import matplotlib
 matplotlib.use("Agg")
 import torch
 
-from sciml.commands.solve import build_method, plot_convergence
 from sciml.solvers import solve
-from sciml.solvers.dcdm import load_model
+from sciml.solvers.dcdm import load_dcdm
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
+from sciml.workflows.linear_solvers import build_method, plot_convergence
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"
 OUT = os.environ.get("SCIML_TUTORIAL_OUT", ".")
@@ -79,7 +79,7 @@ print(f"{N}^3 tank, {problem.system.n} fluid unknowns, {int(problem.solid.sum())
 # records together with the data recipe, the optimiser steps and the wall time:
 
 # %%
-model = load_model()
+model = load_dcdm()
 card = model.card
 print(f"trained by: {card['command']}")
 print(f"{card['steps']} optimiser steps, {card['train_seconds'] / 60:.0f} min; families "

@@ -50,10 +50,10 @@ from sciml.datasets import generate
 from sciml.grid import Grid
 from sciml.inverse import Observations, load_observations, save_observations
 from sciml.inverse.latent_inversion import invert_dgno
-from sciml.operators.dgno_task import DGNOLoss, DGNOTask, physics_std
+from sciml.operators.model_file import load_operator
+from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask, physics_std
 from sciml.operators.registry import build
 from sciml.train import TrainConfig, Trainer
-from sciml.train.checkpoint import load_model
 from sciml.train.data import load_dataset_file
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"
@@ -149,7 +149,7 @@ obs = load_observations(OUT / "observations.json")
 # runs Langevin chains from the rest.
 
 # %%
-trained, extra = load_model(run / "model.pt")
+trained, extra = load_operator(run / "model.pt")
 post = invert_dgno(trained, obs, DGNOLoss.from_dict(extra["dgno_loss"]),
                    physics_std=physics_std(extra), chains=4 if SMOKE else 8,
                    map_steps=150 if SMOKE else 300, sample_steps=40 if SMOKE else 200,

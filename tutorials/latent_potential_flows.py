@@ -51,14 +51,14 @@ from sciml.traversal import (
     TraversalObjective,
     traversal_pde,
 )
-from sciml.traversal.experiments import (
+from sciml.traversal.strips import strip_grid, traversal_frames
+from sciml.workflows.traversal_experiments import (
     SpriteBudget,
     build_traversal,
     evaluate_traversal,
     train_sprite_vae,
     train_traversal,
 )
-from sciml.traversal.strips import strip_grid, traversal_frames
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"
 OUT = os.environ.get("SCIML_TUTORIAL_OUT", ".")

@@ -47,8 +47,8 @@ from sciml.datasets import GridDataset, generate
 from sciml.datasets.seismic import openfwi_splits
 from sciml.inverse.seismic_refinement import acquisition_from_meta, refine_with_fwi
 from sciml.operators.registry import build
-from sciml.operators.seismic_imaging_task import SeismicImagingTask, load_imaging_model
-from sciml.operators.seismic_normalization import imaging_metrics
+from sciml.operators.seismic.imaging_task import SeismicImagingTask, load_imaging_model
+from sciml.operators.seismic.normalization import imaging_metrics
 from sciml.train import TrainConfig, Trainer
 
 SMOKE = os.environ.get("SCIML_SMOKE") == "1"

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import torch
 
 from sciml.grid import Grid
+from sciml.physics.seismic.velocity_models import openfwi_grid
 
 __all__ = ["Survey", "check_velocity", "ricker", "simulate", "envelope"]
 
@@ -135,8 +136,6 @@ class Survey:
         wavelet's peak delay (default ``1.5 / freq``; OpenFWI's released data peak at
         ``1.1 / freq``, 73 ms at 15 Hz)."""
         if grid is None:
-            from sciml.physics.seismic.velocity_models import openfwi_grid
-
             grid = openfwi_grid()
         x = grid.axes(dtype=torch.float64)[1]
         iz = round((depth - grid.offset(0)) / grid.spacing[0])

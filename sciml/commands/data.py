@@ -61,7 +61,7 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _data_show(args: argparse.Namespace) -> int:
-    from sciml.datasets import show_sample
+    from sciml.workflows.data_figures import show_sample
 
     print(f"wrote {show_sample(args.file, args.index, args.out, overwrite=args.overwrite)}")
     return 0

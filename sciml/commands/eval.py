@@ -8,7 +8,7 @@ import argparse
 def _eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sciml.train.runs import eval_run
+    from sciml.workflows.runs import eval_run
 
     eval_run(args.run, args.data, resolutions=args.resolutions, out=args.out, device=args.device)
     out = Path(args.out) if args.out is not None else Path(args.run) / "eval"

@@ -35,7 +35,7 @@ def _invert(args: argparse.Namespace) -> int:
     from sciml.datasets import GridDataset
     from sciml.inverse.seismic_refinement import acquisition_from_meta, refine_with_fwi
     from sciml.io import check_out_dir
-    from sciml.operators.seismic_imaging_task import load_imaging_model
+    from sciml.operators.seismic.imaging_task import load_imaging_model
 
     out = Path(args.out)
     check_out_dir(out, what="--out")  # a file, or a folder nobody can write: before any work

@@ -6,7 +6,7 @@ import argparse
 
 
 def _quickstart(args: argparse.Namespace) -> int:
-    from sciml.quickstart import run
+    from sciml.workflows.quickstart import run
 
     return run(out=args.out, n=args.n, budget=args.budget, samples=args.samples)
 

@@ -12,11 +12,10 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sciml.solvers.dcdm import DCDM, DCDMNet
     from sciml.solvers.krylov.result import SolveResult
-    from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
 
-#: method names of ``sciml solve poisson|system`` (plain data: the parser imports no torch)
+#: method names of ``sciml solve poisson|system`` (plain data: the parser imports no torch; the
+#: same as :data:`sciml.workflows.linear_solvers.METHODS`, which a test checks)
 METHODS = (
     "cg",
     "jacobi",
@@ -31,71 +30,10 @@ METHODS = (
 )
 
 
-def _learned_preconditioner(dcdm, system):
-    """The network of ``dcdm`` (loaded on first use) between Jacobi sweeps, bound to ``system``."""
-    from sciml.solvers.dcdm import LearnedPreconditioner
-
-    return LearnedPreconditioner(dcdm.model, system)
-
-
-def build_method(
-    name: str, *, model: DCDMNet | None = None, k: int = 2
-) -> CG | PCG | FusedCG | PETScCG | DCDM:
-    """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
-    from functools import partial
-
-    from sciml.solvers.dcdm import DCDM
-    from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
-    from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
-
-    table = {
-        "cg": lambda: CG(),
-        "jacobi": lambda: PCG(Jacobi, name="jacobi"),
-        "cg-fused": lambda: FusedCG(jacobi=False),
-        "jacobi-fused": lambda: FusedCG(jacobi=True),
-        "icc": lambda: PCG(ICC, name="icc"),
-        "gamg": lambda: PCG(GAMG, name="gamg"),
-        "amg": lambda: PCG(PyAMG, name="amg"),
-        "petsc-gamg": lambda: PETScCG("gamg"),
-        "dcdm": lambda: DCDM(model, k=k),
-        "dcdm-fpcg": lambda: PCG(
-            partial(_learned_preconditioner, DCDM(model)), flexible=True, name="dcdm-fpcg"
-        ),
-    }
-    if name not in table:
-        raise ValueError(f"method must be one of {METHODS}, got {name!r}")
-    return table[name]()
-
-
-def plot_convergence(results: dict, path, *, title: str = "") -> None:
-    """One PNG: relative residual vs iteration and vs time for every method in ``results``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name, res in results.items():
-        hist = res.residuals[:, 0].numpy()
-        axes[0].semilogy(np.arange(len(hist)), hist, label=f"{name} ({res.iterations})")
-        axes[1].semilogy(res.setup_time + res.times.numpy(), hist, label=name)
-    axes[0].set_xlabel("iteration")
-    axes[1].set_xlabel("seconds (setup + solve)")
-    for ax in axes:
-        ax.set_ylabel("||b - Ax|| / ||b||")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def _load_model(path):
-    from sciml.solvers.dcdm import load_model
+    from sciml.solvers.dcdm import load_dcdm
 
-    return load_model(path)
+    return load_dcdm(path)
 
 
 def run_methods(
@@ -106,6 +44,7 @@ def run_methods(
 
     from sciml.solvers.dcdm import OutsideTrainingWarning
     from sciml.solvers.linear_solve import solve
+    from sciml.workflows.linear_solvers import build_method
 
     model = _load_model(model_path) if any(m.startswith("dcdm") for m in methods) else None
     if threads:
@@ -154,6 +93,8 @@ def _solve_poisson(args: argparse.Namespace) -> int:
         threads=args.threads,
     )  # fmt: skip
     if args.plot:
+        from sciml.workflows.linear_solvers import plot_convergence
+
         plot_convergence(results, args.plot, title=f"pressure Poisson {args.n}^3 ({args.family})")
         print(f"wrote {args.plot}")
     return 0 if all(bool(r.converged) for r in results.values()) else 1
@@ -261,6 +202,8 @@ def _solve_system(args: argparse.Namespace) -> int:
         model_path=args.model, k=args.k, maxiter=args.maxiter, threads=args.threads,
     )  # fmt: skip
     if args.plot:
+        from sciml.workflows.linear_solvers import plot_convergence
+
         plot_convergence(results, args.plot, title=f"{args.matrix}")
         print(f"wrote {args.plot}")
     if args.out:

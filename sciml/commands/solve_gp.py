@@ -13,9 +13,9 @@ import torch
 
 from sciml.io import check_out_dir, check_out_path
 from sciml.solvers.gp.auto_grid import choose_grid
-from sciml.solvers.gp.plot import plot_gp_solution
 from sciml.solvers.gp.problems import get_problem
 from sciml.solvers.gp.solve import solve_gp
+from sciml.workflows.gp_figures import plot_gp_solution
 
 __all__ = ["solve_gp_command"]
 

@@ -1,7 +1,7 @@
 """``sciml train``: train a neural operator on a data file into a run folder.
 
 The handler merges ``--config`` JSON with the command-line flags (flags win) and calls the
-library function :func:`sciml.train.runs.train_run`, which takes plain arguments.
+library function :func:`sciml.workflows.runs.train_run`, which takes plain arguments.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def _train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from sciml.train.runs import resolve_device, train_run
     from sciml.train.speed import tuned_train_options
+    from sciml.workflows.runs import resolve_device, train_run
 
     cfg = _read_config(args.config) if args.config else {}
     model = args.model or cfg.get("model")

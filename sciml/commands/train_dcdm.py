@@ -60,9 +60,9 @@ def _train_dcdm(args: argparse.Namespace) -> int:
     )
     init = None
     if args.init:
-        from sciml.solvers.dcdm import load_model
+        from sciml.solvers.dcdm import load_dcdm
 
-        init = load_model(args.init).train()
+        init = load_dcdm(args.init).train()
     t0 = time.perf_counter()
     net, history = train_dcdm(
         recipe, config, out_dir=out, model=init, resume=args.resume, device=args.device

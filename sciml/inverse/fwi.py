@@ -13,7 +13,7 @@ for every cell, which sidesteps the gradient's huge dynamic range between the sh
 beside the sources and the deep ones), with the velocity clipped to ``bounds`` after each step.
 FWI needs a starting model that predicts the arrivals to within half a period (else it
 "cycle-skips" into a wrong local minimum); a trained inverse network
-(:class:`~sciml.operators.latent_unet.LatentUNet`, ...) provides one, and a few iterations then
+(:class:`~sciml.operators.seismic.latent_unet.LatentUNet`, ...) provides one, and a few iterations then
 correct what the network got wrong. :func:`linear_start` is the network-free fallback (a
 1-D velocity increasing linearly with depth).
 

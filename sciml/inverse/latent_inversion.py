@@ -1,6 +1,6 @@
 """Latent-space inversion with a trained DGNO: from sparse noisy ``u`` to ``a`` and its spread.
 
-The decoders of a trained :class:`~sciml.operators.dgno.DGNO` are frozen; the unknown is the
+The decoders of a trained :class:`~sciml.operators.point.dgno.DGNO` are frozen; the unknown is the
 latent code ``beta``. Its posterior combines
 
 * the data: ``y_k = u(x_k; beta) + sigma_k eps_k`` (the observations' noise model);
@@ -37,10 +37,13 @@ import torch
 from sciml.grid import Grid
 from sciml.inverse.langevin import mala
 from sciml.inverse.observations import Observations
+from sciml.operators.model_file import load_operator
+from sciml.operators.point.dgno import DGNO
+from sciml.operators.point.dgno_task import DGNOLoss, physics_std
 
 if TYPE_CHECKING:
-    from sciml.operators.dgno import DGNO
-    from sciml.operators.dgno_task import DGNOLoss
+    from sciml.operators.point.dgno import DGNO
+    from sciml.operators.point.dgno_task import DGNOLoss
 
 __all__ = ["LatentPosterior", "invert_dgno", "band_coverage", "load_dgno_run", "save_posterior"]
 
@@ -132,12 +135,12 @@ def invert_dgno(
     """Sample the posterior of DGNO's latent code given ``obs`` (see the module docstring).
 
     Args:
-        model: a trained :class:`~sciml.operators.dgno.DGNO` (frozen here).
+        model: a trained :class:`~sciml.operators.point.dgno.DGNO` (frozen here).
         obs: observations of ``u`` (points inside the model's domain).
-        loss: the :class:`~sciml.operators.dgno_task.DGNOLoss` it was trained with (weak form,
+        loss: the :class:`~sciml.operators.point.dgno_task.DGNOLoss` it was trained with (weak form,
             weights).
         physics_std: the physics misfit's typical size on training data (its validation
-            value's square root; :func:`sciml.operators.dgno_task.physics_std` reads it from a
+            value's square root; :func:`sciml.operators.point.dgno_task.physics_std` reads it from a
             saved model).
         physics_weight: ``w`` (0 ignores the physics).
         grid: where to summarise ``a`` and ``u`` (default the model's input grid).
@@ -149,7 +152,6 @@ def invert_dgno(
         drop: modes more than ``drop`` nats below the best are discarded.
         draws: decoder-likelihood draws per latent sample (for the bands).
     """
-    from sciml.operators.dgno import DGNO
 
     if not isinstance(model, DGNO):
         raise TypeError(f"model must be a DGNO, got {type(model).__name__}")
@@ -286,14 +288,11 @@ def load_dgno_run(
     run_dir: str | Path, *, device: torch.device | str = "cpu"
 ) -> tuple[DGNO, DGNOLoss, float]:
     """``(model, loss, physics_std)`` from a DGNO run folder (its ``model.pt``, written by the
-    Trainer with :class:`~sciml.operators.dgno_task.DGNOTask`).
+    Trainer with :class:`~sciml.operators.point.dgno_task.DGNOTask`).
 
     Errors a user can cause (missing folder or file, another model, a file without the DGNO
     settings) are one-line ``FileNotFoundError`` / ``ValueError`` naming the path.
     """
-    from sciml.operators.dgno import DGNO
-    from sciml.operators.dgno_task import DGNOLoss, physics_std
-    from sciml.train.checkpoint import load_model
 
     run = Path(run_dir)
     if not run.is_dir():
@@ -301,7 +300,7 @@ def load_dgno_run(
     path = run / "model.pt"
     if not path.is_file():
         raise FileNotFoundError(f"run folder {str(run)!r} has no model.pt (train it first)")
-    model, extra = load_model(path, map_location=device)
+    model, extra = load_operator(path, map_location=device)
     if not isinstance(model, DGNO):
         raise ValueError(f"{str(path)!r} holds a {type(model).__name__}, not a DGNO model")
     if not isinstance(extra.get("dgno_loss"), dict):

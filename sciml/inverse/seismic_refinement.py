@@ -1,7 +1,7 @@
 """Network estimate, then physics: a seismic imaging model's velocity refined by FWI.
 
 :func:`refine_with_fwi` takes a trained inverse model (its file from
-:class:`~sciml.operators.seismic_imaging_task.SeismicImagingTask`), observed gathers and the
+:class:`~sciml.operators.seismic.imaging_task.SeismicImagingTask`), observed gathers and the
 acquisition, predicts the velocity, and runs :func:`~sciml.inverse.fwi.fwi` from that estimate
 (and, for comparison, from a network-free linear-in-depth start). With the true velocity at
 hand it reports MAE and SSIM (published normalisation) before and after, the data misfits and
@@ -18,8 +18,9 @@ from torch import nn
 
 from sciml.grid import Grid
 from sciml.inverse.fwi import fwi, linear_start
-from sciml.operators.seismic_normalization import SeismicNormalization, imaging_metrics
+from sciml.operators.seismic.normalization import SeismicNormalization, imaging_metrics
 from sciml.physics.seismic import Survey
+from sciml.physics.seismic.velocity_models import openfwi_grid
 
 __all__ = ["RefinementResult", "acquisition_from_meta", "refine_with_fwi", "time_stride"]
 
@@ -39,7 +40,6 @@ class RefinementResult:
 
 def acquisition_from_meta(meta: dict, *, path: str = "data file") -> tuple[Grid, Survey, dict]:
     """``(grid, survey, propagator kwargs)`` of a ``seismic-<family>`` data set's metadata."""
-    from sciml.physics.seismic.velocity_models import openfwi_grid
 
     params = meta.get("params")
     if not isinstance(params, dict) or any(k not in params for k in _KEYS):

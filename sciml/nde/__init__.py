@@ -6,7 +6,10 @@ Main entry points::
     from sciml.nde import Tsit5, Dopri5, rk_step, odesolve
     from sciml.nde import NeuralODE, NeuralSDE, ODEClassifier, LatentODE
     from sciml.nde import GlobalError, GlobalStiffness, LocalRegularizer, RNODE, STEER
-    from sciml.nde import RegularizedTask, make_problem, make_regularizer, run_experiment
+    from sciml.nde import RegularizedTask, make_problem, make_regularizer
+
+The experiments that train and compare them are workflows
+(:func:`sciml.workflows.nde_experiment.run_experiment`).
 
 The names load lazily (PEP 562), so ``import sciml.nde.registry`` -- the plain-data table of
 regularizer and experiment names the ``sciml`` command's parser reads -- imports no torch.
@@ -46,7 +49,6 @@ _EXPORTS: dict[str, str] = {
     "Tsit5": "tableau",
     "RegularizationProblem": "problems",
     "RegularizedTask": "task",
-    "run_experiment": "experiment",
     "REGULARIZERS": "registry",
     "EXPERIMENTS": "registry",
     "make_problem": "registry",
@@ -84,13 +86,11 @@ __all__ = [
     "make_regularizer",
     "odesolve",
     "rk_step",
-    "run_experiment",
     "sde_step_doubling_error",
 ]
 
 if TYPE_CHECKING:
     from sciml.nde.classifier import ODEClassifier
-    from sciml.nde.experiment import run_experiment
     from sciml.nde.fields import MLPField
     from sciml.nde.latent_ode import LatentODE
     from sciml.nde.neural_ode import NeuralODE

@@ -39,6 +39,7 @@ from sciml.nde.latent_ode import LatentODE
 from sciml.nde.neural_ode import NeuralODE
 from sciml.nde.neural_sde import NeuralSDE
 from sciml.nde.nfe import NFECounter
+from sciml.nde.registry import make_regularizer
 from sciml.nde.regularizers import STEER
 from sciml.nde.schedules import ExponentialDecay
 
@@ -132,7 +133,6 @@ class RegularizationProblem:
 
     def make_regularizer(self, name: str) -> Any:
         """The registered regularizer ``name`` with this problem's options for it."""
-        from sciml.nde.registry import make_regularizer
 
         self.check_supported(name)
         return make_regularizer(name, **self.options.get(name, {}))

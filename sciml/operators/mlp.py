@@ -1,7 +1,7 @@
 """An MLP that returns every hidden layer, optionally with its coordinate Jacobian.
 
-The branch and trunk networks of :class:`~sciml.operators.deeponet.DeepONet` and
-:class:`~sciml.operators.multionet.MultiONet` are :class:`FeatureMLP` s: ``layers`` blocks of
+The branch and trunk networks of :class:`~sciml.operators.point.deeponet.DeepONet` and
+:class:`~sciml.operators.point.multionet.MultiONet` are :class:`FeatureMLP` s: ``layers`` blocks of
 ``Linear -> activation``, all of width ``width``. MultiONet combines the outputs of several of
 these blocks, so the forward pass returns all of them.
 

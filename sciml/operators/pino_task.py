@@ -25,8 +25,12 @@ import torch
 from torch import nn
 
 from sciml.grid import Grid
+from sciml.operators.point.dgno_task import ConstantForcing, dgno_inputs
 from sciml.physics.mollifier import DirichletMollifier
+from sciml.physics.pdes.darcy import Darcy
 from sciml.physics.strong_form import fd_residual
+from sciml.train.checkpoint import model_spec, save_model
+from sciml.train.losses import relative_l2
 from sciml.train.normalizers import GaussianNormalizer
 from sciml.train.task import Task, validation_split
 
@@ -75,8 +79,6 @@ class FDPhysicsTask(Task):
     selection_metric = "val_residual"
 
     def __init__(self, *, forcing: float = 10.0, u_scale: float = 0.1, mollifier: str = "sine"):
-        from sciml.operators.dgno_task import ConstantForcing
-        from sciml.physics.pdes.darcy import Darcy
 
         self.forcing, self.u_scale, self.mollifier = float(forcing), float(u_scale), mollifier
         self.pde = Darcy(forcing=ConstantForcing(self.forcing))
@@ -93,7 +95,6 @@ class FDPhysicsTask(Task):
         """Hold the coefficients ``a: [N, 1, H, W]`` on ``device`` (a seeded validation split
         when ``val`` is None); return ``model`` wrapped as a :class:`HardDirichletOperator`
         with a normaliser fitted on ``a``."""
-        from sciml.operators.dgno_task import dgno_inputs
 
         a, _ = dgno_inputs(train, "train")
         av, uv = dgno_inputs(val, "val")
@@ -136,8 +137,6 @@ class FDPhysicsTask(Task):
                 preds.append(module(a).cpu())
         out = {"val_residual": float(torch.cat(res).mean())}
         if self.uv is not None:
-            from sciml.train.losses import relative_l2
-
             out["val_l2"] = float(relative_l2(torch.cat(preds), self.uv, reduction="none").mean())
         module.train(was)
         return out
@@ -145,7 +144,6 @@ class FDPhysicsTask(Task):
     def save_model(self, module: HardDirichletOperator, path: Path, extra: dict[str, Any]) -> None:
         """Save the inner registry model with the normaliser and output settings in ``extra``
         (rebuild: ``HardDirichletOperator(model, x_norm, u_scale)``)."""
-        from sciml.train.checkpoint import model_spec, save_model
 
         if model_spec(module.model) is None:
             return

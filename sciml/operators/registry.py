@@ -2,7 +2,7 @@
 
 Inside the library, pass model objects; the registry is the edge where a name from the CLI or
 a config file becomes a class. :func:`build` records the name and keyword arguments on the model
-(``model.spec``) so a checkpoint can rebuild it (:func:`sciml.train.checkpoint.load_model`).
+(``model.spec``) so a checkpoint can rebuild it (:func:`sciml.operators.load_operator`).
 
 >>> m = build("unet", in_channels=1, out_channels=1, width=8, levels=2)
 >>> m.spec["name"]
@@ -15,81 +15,33 @@ from collections.abc import Callable
 
 from torch import nn
 
+from sciml.operators.grid.fno import FNO
+from sciml.operators.grid.lsm import LSM
+from sciml.operators.grid.unet import UNet
+from sciml.operators.point.deeponet import DeepONet
+from sciml.operators.point.dgno import DGNO
+from sciml.operators.point.multionet import MultiONet
+from sciml.operators.seismic.fno import SeismicFNO
+from sciml.operators.seismic.inversionnet import InversionNet
+from sciml.operators.seismic.latent_unet import LatentUNet
+from sciml.operators.seismic.xnet import InvertibleXNet
+
 __all__ = ["MODELS", "build", "names", "register"]
 
 
-def _lsm(**kw) -> nn.Module:
-    from sciml.operators.lsm import LSM
-
-    return LSM(**kw)
-
-
-def _fno(**kw) -> nn.Module:
-    from sciml.operators.fno import FNO
-
-    return FNO(**kw)
-
-
-def _unet(**kw) -> nn.Module:
-    from sciml.operators.unet import UNet
-
-    return UNet(**kw)
-
-
-def _deeponet(**kw) -> nn.Module:
-    from sciml.operators.deeponet import DeepONet
-
-    return DeepONet(**kw)
-
-
-def _multionet(**kw) -> nn.Module:
-    from sciml.operators.multionet import MultiONet
-
-    return MultiONet(**kw)
-
-
-def _dgno(**kw) -> nn.Module:
-    from sciml.operators.dgno import DGNO
-
-    return DGNO(**kw)
-
-
-def _latent_unet(**kw) -> nn.Module:
-    from sciml.operators.latent_unet import LatentUNet
-
-    return LatentUNet(**kw)
-
-
-def _xnet(**kw) -> nn.Module:
-    from sciml.operators.xnet import InvertibleXNet
-
-    return InvertibleXNet(**kw)
-
-
-def _inversionnet(**kw) -> nn.Module:
-    from sciml.operators.inversionnet import InversionNet
-
-    return InversionNet(**kw)
-
-
-def _seismic_fno(**kw) -> nn.Module:
-    from sciml.operators.seismic_fno import SeismicFNO
-
-    return SeismicFNO(**kw)
-
-
+#: registry name -> model class (keyword-only constructors)
 MODELS: dict[str, Callable[..., nn.Module]] = {
-    "lsm": _lsm,
-    "fno": _fno,
-    "unet": _unet,
-    "deeponet": _deeponet,
-    "multionet": _multionet,
-    "dgno": _dgno,
+    "lsm": LSM,
+    "fno": FNO,
+    "unet": UNet,
+    "deeponet": DeepONet,
+    "multionet": MultiONet,
+    "dgno": DGNO,
     # seismic imaging (velocity <-> shot gathers), GFI framework and its baselines
-    "latent-unet": _latent_unet,
-    "xnet": _xnet,
-    "inversionnet": _inversionnet,
-    "seismic-fno": _seismic_fno,
+    "latent-unet": LatentUNet,
+    "xnet": InvertibleXNet,
+    "inversionnet": InversionNet,
+    "seismic-fno": SeismicFNO,
 }
 
 

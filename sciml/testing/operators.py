@@ -54,10 +54,10 @@ def _regen() -> bool:
 _LOADER = r"""
 import json, sys, torch
 torch.set_num_threads(1)
-from sciml.train.checkpoint import load_model
+from sciml.operators.model_file import load_operator
 jobs = json.loads(sys.argv[1])
 for job in jobs:
-    op, _ = load_model(job["model"])
+    op, _ = load_operator(job["model"])
     x = torch.load(job["input"], weights_only=True)
     with torch.no_grad():
         torch.save(op(x), job["output"])

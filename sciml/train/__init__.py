@@ -5,11 +5,12 @@
 * :mod:`~sciml.train.task` -- the :class:`Task` contract and :class:`SupervisedTask`;
 * :mod:`~sciml.train.losses` -- relative L2 (per sample, then averaged);
 * :mod:`~sciml.train.normalizers` -- per-channel Gaussian normalisers, saved with the model;
-* :mod:`~sciml.train.checkpoint` -- training checkpoints (exact resume) and saved models;
+* :mod:`~sciml.train.checkpoint` -- training checkpoints (exact resume) and saving models
+  (read back with :func:`sciml.operators.load_operator`);
 * :mod:`~sciml.train.data` -- datasets to in-memory tensors, HDF5 dataset files.
 """
 
-from sciml.train.checkpoint import load_model, save_model
+from sciml.train.checkpoint import save_model
 from sciml.train.losses import RelativeL2Loss, relative_l2
 from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
 from sciml.train.task import SupervisedTask, Task
@@ -25,7 +26,6 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "evaluate",
-    "load_model",
     "make_windows",
     "predict",
     "relative_l2",

@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
+from sciml.datasets import GridDataset
+
 __all__ = ["as_tensors", "load_dataset_file"]
 
 
@@ -67,7 +69,6 @@ def load_dataset_file(path: str | Path) -> tuple[torch.Tensor, torch.Tensor, dic
     Errors for a missing, unreadable or unfinished file come from
     :class:`sciml.datasets.GridDataset`.
     """
-    from sciml.datasets import GridDataset
 
     ds = GridDataset(path)
     meta = dict(ds.meta)

@@ -48,12 +48,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from sciml.train.checkpoint import model_spec, save_model
 from sciml.train.data import as_tensors
 from sciml.train.losses import relative_l2
 from sciml.train.normalizers import GaussianNormalizer, NormalizedOperator
+from sciml.train.rollout import Rollout, evaluate, make_windows
 
 if TYPE_CHECKING:
-    from sciml.train.trainer import TrainConfig
+    from sciml.train.config import TrainConfig
 
 __all__ = ["Task", "SupervisedTask", "use_bf16", "check_finite", "validation_split"]
 
@@ -110,7 +112,6 @@ class Task:
 
     def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
         """Write the inference file for ``module`` (default: the registry-spec model file)."""
-        from sciml.train.checkpoint import model_spec, save_model
 
         inner = module.model if isinstance(module, NormalizedOperator) else module
         if model_spec(inner) is not None:
@@ -169,7 +170,6 @@ class SupervisedTask(Task):
         ``device``, carve a seeded validation split when ``val`` is None, make rollout windows
         when ``config.input_frames`` is set; return ``model`` wrapped with normalisers fitted
         on the training split."""
-        from sciml.train.trainer import Rollout, make_windows
 
         self.config, self.device = config, device
         x, y = as_tensors(train, "train")
@@ -243,7 +243,6 @@ class SupervisedTask(Task):
 
     def validate(self, module: nn.Module) -> dict[str, float]:
         """``val_l2``: mean relative L2 error on the validation split (NaN when empty)."""
-        from sciml.train.trainer import evaluate
 
         if self.xv.shape[0] == 0:
             return {"val_l2": math.nan}

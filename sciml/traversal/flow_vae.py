@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from sciml.io import atomic_save
+from sciml.train.checkpoint import model_file_payload
 from sciml.train.task import Task
 from sciml.traversal.constraint import PDEConstraint
 from sciml.traversal.flow import PotentialFlow
@@ -171,8 +173,6 @@ class FlowVAETask(Task):
 
     def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
         """Write the VAE alone as the model file (the flows are a training-time prior)."""
-        from sciml.io import atomic_save
-        from sciml.train.checkpoint import model_file_payload
 
         vae = module.vae
         atomic_save(model_file_payload(vae.spec, vae.state_dict(), extra=extra), path)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from sciml.io import FileFormatError, atomic_save
+from sciml.io import atomic_save, load_model_file, model_file_payload
 from sciml.traversal.base import Traversal
 from sciml.traversal.flow import PotentialFlow
 from sciml.traversal.linear import LinearDirections
@@ -127,56 +127,35 @@ def save_traversal_model(
     path: str | Path, model: TraversalModel, extra: dict | None = None
 ) -> Path:
     """Write ``model`` as a ``sciml-model-v2`` file (atomic)."""
-    from sciml.train.checkpoint import model_file_payload
-
     return atomic_save(model_file_payload(model.spec, model.state_dict(), extra=extra), path)
+
+
+def _build_traversal(payload: dict) -> TraversalModel:
+    kw = payload["spec"]["kwargs"]
+    for key, types in (("vae", dict), ("traversal", dict), ("reconstructor", (dict, type(None)))):
+        if not isinstance(kw.get(key), types):
+            raise ValueError(f"field 'spec.kwargs.{key}' is missing or malformed")
+    return build_traversal_model(kw["vae"], kw["traversal"], kw["reconstructor"])
 
 
 def load_traversal_model(
     path: str | Path, map_location: str | torch.device = "cpu"
 ) -> tuple[TraversalModel, dict]:
-    """Read a traversal model file; returns ``(model in eval mode, extra)``.
+    """Read a traversal model file through the one loader (:func:`sciml.io.load_model_file`);
+    returns ``(model in eval mode, extra)``.
 
     Raises ``FileNotFoundError`` or :class:`~sciml.io.FileFormatError` naming the file and
     the bad field; nothing in the file runs code.
     """
-    from sciml.train.checkpoint import read_model_file
-
-    payload = read_model_file(path, names=(MODEL_NAME,))
-    kw = payload["spec"]["kwargs"]
-    for key, types in (("vae", dict), ("traversal", dict), ("reconstructor", (dict, type(None)))):
-        if not isinstance(kw.get(key), types):
-            raise FileFormatError(
-                f"model file {str(path)!r}: field 'spec.kwargs.{key}' is missing or malformed"
-            )
-    try:
-        model = build_traversal_model(kw["vae"], kw["traversal"], kw["reconstructor"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FileFormatError(
-            f"model file {str(path)!r}: cannot build the traversal model from its spec ({exc})"
-        ) from None
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise FileFormatError(
-            f"model file {str(path)!r}: weights do not fit the model built from its spec "
-            f"({first[:160]})"
-        ) from None
-    return model.to(map_location).eval(), payload["extra"]
+    return load_model_file(path, _build_traversal, names=(MODEL_NAME,), map_location=map_location)
 
 
 def load_vae(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[ConvVAE, dict]:
-    """Read a VAE model file (written by :class:`~sciml.traversal.vae_task.VAETask`)."""
-    from sciml.train.checkpoint import read_model_file
-
-    payload = read_model_file(path, names=("conv-vae",))
-    try:
-        vae = ConvVAE(**payload["spec"]["kwargs"])
-        vae.load_state_dict(payload["state_dict"])
-    except (TypeError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise FileFormatError(
-            f"model file {str(path)!r}: cannot rebuild the VAE from its spec ({first[:160]})"
-        ) from None
-    return vae.to(map_location).eval(), payload["extra"]
+    """Read a VAE model file (written by :class:`~sciml.traversal.vae_task.VAETask`) through the
+    one loader."""
+    return load_model_file(
+        path,
+        lambda payload: ConvVAE(**payload["spec"]["kwargs"]),
+        names=("conv-vae",),
+        map_location=map_location,
+    )

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from sciml.io import atomic_save
+from sciml.train.checkpoint import model_file_payload
 from sciml.train.task import Task, check_finite
 from sciml.traversal.vae import ConvVAE
 
@@ -97,7 +99,5 @@ class VAETask(Task):
 
     def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
         """Write the VAE's model file (its registry spec and weights)."""
-        from sciml.io import atomic_save
-        from sciml.train.checkpoint import model_file_payload
 
         atomic_save(model_file_payload(module.spec, module.state_dict(), extra=extra), path)

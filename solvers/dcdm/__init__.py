@@ -18,7 +18,7 @@
 from sciml.solvers.dcdm.direction import LearnedDirection, OutsideTrainingWarning
 from sciml.solvers.dcdm.features import stencil_features
 from sciml.solvers.dcdm.method import DCDM, dcdm
-from sciml.solvers.dcdm.model_file import DEFAULT_MODEL, load_model, save_model
+from sciml.solvers.dcdm.model_file import DEFAULT_MODEL, load_dcdm, save_model
 from sciml.solvers.dcdm.network import DCDMNet
 from sciml.solvers.dcdm.preconditioner import LearnedPreconditioner
 
@@ -30,7 +30,7 @@ __all__ = [
     "LearnedPreconditioner",
     "OutsideTrainingWarning",
     "dcdm",
-    "load_model",
+    "load_dcdm",
     "save_model",
     "stencil_features",
 ]

@@ -49,8 +49,12 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from sciml.solvers.dcdm.direction import LearnedDirection
+from sciml.solvers.dcdm.model_file import load_dcdm
+from sciml.solvers.dcdm.network import DCDMNet
 from sciml.solvers.krylov.operator import as_operator, prepare_system
 from sciml.solvers.krylov.result import SolveResult, pack_result, sync
+from sciml.solvers.methods import solve_device
 
 if TYPE_CHECKING:
     from sciml.solvers.dcdm.direction import LearnedDirection
@@ -276,16 +280,13 @@ class DCDM:
     @property
     def model(self) -> DCDMNet:
         """The network (loaded from file on first use)."""
-        from sciml.solvers.dcdm.model_file import load_model
-        from sciml.solvers.dcdm.network import DCDMNet
 
         if not isinstance(self._model, DCDMNet):
-            self._model = load_model(self._model)
+            self._model = load_dcdm(self._model)
         return self._model
 
     def direction(self, system, device: torch.device | str | None = None) -> LearnedDirection:
         """The network bound to ``system`` on ``device`` (a ``LearnedDirection``)."""
-        from sciml.solvers.dcdm.direction import LearnedDirection
 
         model = self.model
         if device is not None:
@@ -297,7 +298,6 @@ class DCDM:
         device=None, callback=None,
     ) -> SolveResult:  # fmt: skip
         """Solve ``system x = b`` (``b: [n]`` or ``[B, n]``) to the true relative residual."""
-        from sciml.solvers.methods import solve_device
 
         dev = solve_device(self, device)
         t0 = time.perf_counter()

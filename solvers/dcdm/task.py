@@ -39,7 +39,10 @@ from sciml.solvers.dcdm.direction import LearnedDirection
 from sciml.solvers.dcdm.features import stencil_features
 from sciml.solvers.dcdm.loss import energy_loss
 from sciml.solvers.dcdm.method import dcdm
+from sciml.solvers.dcdm.model_file import save_model
+from sciml.solvers.dcdm.network import DCDMNet
 from sciml.solvers.poisson_problems import TRAIN_FAMILIES, make_problem
+from sciml.train import Trainer
 from sciml.train.task import Task
 
 __all__ = ["DCDMRecipe", "DCDMTask"]
@@ -239,7 +242,6 @@ class DCDMTask(Task):
         self._dirty = True  # rebuilt from pool_rng with the restored model at the next step
 
     def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
-        from sciml.solvers.dcdm.model_file import save_model
 
         card = {
             **self.recipe.card,
@@ -368,8 +370,6 @@ def train_dcdm(
     Returns:
         ``(trained network, history)``.
     """
-    from sciml.solvers.dcdm.network import DCDMNet
-    from sciml.train import Trainer
 
     torch.manual_seed(config.seed)
     net = model if model is not None else DCDMNet(ndim=recipe.ndim, **(network or {}))

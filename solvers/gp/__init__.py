@@ -21,9 +21,8 @@ One file per piece:
 * :mod:`~sciml.solvers.gp.solve` -- :func:`solve_gp`, the entry point, returning a
   :class:`GPSolution`;
 * :mod:`~sciml.solvers.gp.problems` -- the published test problems;
-* :mod:`~sciml.solvers.gp.plot` -- :func:`plot_gp_solution`, the figure of a solve (not
-  imported here: it loads matplotlib). The ``sciml solve gp`` handler is in
-  :mod:`sciml.commands.solve_gp`.
+* the figure of a solve is a workflow (:func:`sciml.workflows.gp_figures.plot_gp_solution`);
+  the ``sciml solve gp`` handler is in :mod:`sciml.commands.solve_gp`.
 """
 
 from sciml.solvers.gp.adam import Adam

@@ -28,6 +28,7 @@ from sciml.solvers.gp.adam import adam_phase
 from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
 from sciml.solvers.gp.normal_equations import GaussNewtonSystem, derivative_factors, linearize
 from sciml.solvers.gp.strategy import FitStrategy
+from sciml.solvers.krylov import as_operator, cg
 
 if TYPE_CHECKING:
     from sciml.grid import Grid
@@ -121,7 +122,6 @@ def matrix_free_gauss_newton_step(
         ``{"relative_change": ||dU|| / ||U_new||, "cg_iterations", "cg_residual"`` (true
         residual over ``||b0||``), ``"cg_converged", "setup_s", "solve_s"}``.
     """
-    from sciml.solvers.krylov import as_operator, cg
 
     t0 = time.perf_counter()
     system = GaussNewtonSystem(model)

@@ -31,6 +31,7 @@ import torch
 
 from sciml.grid import Grid
 from sciml.solvers.gp.collocation import boundary_mask, check_pde, default_faces
+from sciml.solvers.gp.gauss_newton import dense_gauss_newton_step
 from sciml.solvers.gp.initialization import (
     forcing_field,
     initialize_frequencies,
@@ -230,7 +231,6 @@ class KroneckerGPSolver(torch.nn.Module):
         See :func:`sciml.solvers.gp.gauss_newton.dense_gauss_newton_step`; returns
         ``||dU|| / ||U_new||``.
         """
-        from sciml.solvers.gp.gauss_newton import dense_gauss_newton_step
 
         return dense_gauss_newton_step(self, dense_limit=dense_limit)
 

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 
+from sciml.solvers.krylov.preconditioners import petsc_matrix
 from sciml.solvers.krylov.result import SolveResult
 
 __all__ = ["petsc_cg"]
@@ -32,8 +33,6 @@ def petsc_cg(
     import dolfinx_solver  # noqa: F401  (orders MPI before petsc4py)
 
     from petsc4py import PETSc
-
-    from sciml.solvers.krylov.preconditioners import petsc_matrix
 
     bn = torch.as_tensor(b).detach().cpu().double().numpy()
     if bn.ndim != 1 or bn.shape[0] != A_scipy.shape[0]:

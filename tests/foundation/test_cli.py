@@ -31,9 +31,11 @@ def test_parser_builds_without_torch_and_name_tables_match_the_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # `sciml --help` stays fast
     from sciml.commands import solve
+    from sciml.workflows.linear_solvers import METHODS, build_method
 
+    assert solve.METHODS == METHODS  # the parser's plain-data copy of the workflow's names
     for name in solve.METHODS:  # every CLI name builds a method object of the library
-        method = solve.build_method(name, model="unused.pt")
+        method = build_method(name, model="unused.pt")
         assert callable(method.solve) and isinstance(method.runs_on_host, bool)
 
 

@@ -326,11 +326,12 @@ file_bytes = st.one_of(
 @given(content=file_bytes)
 def test_every_loader_refuses_arbitrary_bytes(tmp_path_factory, content):
     from sciml.datasets import read_meta, read_neuralop_pt, read_pdebench
-    from sciml.train.checkpoint import load_checkpoint, load_model
+    from sciml.operators.model_file import load_operator
+    from sciml.train.checkpoint import load_checkpoint
 
     path = tmp_path_factory.mktemp("bytes") / "file"
     path.write_bytes(content)
-    for loader in (read_meta, read_neuralop_pt, read_pdebench, load_checkpoint, load_model):
+    for loader in (read_meta, read_neuralop_pt, read_pdebench, load_checkpoint, load_operator):
         with pytest.raises(FileFormatError):
             loader(path)
 
@@ -393,11 +394,12 @@ def torch_objects(draw):
 @given(obj=torch_objects())
 def test_torch_file_loaders_accept_or_refuse_any_content(tmp_path_factory, obj):
     from sciml.datasets import read_neuralop_pt
-    from sciml.train.checkpoint import load_checkpoint, load_model
+    from sciml.operators.model_file import load_operator
+    from sciml.train.checkpoint import load_checkpoint
 
     path = tmp_path_factory.mktemp("pt") / "file.pt"
     torch.save(obj, path)
-    for loader in (load_model, load_checkpoint, read_neuralop_pt):
+    for loader in (load_operator, load_checkpoint, read_neuralop_pt):
         try:
             loader(path)
         except CLEAR as exc:

@@ -10,7 +10,7 @@ from sciml.grid import Grid
 from sciml.inverse import Observations, load_observations, mala, save_observations
 from sciml.inverse.latent_inversion import band_coverage, invert_dgno
 from sciml.io import FileFormatError
-from sciml.operators.dgno_task import DGNOLoss
+from sciml.operators.point.dgno_task import DGNOLoss
 from sciml.operators.registry import build
 
 

@@ -9,7 +9,7 @@ import torch
 from sciml.cli import main
 from sciml.grid import Grid
 from sciml.inverse import Observations, save_observations
-from sciml.operators.dgno_task import DGNOLoss, DGNOTask
+from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask
 from sciml.operators.registry import build
 from sciml.train import TrainConfig, Trainer
 

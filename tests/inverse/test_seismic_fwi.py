@@ -82,7 +82,7 @@ def tiny_run(tmp_path_factory):
     """A 24 x 24 seismic-curvevel-b file and an InversionNet trained on it for 2 epochs."""
     from sciml.datasets import generate
     from sciml.operators.registry import build
-    from sciml.operators.seismic_imaging_task import SeismicImagingTask
+    from sciml.operators.seismic.imaging_task import SeismicImagingTask
     from sciml.train import TrainConfig, Trainer
     from sciml.train.data import load_dataset_file
 
@@ -105,7 +105,7 @@ def tiny_run(tmp_path_factory):
 def test_refinement_improves_on_the_network_estimate(tiny_run):
     from sciml.datasets import GridDataset
     from sciml.inverse.seismic_refinement import acquisition_from_meta, refine_with_fwi
-    from sciml.operators.seismic_imaging_task import load_imaging_model
+    from sciml.operators.seismic.imaging_task import load_imaging_model
 
     data, run = tiny_run
     model, norm, dirs = load_imaging_model(run / "model.pt")

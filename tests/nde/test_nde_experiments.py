@@ -10,7 +10,6 @@ import torch
 
 import sciml.nde as nde
 from sciml.cli import build_parser, main
-from sciml.nde.experiment import run_experiment
 from sciml.nde.problems import Digits, SpiralSDE
 from sciml.nde.registry import (
     EXPERIMENT_NAMES,
@@ -20,6 +19,7 @@ from sciml.nde.registry import (
     make_regularizer,
 )
 from sciml.train.checkpoint import load_checkpoint
+from sciml.workflows.nde_experiment import run_experiment
 
 
 @pytest.fixture(scope="module", autouse=True)

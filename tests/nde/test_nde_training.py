@@ -6,11 +6,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from sciml.nde.experiment import train_config
 from sciml.nde.problems import Digits
 from sciml.nde.schedules import ExponentialDecay
 from sciml.nde.task import RegularizedTask
 from sciml.train import Trainer
+from sciml.workflows.nde_experiment import train_config
 
 STEPS = 80
 

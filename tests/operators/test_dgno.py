@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from sciml.grid import Grid
-from sciml.operators.dgno import DGNO
-from sciml.operators.dgno_task import DGNOLoss, DGNOTask, dgno_loss_terms, physics_std
-from sciml.operators.field_encoder import gaussian_kl
+from sciml.operators.model_file import load_operator
+from sciml.operators.point.dgno import DGNO
+from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask, dgno_loss_terms, physics_std
+from sciml.operators.point.field_encoder import gaussian_kl
 from sciml.operators.registry import build
 from sciml.train import TrainConfig, Trainer
-from sciml.train.checkpoint import load_model
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +94,7 @@ def test_label_free_training_reduces_the_physics_loss_and_saves_the_settings(tmp
     first, last = hist[0], hist[-1]
     assert last["val_loss"] < first["val_loss"]
     assert last["val_pde"] < 0.5 * first["val_pde"], (first["val_pde"], last["val_pde"])
-    loaded, extra = load_model(tmp_path / "model.pt")
+    loaded, extra = load_operator(tmp_path / "model.pt")
     assert DGNOLoss.from_dict(extra["dgno_loss"]) == spec
     assert physics_std(extra) > 0
     best = min(h["val_loss"] for h in hist)

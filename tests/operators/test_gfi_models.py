@@ -5,17 +5,17 @@ import pytest
 import scipy.ndimage
 import torch
 
-from sciml.operators.invertible_layers import (
+from sciml.operators.registry import build
+from sciml.operators.seismic.invertible_layers import (
     AdditiveCoupling,
     InvertibleDownsampling,
     OrthogonalMixing,
     log_abs_det_jacobian,
 )
-from sciml.operators.iunet import InvertibleUNet
-from sciml.operators.registry import build
-from sciml.operators.seismic_codec import SeismicDecoder, SeismicEncoder
-from sciml.operators.seismic_normalization import SeismicNormalization
-from sciml.operators.velocity_codec import VelocityDecoder, VelocityEncoder
+from sciml.operators.seismic.iunet import InvertibleUNet
+from sciml.operators.seismic.normalization import SeismicNormalization
+from sciml.operators.seismic.seismic_codec import SeismicDecoder, SeismicEncoder
+from sciml.operators.seismic.velocity_codec import VelocityDecoder, VelocityEncoder
 from sciml.train.ssim import gaussian_window, ssim
 
 
@@ -147,7 +147,8 @@ def test_codecs_round_trip_shapes(latent):
 def test_registered_models_shapes_gradients_and_file_round_trip(
     name, kwargs, direction, shape, tmp_path
 ):
-    from sciml.train.checkpoint import load_model, save_model
+    from sciml.operators.model_file import load_operator
+    from sciml.train.checkpoint import save_model
 
     torch.manual_seed(0)
     net = build(name, **kwargs)
@@ -159,7 +160,7 @@ def test_registered_models_shapes_gradients_and_file_round_trip(
     missing = [n for n, p in net.named_parameters() if p.grad is None]
     assert not missing, missing  # gradients reach every parameter
     save_model(tmp_path / "m.pt", net)
-    loaded, _ = load_model(tmp_path / "m.pt")
+    loaded, _ = load_operator(tmp_path / "m.pt")
     net.eval()
     with torch.no_grad():
         assert torch.allclose(loaded(x, direction=direction), net(x, direction=direction))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sciml.operators.registry import build
-from sciml.operators.seismic_imaging_task import SeismicImagingTask, pairs
+from sciml.operators.seismic.imaging_task import SeismicImagingTask, pairs
 from sciml.physics.seismic import Survey
 from sciml.physics.seismic.acoustic_fd import simulate_fd
 from sciml.physics.seismic.velocity_models import openfwi_grid, openfwi_velocity

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-import sciml.operators.lsm as lsm_module
-from sciml.operators.lsm import LSM
+import sciml.operators.grid.lsm as lsm_module
+from sciml.operators.grid.lsm import LSM
 
 
 def explicit_attention(q, k, v):

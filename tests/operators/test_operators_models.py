@@ -10,7 +10,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from operator_contract import OperatorContract, run_fresh_process_jobs  # noqa: E402
 
-from sciml.operators.lsm import LSM, pad_multiple, patch_counts, patchify, unpatchify  # noqa: E402
+from sciml.operators.grid.lsm import LSM, pad_multiple, patch_counts, patchify, unpatchify  # noqa: E402
 from sciml.operators.registry import build, names  # noqa: E402
 
 

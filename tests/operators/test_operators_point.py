@@ -12,8 +12,8 @@ from operator_contract import OperatorContract, run_fresh_process_jobs  # noqa: 
 from sciml.grid import Grid  # noqa: E402
 from sciml.mesh import Mesh  # noqa: E402
 from sciml.operators.activations import ACTIVATIONS, get_activation  # noqa: E402
-from sciml.operators.deeponet import DeepONet  # noqa: E402
-from sciml.operators.multionet import MultiONet  # noqa: E402
+from sciml.operators.point.deeponet import DeepONet  # noqa: E402
+from sciml.operators.point.multionet import MultiONet  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

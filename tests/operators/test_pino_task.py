@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from sciml.grid import Grid
+from sciml.operators.model_file import load_operator
 from sciml.operators.pino_task import FDPhysicsTask, HardDirichletOperator
 from sciml.operators.registry import build
 from sciml.physics.steppers.darcy import solve_darcy
 from sciml.train import TrainConfig, Trainer
-from sciml.train.checkpoint import load_model
 
 
 @pytest.fixture(autouse=True)
@@ -39,5 +39,5 @@ def test_fd_physics_training_lowers_the_residual_and_the_error(tmp_path):
     with torch.no_grad():
         pred = trainer.module(a[:2])
     assert (pred[..., 0, :] == 0).all() and (pred[..., -1] == 0).all()
-    model_back, extra = load_model(tmp_path / "model.pt")
+    model_back, extra = load_operator(tmp_path / "model.pt")
     assert extra["hard_dirichlet"]["forcing"] == 10.0 and extra["hard_dirichlet"]["u_scale"] == 0.1

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from sciml.commands.solve import build_method
 from sciml.solvers import solve, solve_system
-from sciml.solvers.dcdm import DCDM, DEFAULT_MODEL, load_model
+from sciml.solvers.dcdm import DCDM, DEFAULT_MODEL, load_dcdm
 from sciml.solvers.krylov import ICC, cg
 from sciml.solvers.methods import PCG
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
+from sciml.workflows.linear_solvers import build_method
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -24,7 +24,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def model():
-    return load_model()
+    return load_dcdm()
 
 
 def test_shipped_model_is_small_and_documented(model):
@@ -63,5 +63,5 @@ def test_as_flexible_pcg_preconditioner_on_a_user_system(model):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_dcdm_on_gpu(model):
     p = make_problem(24, ndim=3, family=HELD_OUT_FAMILY, seed=3)
-    res = solve(p.system, p.b, DCDM(load_model(map_location="cuda")), device="cuda")
+    res = solve(p.system, p.b, DCDM(load_dcdm(map_location="cuda")), device="cuda")
     assert res.converged and res.x.is_cuda

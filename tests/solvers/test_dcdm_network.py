@@ -13,7 +13,7 @@ from sciml.solvers.dcdm import (
     LearnedDirection,
     OutsideTrainingWarning,
     dcdm,
-    load_model,
+    load_dcdm,
     save_model,
     stencil_features,
 )
@@ -105,7 +105,7 @@ def test_model_is_small_and_round_trips(net, tmp_path):
     assert sum(p.numel() for p in net.parameters()) < 250_000
     path = save_model(net, tmp_path / "m.pt", {"command": "test"})
     assert path.stat().st_size < 2 * 2**20
-    back = load_model(path)
+    back = load_dcdm(path)
     assert back.card["command"] == "test" and back.config == net.config
     for a, b in zip(net.state_dict().values(), back.state_dict().values()):
         assert torch.equal(a, b)
@@ -121,6 +121,6 @@ def test_clear_messages_outside_training(net, tmp_path):
         LearnedDirection(net, periodic)
     (tmp_path / "bad.pt").write_bytes(b"not a model")
     with pytest.raises(ValueError, match="bad.pt"):
-        load_model(tmp_path / "bad.pt")
+        load_dcdm(tmp_path / "bad.pt")
     with pytest.raises(FileNotFoundError, match="train one with"):
-        load_model(tmp_path / "missing.pt")
+        load_dcdm(tmp_path / "missing.pt")

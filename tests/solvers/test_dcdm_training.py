@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse.linalg as spla
 import torch
 
-from sciml.solvers.dcdm import DCDMNet, load_model
+from sciml.solvers.dcdm import DCDMNet, load_dcdm
 from sciml.solvers.dcdm.loss import energy_loss, residual_loss
 from sciml.solvers.dcdm.task import DCDMRecipe, DCDMTask, train_dcdm
 from sciml.solvers.poisson_problems import make_problem
@@ -59,7 +59,7 @@ def test_training_through_the_trainer_cuts_validation_iterations(tmp_path):
     best = min(h["val"] for h in hist)
     # measured: 57 -> 25 iterations on the validation problem after 8 short epochs
     assert best < 0.75 * before, (before, [h["val"] for h in hist])
-    model = load_model(tmp_path / "model.pt")
+    model = load_dcdm(tmp_path / "model.pt")
     assert model.card["command"] == "pytest" and model.card["steps"] > 0
     assert model.card["recipe"]["sizes"] == [24] and model.card["train_seconds"] > 0
 

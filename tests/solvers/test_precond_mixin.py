@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sciml.solvers.dcdm import LearnedDirection, LearnedPreconditioner, load_model
+from sciml.solvers.dcdm import LearnedDirection, LearnedPreconditioner, load_dcdm
 from sciml.solvers.krylov.cg import cg
 from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
 from sciml.solvers.poisson_problems import make_problem
@@ -81,7 +81,7 @@ class TestLearnedDirection(PreconditionerContract):
         return p.system.matrix, p.b
 
     def build(self, A):
-        return LearnedDirection(load_model(), self._system)
+        return LearnedDirection(load_dcdm(), self._system)
 
     def test_reduces_cg_iterations(self, problem):
         # the raw direction is neither symmetric nor definite (it declares so): it is used by
@@ -106,7 +106,7 @@ class TestLearnedPreconditioner(TestLearnedDirection):
     test_reduces_cg_iterations = PreconditionerContract.test_reduces_cg_iterations
 
     def build(self, A):
-        return LearnedPreconditioner(load_model(), self._system)
+        return LearnedPreconditioner(load_dcdm(), self._system)
 
 
 def test_matrix_free_operator_is_rejected_by_matrix_preconditioners():

@@ -9,12 +9,12 @@ import scipy.sparse as sp
 import torch
 
 from sciml.cli import main
-from sciml.commands.solve import METHODS, build_method
 from sciml.solvers import solve, solve_system
 from sciml.solvers.dcdm import DCDM, DCDMNet, save_model
 from sciml.solvers.krylov import Jacobi
 from sciml.solvers.methods import CG, PCG, PETScCG
 from sciml.solvers.poisson_problems import make_problem
+from sciml.workflows.linear_solvers import METHODS, build_method
 
 
 @pytest.fixture(autouse=True, scope="module")

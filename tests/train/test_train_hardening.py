@@ -26,7 +26,7 @@ from sciml.cli import main  # noqa: E402
 from sciml.grid import Grid  # noqa: E402
 from sciml.io import safe_torch_load  # noqa: E402
 from sciml.testing.processes import descendants, kill9, wait_gone  # noqa: E402
-from sciml.train.runs import train_run  # noqa: E402
+from sciml.workflows.runs import train_run  # noqa: E402
 
 ROUNDS = int(os.environ.get("SCIML_FAULT_ROUNDS", "1"))
 FLAGS = ["--model", "fno", "--width", "6", "--modes", "3", "--batch-size", "4", "--n-test", "4",
@@ -129,7 +129,7 @@ def test_a_crash_between_the_two_files_of_an_epoch_resumes_exactly(
     """Each epoch writes model.pt (when it improved) and last.pt. A crash between the two must
     not leave a model.pt older than what last.pt says (resume would then never rewrite it):
     crash at the second write of the last epoch, resume, compare with an uninterrupted run."""
-    import sciml.train.trainer as trainer_mod
+    import sciml.train.run_folder as run_folder_mod
 
     cfg = {"epochs": 4, "batch_size": 4, "lr": 3e-3, "progress": False, "seed": 0}
     kw = dict(model="fno", data=data_file, model_options={"width": 6, "modes": 3}, n_test=4,
@@ -137,12 +137,12 @@ def test_a_crash_between_the_two_files_of_an_epoch_resumes_exactly(
     train_run(out=tmp_path / "ref", train=cfg, **kw)
 
     writes = []
-    real_ckpt, real_model = trainer_mod.save_checkpoint, trainer_mod.Trainer._save_model
+    real_ckpt, real_model = run_folder_mod.save_checkpoint, run_folder_mod.RunFolder.save_model
 
     def record(kind, fn):
-        def wrapped(*args, **kwargs):
+        def wrapped(*args, **kwargs):  # save_checkpoint(path, state); save_model(self, trainer, op)
             state = args[1] if kind == "last" else None
-            epoch = state["epoch"] if state is not None else len(args[0].history)
+            epoch = state["epoch"] if state is not None else len(args[1].history)
             writes.append((epoch, kind))
             if [e for e, _ in writes].count(cfg["epochs"]) == 2:
                 raise KeyboardInterrupt("crash between the two files of the last epoch")
@@ -150,8 +150,8 @@ def test_a_crash_between_the_two_files_of_an_epoch_resumes_exactly(
 
         return wrapped
 
-    monkeypatch.setattr(trainer_mod, "save_checkpoint", record("last", real_ckpt))
-    monkeypatch.setattr(trainer_mod.Trainer, "_save_model", record("model", real_model))
+    monkeypatch.setattr(run_folder_mod, "save_checkpoint", record("last", real_ckpt))
+    monkeypatch.setattr(run_folder_mod.RunFolder, "save_model", record("model", real_model))
     with pytest.raises(KeyboardInterrupt):
         train_run(out=tmp_path / "crash", train=cfg, **kw)
     assert writes[-2][0] == writes[-1][0] == cfg["epochs"], writes  # the last epoch improved
@@ -254,8 +254,8 @@ def test_the_quickstart_comparison_runs(data_file):
     that the pluggable-task Trainer no longer has (``trainer._amp()``: AttributeError)."""
     from sciml.operators.registry import build
     from sciml.train import TrainConfig
-    from sciml.train.compare import train_and_test
     from sciml.train.data import load_dataset_file
+    from sciml.workflows.compare import train_and_test
 
     x, y, _ = load_dataset_file(data_file)
     row = train_and_test(

@@ -7,10 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from sciml.io import FileFormatError, safe_torch_load
+from sciml.io import FileFormatError, read_model_file, safe_torch_load
+from sciml.operators.model_file import load_operator
 from sciml.operators.registry import build
 from sciml.train import Task, TrainConfig, Trainer
-from sciml.train.checkpoint import load_checkpoint, load_model, read_model_file, save_model
+from sciml.train.checkpoint import load_checkpoint, save_model
 
 
 class LeastSquares(Task):
@@ -86,7 +87,7 @@ def test_nan_in_training_data_is_refused():
 def test_malicious_files_are_refused_by_every_torch_loader(malicious_file, tmp_path):
     for like, load in (
         ("checkpoint", load_checkpoint),
-        ("model", load_model),
+        ("model", load_operator),
         ("model", read_model_file),
         ("data", safe_torch_load),
     ):
@@ -99,18 +100,18 @@ def test_malicious_files_are_refused_by_every_torch_loader(malicious_file, tmp_p
 def test_model_file_errors_name_the_file_and_field(tmp_path):
     torch.save({"format": "sciml-model-v2", "spec": {"name": "fno"}}, tmp_path / "a.pt")
     with pytest.raises(FileFormatError, match=r"a\.pt.*missing field 'state_dict'"):
-        load_model(tmp_path / "a.pt")
+        load_operator(tmp_path / "a.pt")
     (tmp_path / "text.pt").write_text("101 not a model\n")
     with pytest.raises(FileFormatError, match=r"text\.pt.*not a readable torch file"):
-        load_model(tmp_path / "text.pt")
+        load_operator(tmp_path / "text.pt")
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        load_model(tmp_path / "missing.pt")
+        load_operator(tmp_path / "missing.pt")
     m = build("unet", in_channels=1, out_channels=1, width=8, levels=1)
     save_model(tmp_path / "u.pt", m)
     payload = torch.load(tmp_path / "u.pt", weights_only=True)
     payload["spec"]["kwargs"]["width"] = 16  # weights no longer fit the spec
     torch.save(payload, tmp_path / "u16.pt")
     with pytest.raises(FileFormatError, match="weights do not fit a 'unet'"):
-        load_model(tmp_path / "u16.pt")
-    rebuilt, _ = load_model(tmp_path / "u.pt")
+        load_operator(tmp_path / "u16.pt")
+    rebuilt, _ = load_operator(tmp_path / "u.pt")
     assert type(rebuilt).__name__ == "UNet"  # a bare model stays bare (no normaliser wrapper)

@@ -11,6 +11,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from train_problems import heat_trajectories, smooth_inputs, smoothing_operator  # noqa: E402
 
+from sciml.operators import load_operator  # noqa: E402
 from sciml.operators.registry import build  # noqa: E402
 from sciml.train import (  # noqa: E402
     GaussianNormalizer,
@@ -18,7 +19,6 @@ from sciml.train import (  # noqa: E402
     TrainConfig,
     Trainer,
     evaluate,
-    load_model,
     make_windows,
     relative_l2,
 )
@@ -106,7 +106,7 @@ def test_resume_is_exact_and_run_folder_is_complete(tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
     assert json.loads((run / "config.json").read_text())["model"]["name"] == "lsm"
     # model.pt holds the best-validation epoch and rebuilds without the Trainer
-    op, extra = load_model(run / "model.pt")
+    op, extra = load_operator(run / "model.pt")
     assert extra["best_val_l2"] == min(h["val_l2"] for h in full_hist)
     assert torch.isfinite(op(smooth_inputs(2, 16))).all()
 

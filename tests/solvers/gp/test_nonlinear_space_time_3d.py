@@ -12,9 +12,9 @@ import torch
 
 from sciml.physics import Advection, AllenCahn, Poisson
 from sciml.solvers.gp.gauss_newton import GaussNewton
-from sciml.solvers.gp.plot import plot_gp_solution
 from sciml.solvers.gp.problems import get_problem, manufactured_forcing
 from sciml.solvers.gp.solve import solve_gp
+from sciml.workflows.gp_figures import plot_gp_solution
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ velocity and seismic latent spaces.
 
 The two directions share no weights (GFI trains them separately; training them in one run
 with a summed loss is the same optimisation problem). The translators are sciml's
-:class:`~sciml.operators.unet.UNet` on the ``[B, C, h, w]`` latent grids (GFI's has two
-levels at widths ``C, 2C, 4C``); the codecs are :mod:`~sciml.operators.velocity_codec` and
-:mod:`~sciml.operators.seismic_codec`. Fields are normalised (velocity in ``[-1, 1]``,
+:class:`~sciml.operators.grid.unet.UNet` on the ``[B, C, h, w]`` latent grids (GFI's has two
+levels at widths ``C, 2C, 4C``); the codecs are :mod:`~sciml.operators.seismic.velocity_codec` and
+:mod:`~sciml.operators.seismic.seismic_codec`. Fields are normalised (velocity in ``[-1, 1]``,
 seismic z-scores).
 
 >>> import torch
@@ -22,10 +22,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sciml.operators.directions import DIRECTIONS, check_direction
-from sciml.operators.seismic_codec import SeismicDecoder, SeismicEncoder
-from sciml.operators.unet import UNet
-from sciml.operators.velocity_codec import VelocityDecoder, VelocityEncoder
+from sciml.operators.grid.unet import UNet
+from sciml.operators.seismic.directions import DIRECTIONS, check_direction
+from sciml.operators.seismic.seismic_codec import SeismicDecoder, SeismicEncoder
+from sciml.operators.seismic.velocity_codec import VelocityDecoder, VelocityEncoder
 
 __all__ = ["LatentUNet"]
 

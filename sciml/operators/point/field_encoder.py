@@ -1,6 +1,6 @@
 """Amortised Gaussian posterior ``q(beta | a) = N(mu(a), diag sigma^2(a))`` of a grid field.
 
-The encoder of :class:`~sciml.operators.dgno.DGNO`: a field ``a: [B, C, *S]`` (2-D) is read
+The encoder of :class:`~sciml.operators.point.dgno.DGNO`: a field ``a: [B, C, *S]`` (2-D) is read
 at fixed sensors (resampled to ``sensor_shape`` when its grid differs), passed through a small
 CNN (three stride-2 3x3 convolutions, as in the DGNO paper) or an MLP on the flattened field,
 and mapped to the mean and log-variance of a ``latent``-dimensional Gaussian.

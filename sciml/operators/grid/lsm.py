@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sciml.operators.unet import (
+from sciml.operators.grid.unet import (
     UNet,
     _check_common,
     check_input,
@@ -140,7 +140,7 @@ class NeuralSpectralBlock(nn.Module):
 class LSM(nn.Module):
     """Latent Spectral Model ``[B, in_channels, *S] -> [B, out_channels, *S]``.
 
-    A :class:`~sciml.operators.unet.UNet` backbone (``levels`` down-samplings, channels
+    A :class:`~sciml.operators.grid.unet.UNet` backbone (``levels`` down-samplings, channels
     ``width * 2**i``) whose ``levels + 1`` feature maps (skips and bottleneck) each pass through
     a :class:`NeuralSpectralBlock` before decoding. The input is zero-padded at the high ends to
     a size that pools ``levels`` times and splits into the patches of every level, and cropped

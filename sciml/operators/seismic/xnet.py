@@ -5,8 +5,8 @@ the velocity latent space to the seismic one; its exact inverse maps back.
     forward  (velocity -> seismic):  p = D_p( f( E_v(v) ) )
     inverse  (seismic -> velocity):  v = D_v( f^-1( E_p(p) ) )
 
-``E_v, D_v`` are :mod:`~sciml.operators.velocity_codec`, ``E_p, D_p``
-:mod:`~sciml.operators.seismic_codec` and ``f`` an :class:`~sciml.operators.iunet.InvertibleUNet`
+``E_v, D_v`` are :mod:`~sciml.operators.seismic.velocity_codec`, ``E_p, D_p``
+:mod:`~sciml.operators.seismic.seismic_codec` and ``f`` an :class:`~sciml.operators.seismic.iunet.InvertibleUNet`
 on ``[B, C, h, w]`` latents. Both directions share ``f``'s weights, so one model is trained
 on both tasks at once (and with cycle-consistency terms ``v -> p -> v``, ``p -> v -> p``).
 Inputs and outputs are normalised fields (velocity in ``[-1, 1]``, seismic z-scores).
@@ -24,10 +24,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sciml.operators.directions import DIRECTIONS, check_direction
-from sciml.operators.iunet import InvertibleUNet
-from sciml.operators.seismic_codec import SeismicDecoder, SeismicEncoder
-from sciml.operators.velocity_codec import VelocityDecoder, VelocityEncoder
+from sciml.operators.seismic.directions import DIRECTIONS, check_direction
+from sciml.operators.seismic.iunet import InvertibleUNet
+from sciml.operators.seismic.seismic_codec import SeismicDecoder, SeismicEncoder
+from sciml.operators.seismic.velocity_codec import VelocityDecoder, VelocityEncoder
 
 __all__ = ["InvertibleXNet"]
 
@@ -41,7 +41,7 @@ class InvertibleXNet(nn.Module):
             or a pair).
         latent_channels: ``C`` of both latent grids (even).
         latent_size: side of the square latent grid (divisible by ``2**(levels - 1)``).
-        levels, blocks: of the :class:`~sciml.operators.iunet.InvertibleUNet`.
+        levels, blocks: of the :class:`~sciml.operators.seismic.iunet.InvertibleUNet`.
         widths: channels of the codecs' first four blocks.
     """
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sciml.operators.directions import check_direction
+from sciml.operators.seismic.directions import check_direction
 
 __all__ = ["InversionNet"]
 

@@ -17,15 +17,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sciml.datasets import generate, split_indices
 from sciml.grid import Grid
+from sciml.io import check_out_dir
 from sciml.mesh import Mesh
+from sciml.operators.registry import build
+from sciml.physics.fem import solve_scalar_elliptic
+from sciml.train import TrainConfig, predict
+from sciml.train.data import load_dataset_file
+from sciml.workflows.compare import train_and_test
+from sciml.workflows.runs import resolution_transfer
+from sciml.workflows.tables import markdown_table
 
 
 def fem_ground_truth(out: Path, n: int = 32) -> float:
     """Solve ``-Δu = f`` with ``u = sin(πx) sin(2πy)`` on a mesh; return the grid max error."""
     import ufl
-
-    from sciml.physics.fem import solve_scalar_elliptic
 
     def exact(x: ufl.SpatialCoordinate) -> ufl.core.expr.Expr:
         return ufl.sin(ufl.pi * x[0]) * ufl.sin(2 * ufl.pi * x[1])
@@ -82,13 +89,6 @@ def operator_demo(
     ``operators_curves.png`` into ``out``.
     """
     import json
-
-    from sciml.datasets import generate, split_indices
-    from sciml.operators.registry import build
-    from sciml.train import TrainConfig
-    from sciml.train.compare import markdown_table, train_and_test
-    from sciml.train.data import load_dataset_file
-    from sciml.train.runs import resolution_transfer
 
     data = out / f"darcy-pwc-{resolution}-n{n_samples}.h5"
     if not data.exists():
@@ -153,8 +153,6 @@ def _plot_operators(out: Path, rows: list[dict], x: torch.Tensor, y: torch.Tenso
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sciml.train import predict
-
     i = int(torch.argsort(rows[0]["test_errors"])[len(rows[0]["test_errors"]) // 2])
     preds = [predict(r["operator"], x[i : i + 1])[0, 0] for r in rows]
     fig, axs = plt.subplots(1, 2 + 2 * len(rows), figsize=(3.2 * (2 + 2 * len(rows)), 3.2))
@@ -194,7 +192,6 @@ MIN_SAMPLES = 20
 def run(out: str = "out/quickstart", n: int = 32, budget: float = 60.0, samples: int = 200) -> int:
     """The quickstart job: FEniCSx ground truth, then LSM vs FNO on ``samples`` Darcy samples
     for ``budget`` seconds each; plots and tables go to the folder ``out`` (checked first)."""
-    from sciml.io import check_out_dir
 
     if isinstance(n, bool) or not isinstance(n, int) or n < 4:
         raise ValueError(f"n must be an integer >= 4 (mesh cells per side), got {n!r}")

@@ -15,12 +15,15 @@ from typing import Any
 
 import torch
 
+from sciml.datasets import split_indices
 from sciml.grid import Grid
 from sciml.io import FileFormatError, check_fields, check_out_dir, read_json
-from sciml.train.checkpoint import load_model
+from sciml.operators.model_file import load_operator
+from sciml.operators.registry import build
 from sciml.train.data import load_dataset_file
-from sciml.train.run_models import model_kwargs_for_data, run_model_setup
+from sciml.train.losses import relative_l2
 from sciml.train.trainer import TrainConfig, Trainer, evaluate, make_windows, predict
+from sciml.workflows.run_models import model_kwargs_for_data, run_model_setup
 
 __all__ = [
     "RUN_FILES",
@@ -36,7 +39,6 @@ __all__ = [
 
 
 def _split(n: int, n_train: int | None, n_test: int | None, seed: int) -> tuple[list, list]:
-    from sciml.datasets import split_indices
 
     if n_test is None:
         n_test = max(1, int(round(0.2 * n)))
@@ -164,7 +166,7 @@ def train_run(
 
     ``train``: :class:`TrainConfig` options; ``model_options``: constructor keywords (width,
     modes, ...; channels and ``ndim`` come from the data); ``task_options``: settings of a
-    label-free model's task (:mod:`sciml.train.run_models`: ``dgno`` trains on coefficient
+    label-free model's task (:mod:`sciml.workflows.run_models`: ``dgno`` trains on coefficient
     fields only, with its weak-form physics loss). Without ``test_data`` the file is
     split into train / test (``n_train``, ``n_test``; default 80 / 20 %, seeded) and the test
     part is never seen in training; validation is carved from the train part.
@@ -175,7 +177,6 @@ def train_run(
     gives bit-identical weights on the CPU. Returns a summary dict (final validation error,
     epochs, time).
     """
-    from sciml.operators.registry import build
 
     out = Path(out)
     cfg = TrainConfig.from_dict(dict(train or {}))
@@ -280,7 +281,6 @@ def resolution_transfer(
         xr = grid.resample(x.double(), target).float()
         pred = predict(operator, xr, rollout_steps=rollout_steps, device=device)
         back = target.resample(pred.double(), grid).float()
-        from sciml.train.losses import relative_l2
 
         err = relative_l2(back, y, reduction="none")
         there_and_back = target.resample(grid.resample(y.double(), target), grid).float()
@@ -326,7 +326,7 @@ def eval_run(
         if bad:
             raise ValueError(f"resolutions must be integers >= 2, got {bad[0]!r}")
     dev = resolve_device(device)
-    op, extra = load_model(run / "model.pt", map_location=dev)
+    op, extra = load_operator(run / "model.pt", map_location=dev)
     split = read_split(run / "split.json") if (run / "split.json").exists() else {}
     config = read_run_config(run / "config.json") if (run / "config.json").exists() else None
     x, y, meta = load_dataset_file(data)

@@ -19,8 +19,9 @@ import torch
 from sciml.nde.problems import RegularizationProblem
 from sciml.nde.task import RegularizedTask
 from sciml.train.trainer import TrainConfig, Trainer
+from sciml.workflows.tables import markdown_table
 
-__all__ = ["run_experiment", "train_config"]
+__all__ = ["NDE_COLUMNS", "add_ratios", "nde_table", "run_experiment", "train_config"]
 
 
 def train_config(
@@ -98,3 +99,43 @@ def run_experiment(
         "iters": done,
     }
     return row
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``predict_nfe_ratio``, ``train_time_ratio`` (wall clock), ``train_cpu_ratio`` (process
+    CPU time; robust on a shared machine) and ``value_delta`` relative to the ``method == "none"``
+    row of the same task (``None`` when that row is missing)."""
+    base = {r["task"]: r for r in rows if r["method"] == "none"}
+    out = []
+    for r in rows:
+        b = base.get(r["task"])
+        r = dict(r)
+        r["predict_nfe_ratio"] = r["predict_nfe"] / b["predict_nfe"] if b else None
+        r["train_time_ratio"] = r["train_time_s"] / b["train_time_s"] if b else None
+        cpu, cpu0 = r.get("train_cpu_s"), b.get("train_cpu_s") if b else None
+        r["train_cpu_ratio"] = cpu / cpu0 if cpu is not None and cpu0 else None
+        r["value_delta"] = r["value"] - b["value"] if b else None
+        out.append(r)
+    return out
+
+
+#: the columns of :func:`nde_table`
+NDE_COLUMNS = [
+    ("task", "task", ""),
+    ("method", "method", ""),
+    ("metric", "metric", ""),
+    ("value", "value", ".4g"),
+    ("train_time_s", "train time (s)", ".1f"),
+    ("train_cpu_s", "train CPU (s)", ".1f"),
+    ("predict_time_s", "predict time (s)", ".3f"),
+    ("train_nfe", "train NFE/iter", ".1f"),
+    ("predict_nfe", "predict NFE", ".0f"),
+    ("predict_nfe_ratio", "predict NFE / none", ".2f"),
+    ("train_time_ratio", "train time / none", ".2f"),
+    ("train_cpu_ratio", "train CPU / none", ".2f"),
+]
+
+
+def nde_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table: task, method, metric, value, train time, predict time, NFEs, ratios."""
+    return markdown_table(add_ratios(rows), NDE_COLUMNS)

@@ -1,6 +1,6 @@
 """FNO as a forward seismic model (the GFI paper's forward baseline): velocity -> shot gathers.
 
-The Fourier Neural Operator (neuraloperator's, through :class:`sciml.operators.fno.FNO`) maps
+The Fourier Neural Operator (neuraloperator's, through :class:`sciml.operators.grid.fno.FNO`) maps
 fields on one grid, while the forward problem maps a ``nz x nx`` velocity map to
 ``shots x nt x receivers`` data. :class:`SeismicFNO` resamples the map (bilinear) onto a
 ``time_size x receivers`` grid (depth becomes time, receivers are the map's columns), runs the
@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sciml.operators.directions import check_direction
-from sciml.operators.fno import FNO
+from sciml.operators.grid.fno import FNO
+from sciml.operators.seismic.directions import check_direction
 
 __all__ = ["SeismicFNO"]
 

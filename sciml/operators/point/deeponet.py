@@ -14,7 +14,7 @@ Two ways to give the input:
   any vertex grid of the box ``bounds``; it is resampled to the sensor grid ``S``
   (:meth:`Grid.resample`, linear; the identity when ``S' == S``) and flattened for the branch.
   Without points the output is on the input's own grid, ``[B, C_out, *S']``, so the model is
-  a grid operator like :class:`~sciml.operators.fno.FNO` (the Trainer and registry use it so).
+  a grid operator like :class:`~sciml.operators.grid.fno.FNO` (the Trainer and registry use it so).
 
 Output channels (``out_channels > 1``): ``head="split"`` splits the ``width`` features into one
 group per channel (the usual DeepONet); ``head="linear"`` maps the elementwise product

@@ -1,7 +1,7 @@
 """A plain U-Net for fields on 1-, 2- and 3-D grids (a baseline, and LSM's backbone).
 
 The blocks here (:class:`ConvBlock`, :func:`conv`, :func:`norm_layer`, :func:`pad_to_multiple`,
-:func:`coordinate_channels`) are shared with :mod:`sciml.operators.lsm`.
+:func:`coordinate_channels`) are shared with :mod:`sciml.operators.grid.lsm`.
 """
 
 from __future__ import annotations

@@ -33,10 +33,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from sciml.operators.field_encoder import gaussian_kl
+from sciml.operators.point.dgno import DGNO
+from sciml.operators.point.field_encoder import gaussian_kl
+from sciml.physics.pdes.darcy import Darcy
 from sciml.physics.quadrature import ball_quadrature
 from sciml.physics.test_functions import Wendland
 from sciml.physics.weak_form import WeakForm, sample_field
+from sciml.train.losses import relative_l2
 from sciml.train.task import Task, check_finite, validation_split
 
 if TYPE_CHECKING:
@@ -128,7 +131,6 @@ class DGNOLoss:
     def pde(self) -> Darcy:
         """The :class:`~sciml.physics.pdes.darcy.Darcy` PDE ``-div(a grad u) = f`` with the constant
         forcing ``f = self.forcing`` (the coefficient comes from the data)."""
-        from sciml.physics.pdes.darcy import Darcy
 
         return Darcy(forcing=ConstantForcing(self.forcing))
 
@@ -195,7 +197,7 @@ def dgno_loss_terms(
 
 
 class DGNOTask(Task):
-    """Label-free training of :class:`~sciml.operators.dgno.DGNO` (see the module docstring).
+    """Label-free training of :class:`~sciml.operators.point.dgno.DGNO` (see the module docstring).
 
     ``Trainer(model, config, task=DGNOTask(loss)).fit(train, val)`` with ``train`` the
     coefficient fields ``[N, 1, H, W]`` (or ``(a, u)`` pairs, whose ``u`` is ignored) and
@@ -222,8 +224,7 @@ class DGNOTask(Task):
     ) -> nn.Module:
         """Hold the coefficients ``a: [N, 1, H, W]`` (``train``: ``a`` or ``(a, u)``) on
         ``device``; carve a seeded validation split when ``val`` is None; return ``model``
-        (a :class:`~sciml.operators.dgno.DGNO`)."""
-        from sciml.operators.dgno import DGNO
+        (a :class:`~sciml.operators.point.dgno.DGNO`)."""
 
         if not isinstance(model, DGNO):
             raise TypeError(f"DGNOTask trains a DGNO model, got {type(model).__name__}")
@@ -281,8 +282,6 @@ class DGNOTask(Task):
         physics += self.spec.constitutive_weight * terms["constitutive"]
         out = {"val_loss": terms["total"], "val_pde": terms["pde"], "val_physics": physics}
         if self.uv is not None:
-            from sciml.train.losses import relative_l2
-
             with torch.no_grad():
                 preds = [
                     module(self.av[i : i + 50].to(self.device)).cpu()

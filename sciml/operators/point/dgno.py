@@ -14,7 +14,7 @@ Zang & Koutsourelakis (J. Comput. Phys. 2025; "DGenNO"): a low-dimensional laten
   flux ``s(x; beta)``), one MultiONet with the multi-output head; ``u`` is multiplied by the
   :class:`~sciml.physics.mollifier.DirichletMollifier`, so ``u = 0`` on the walls exactly.
 
-Training (:class:`~sciml.operators.dgno_task.DGNOTask`) uses *no solutions*: the loss is the
+Training (:class:`~sciml.operators.point.dgno_task.DGNOTask`) uses *no solutions*: the loss is the
 reconstruction of ``a``, the KL term and weak-form residuals of the PDE
 (:class:`~sciml.physics.weak_form.WeakForm`) at random test-function centres. Inverse problems
 (:mod:`sciml.inverse`) freeze the decoders and search the latent space.
@@ -36,8 +36,8 @@ import torch
 from torch import nn
 
 from sciml.grid import Grid
-from sciml.operators.field_encoder import FieldEncoder, gaussian_kl
-from sciml.operators.multionet import MultiONet
+from sciml.operators.point.field_encoder import FieldEncoder, gaussian_kl
+from sciml.operators.point.multionet import MultiONet
 from sciml.physics.mollifier import DirichletMollifier
 
 __all__ = ["DGNO", "dgno_preset", "gaussian_kl"]

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from sciml.operators.unet import check_input
+from sciml.operators.grid.unet import check_input
 
 __all__ = ["FNO"]
 

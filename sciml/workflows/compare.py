@@ -15,9 +15,9 @@ import torch
 from torch import nn
 
 from sciml.train.task import use_bf16
-from sciml.train.trainer import TrainConfig, Trainer, evaluate, predict
+from sciml.train.trainer import TrainConfig, Trainer, evaluate, make_windows, predict
 
-__all__ = ["train_and_test", "markdown_table", "count_parameters", "inference_time"]
+__all__ = ["train_and_test", "count_parameters", "inference_time"]
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -77,8 +77,6 @@ def train_and_test(
     xt, yt = test
     steps = None
     if cfg.input_frames is not None:
-        from sciml.train.trainer import make_windows
-
         xt, yt = make_windows(xt, yt, cfg.input_frames, cfg.rollout_steps)
         steps = cfg.rollout_steps
     amp = use_bf16(cfg, trainer.device)
@@ -103,17 +101,3 @@ def train_and_test(
         "operator": op,
         "test_errors": errs,
     }
-
-
-def markdown_table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> str:
-    """``columns``: ``(key, header, format)``, e.g. ``("test_l2", "test rel. L2", ".4f")``."""
-    head = "| " + " | ".join(h for _, h, _ in columns) + " |"
-    sep = "|" + "|".join("---" for _ in columns) + "|"
-    body = []
-    for r in rows:
-        cells = []
-        for key, _, fmt in columns:
-            v = r.get(key, "")
-            cells.append(format(v, fmt) if isinstance(v, (int, float)) and fmt else str(v))
-        body.append("| " + " | ".join(cells) + " |")
-    return "\n".join([head, sep, *body])

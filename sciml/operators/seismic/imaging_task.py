@@ -1,11 +1,11 @@
 """Training task for seismic imaging models (velocity <-> shot gathers) in the one Trainer.
 
 :class:`SeismicImagingTask` trains any model with a ``directions`` attribute and
-``forward(x, direction)`` (:class:`~sciml.operators.latent_unet.LatentUNet`,
-:class:`~sciml.operators.xnet.InvertibleXNet`, :class:`~sciml.operators.inversionnet.InversionNet`,
-:class:`~sciml.operators.seismic_fno.SeismicFNO`) on pairs ``(velocity [N, 1, nz, nx] m/s,
+``forward(x, direction)`` (:class:`~sciml.operators.seismic.latent_unet.LatentUNet`,
+:class:`~sciml.operators.seismic.xnet.InvertibleXNet`, :class:`~sciml.operators.seismic.inversionnet.InversionNet`,
+:class:`~sciml.operators.seismic.fno.SeismicFNO`) on pairs ``(velocity [N, 1, nz, nx] m/s,
 seismic [N, S, nt, R])``, in the published normalisations
-(:class:`~sciml.operators.seismic_normalization.SeismicNormalization`).
+(:class:`~sciml.operators.seismic.normalization.SeismicNormalization`).
 
 Loss per item and direction (GFI, with SSIM in place of the VGG perceptual term, which needs
 downloaded ImageNet weights):
@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from sciml.operators.seismic_normalization import SeismicNormalization, imaging_metrics
+from sciml.io import FileFormatError
+from sciml.operators.model_file import load_operator
+from sciml.operators.seismic.normalization import SeismicNormalization, imaging_metrics
 from sciml.train.data import as_tensors
 from sciml.train.ssim import ssim
 from sciml.train.task import Task, check_finite, use_bf16, validation_split
@@ -255,10 +257,8 @@ def load_imaging_model(
     """A model file written by :class:`SeismicImagingTask` (``model.pt``): ``(model in eval
     mode, its normalisation, its trained directions)``. Reads with ``weights_only=True``;
     a file without the seismic fields is refused with an error naming the file and field."""
-    from sciml.io import FileFormatError
-    from sciml.train.checkpoint import load_model
 
-    model, extra = load_model(path, map_location)
+    model, extra = load_operator(path, map_location)
     if not isinstance(extra.get("normalization"), dict):
         raise FileFormatError(
             f"model file {str(path)!r}: field 'extra.normalization' is missing (not a seismic "

@@ -2,7 +2,7 @@
 
 Supervised operators (``lsm``, ``fno``, ``unet``, ``deeponet``, ...) take their channels and
 dimension from the data and train on (input, output) pairs with the default task. ``dgno``
-trains label-free (:class:`~sciml.operators.dgno_task.DGNOTask`): the data file must come from
+trains label-free (:class:`~sciml.operators.point.dgno_task.DGNOTask`): the data file must come from
 one of the DGNO Darcy recipes, which give the medium, the two phases and the forcing; its
 solutions are only logged (``val_l2``), never used for the loss or for selection.
 """
@@ -13,6 +13,9 @@ from typing import Any
 
 import torch
 
+from sciml.datasets import get_recipe, recipe_names
+from sciml.operators.point.dgno import dgno_preset
+from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask
 from sciml.train.task import Task
 
 __all__ = ["LABEL_FREE", "model_kwargs_for_data", "run_model_setup"]
@@ -33,9 +36,6 @@ def model_kwargs_for_data(
 
 
 def _dgno_setup(x: torch.Tensor, meta: dict, user: dict, task_options: dict, data: str):
-    from sciml.datasets import get_recipe, recipe_names
-    from sciml.operators.dgno import dgno_preset
-    from sciml.operators.dgno_task import DGNOLoss, DGNOTask
 
     recipe = meta.get("recipe")
     medium = getattr(get_recipe(recipe), "medium", None) if recipe in recipe_names() else None
@@ -72,7 +72,7 @@ def run_model_setup(
     """``(constructor keywords, task or None)`` for registry model ``name`` on this data.
 
     ``task_options`` are the task's settings (for ``dgno`` the fields of
-    :class:`~sciml.operators.dgno_task.DGNOLoss`); supervised models take none.
+    :class:`~sciml.operators.point.dgno_task.DGNOLoss`); supervised models take none.
     """
     if name == "dgno":
         return _dgno_setup(x, meta, model_options, task_options, data)

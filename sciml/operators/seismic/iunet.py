@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sciml.operators.invertible_layers import (
+from sciml.operators.seismic.invertible_layers import (
     AdditiveCoupling,
     InvertibleDownsampling,
     OrthogonalMixing,

@@ -9,7 +9,7 @@ keeps branch and trunk at equal depth and combines the branch-trunk products of 
 with ``w_i = 1 / terms`` (``combine="mean"``) or learnable scalars initialised to ``1 / terms``
 (``combine="learned"``). Earlier layers thus reach the output directly (shorter gradient paths,
 several feature scales) for ``terms`` (or ``terms + 1``) extra numbers, and ``terms=1`` is
-exactly a :class:`~sciml.operators.deeponet.DeepONet` with the same weights. All inputs, point
+exactly a :class:`~sciml.operators.point.deeponet.DeepONet` with the same weights. All inputs, point
 queries, output heads (``"split"`` or the multi-output ``"linear"``) and the forward-mode
 coordinate gradient are those of :class:`DeepONet`.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sciml.operators.deeponet import DeepONet
+from sciml.operators.point.deeponet import DeepONet
 
 __all__ = ["MultiONet"]
 
@@ -39,7 +39,7 @@ class MultiONet(DeepONet):
         terms: number of last layers combined (``1 <= terms <= layers``; default all but the
             first, as in the published models).
         combine: ``"mean"`` or ``"learned"`` weights.
-        **kwargs: as :class:`~sciml.operators.deeponet.DeepONet` (``in_features`` or
+        **kwargs: as :class:`~sciml.operators.point.deeponet.DeepONet` (``in_features`` or
             ``in_channels`` + ``sensor_shape``, ``out_channels``, ``coord_dim``, ``width``,
             ``layers``, ``activation``, ``head``).
     """
