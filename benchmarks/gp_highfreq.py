@@ -46,6 +46,7 @@ from pathlib import Path
 import torch
 
 from sciml.grid import Grid
+from sciml.solvers.gp import AdamLBFGS, SpectralMixturePrior, SpectrumInit, UniformInit
 from sciml.solvers.gp.adam import Adam
 from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.gauss_newton import GaussNewton
@@ -175,7 +176,7 @@ def scaling_case(
         grid = grid.with_shape(shape)
     if method == "adam":
         strategy = Adam(steps=budget["adam_recipe_steps"], lr=1e-2)
-        kw = {"init": "uniform", "max_frequency": top, "monitor_every": strategy.steps // 10}
+        kw = {"init": UniformInit(max_frequency=top), "monitor_every": strategy.steps // 10}
     else:
         strategy = GaussNewton(
             newton_steps=budget["newton_steps"],
@@ -217,9 +218,10 @@ def problems_section(args, q: bool, plain_steps: int, pinn_steps: int) -> tuple[
     names = args.problems or [n for n, p in PROBLEMS.items() if p.grid.ndim <= 2]
     # warm-up: first-call costs (kernels, torch.optim's lazy imports) are not the first row's
     warm = PROBLEMS["poisson-1d-sin100"]
-    for method in ("gauss-newton", "adam", "adam+lbfgs"):
-        run_gp(warm, Grid((16,)), args.device, method=method, adam_steps=2, lbfgs_steps=2,
-               newton_steps=2, init="uniform", max_frequency=20.0)  # fmt: skip
+    for method in (GaussNewton(newton_steps=2, adam_steps=2), Adam(steps=2),
+                   AdamLBFGS(adam_steps=2, lbfgs_steps=2)):  # fmt: skip
+        run_gp(warm, Grid((16,)), args.device, method=method,
+               init=UniformInit(max_frequency=20.0))  # fmt: skip
     run_pinn(warm, Grid((16,)), 2, args.device)
     for name in names:
         p = PROBLEMS[name]
@@ -227,17 +229,16 @@ def problems_section(args, q: bool, plain_steps: int, pinn_steps: int) -> tuple[
         print(f"[{name}] automatic grid {list(grid.shape)}, F = {top}", flush=True)
         row = {"problem": name, "description": p.description, "grid": list(grid.shape)}
         row["ours"] = run_gp(
-            p, grid, args.device, adam_steps=20 if q else 200, newton_steps=5 if q else 6
-        )
+            p, grid, args.device,
+            method=GaussNewton(adam_steps=20 if q else 200, newton_steps=5 if q else 6),
+        )  # fmt: skip
         print(f"  ours  {row['ours']['rel_l2']:.2e} in {row['ours']['time_s']:.1f} s", flush=True)
         row["plain"] = run_gp(
             p,
             grid,
             args.device,
-            method="adam",
-            init="uniform",
-            max_frequency=top,
-            adam_steps=plain_steps,
+            method=Adam(steps=plain_steps),
+            init=UniformInit(max_frequency=top),
             monitor_every=max(plain_steps // 20, 1),
         )
         print(f"  plain {row['plain']['rel_l2']:.2e} in {row['plain']['time_s']:.1f} s", flush=True)
@@ -245,11 +246,9 @@ def problems_section(args, q: bool, plain_steps: int, pinn_steps: int) -> tuple[
             p,
             grid,
             args.device,
-            method="adam+lbfgs",
-            init="spectrum",
-            parametrization="whitened",
-            adam_steps=50 if q else 300,
-            lbfgs_steps=100 if q else 300,
+            method=AdamLBFGS(adam_steps=50 if q else 300, lbfgs_steps=100 if q else 300),
+            init=SpectrumInit(),
+            prior=SpectralMixturePrior(whitened=True),
             monitor_every=25,
         )
         print(f"  lbfgs {row['lbfgs']['rel_l2']:.2e} in {row['lbfgs']['time_s']:.1f} s", flush=True)

@@ -14,6 +14,17 @@ def _seed_everything():
     yield
 
 
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test (small models: fastest, and the machine is shared); the
+    previous count is restored afterwards. Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 class _RunsCode:
     """A pickle payload that runs ``touch MARKER`` when unpickled (the demonstrated attack)."""
 

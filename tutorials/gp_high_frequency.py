@@ -51,6 +51,7 @@ from sciml.physics import Poisson
 from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
 from sciml.solvers.gp.gauss_newton import GaussNewton
+from sciml.solvers.gp.initialization import SpectrumInit
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.normal_equations import GaussNewtonSystem
 from sciml.solvers.gp.problems import get_problem, manufactured_forcing
@@ -91,10 +92,8 @@ sol = solve_gp(
     pde,
     grid,
     exact,  # boundary data: a callable of the boundary points
-    method="gauss-newton",
-    init="spectrum",
-    adam_steps=10 if SMOKE else 200,
-    newton_steps=2 if SMOKE else 3,
+    method=GaussNewton(adam_steps=10 if SMOKE else 200, newton_steps=2 if SMOKE else 3),
+    init=SpectrumInit(),  # mixture components on the peaks of the forcing's spectrum
     exact=exact,
     progress=not SMOKE,
 )
@@ -212,7 +211,7 @@ print(
 
 # %%
 model2 = KroneckerGPSolver(pde2, grid2, exact2, learn_noise=False)
-model2.initialize(init="spectrum")
+model2.initialize(SpectrumInit())
 model2.set_noise_from_data(1e-7)
 system = GaussNewtonSystem(model2)
 H = as_operator(system.matvec, n=system.n, check=False)
@@ -277,8 +276,8 @@ plot_gp_solution(
 # %%
 if not SMOKE:
     p3 = get_problem("poisson-3d-sin100")
-    sol3 = solve_gp(p3.pde, None, p3.boundary, exact=p3.exact, adam_steps=0, newton_steps=1,
-                    progress=False)  # fmt: skip
+    sol3 = solve_gp(p3.pde, None, p3.boundary, exact=p3.exact,
+                    method=GaussNewton(newton_steps=1, adam_steps=0), progress=False)  # fmt: skip
     print(f"3-D on {sol3.model.grid.shape}: relative L2 {sol3.final_rel_l2:.2e} "
           f"in {sol3.wall_time:.1f} s")  # fmt: skip
 
@@ -304,7 +303,8 @@ assert 4 * pcg.iterations <= runs["CG"].iterations and (
 # %% [markdown]
 # ## Exercises
 #
-# 1. Start from the published recipe (`init="uniform", max_frequency=20.0`, `method="adam"`)
+# 1. Start from the published recipe (`init=UniformInit(max_frequency=20.0)`,
+#    `method=Adam(steps=...)`)
 #    and count how many Adam steps it needs to get below `1e-2` on `sin(100x)`.
 # 2. Solve `u = sin(500x) - 2(x - 0.5)^2` (`get_problem("poisson-1d-sin500")`) with
 #    `grid=None`: which grid does `choose_grid` pick, and what happens to the error with

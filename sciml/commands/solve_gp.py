@@ -12,12 +12,32 @@ from pathlib import Path
 import torch
 
 from sciml.io import check_out_dir, check_out_path
-from sciml.solvers.gp.auto_grid import choose_grid
-from sciml.solvers.gp.problems import get_problem
-from sciml.solvers.gp.solve import solve_gp
+from sciml.solvers.gp import (
+    Adam,
+    AdamLBFGS,
+    GaussNewton,
+    SpectralMixturePrior,
+    SpectrumInit,
+    StudentT,
+    UniformInit,
+    choose_grid,
+    get_problem,
+    solve_gp,
+)
+from sciml.solvers.gp.densities import Gaussian
 from sciml.workflows.gp_figures import plot_gp_solution
 
 __all__ = ["solve_gp_command"]
+
+#: the command line's names for the fit strategies and spectral densities
+STRATEGIES = {
+    "gauss-newton": lambda o: GaussNewton(newton_steps=o["newton_steps"], adam_steps=o["adam_steps"],
+                                          lr=o["lr"]),
+    "adam": lambda o: Adam(steps=o["adam_steps"], lr=o["lr"]),
+    "adam+lbfgs": lambda o: AdamLBFGS(adam_steps=o["adam_steps"], lbfgs_steps=o["lbfgs_steps"],
+                                      lr=o["lr"]),
+}  # fmt: skip
+DENSITY_NAMES = {"gaussian": Gaussian, "student_t": StudentT}
 
 
 def solve_gp_command(
@@ -56,20 +76,20 @@ def solve_gp_command(
         choice = choose_grid(p.pde, grid.bounds, boundary=p.boundary, faces=p.faces)
         grid, auto = choice.grid, choice.frequencies
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if method not in STRATEGIES:
+        raise ValueError(f"--method must be one of {list(STRATEGIES)}, got {method!r}")
+    if density not in DENSITY_NAMES:
+        raise ValueError(f"--density must be one of {list(DENSITY_NAMES)}, got {density!r}")
+    options = {"adam_steps": adam_steps, "newton_steps": newton_steps,
+               "lbfgs_steps": lbfgs_steps, "lr": lr}  # fmt: skip
     sol = solve_gp(
         p.pde,
         grid,
         p.boundary,
         faces=p.faces,
-        method=method,
-        init=init,
-        max_frequency=p.max_frequency if init == "uniform" else None,
-        adam_steps=adam_steps,
-        newton_steps=newton_steps,
-        lbfgs_steps=lbfgs_steps,
-        lr=lr,
-        num_mixtures=num_mixtures,
-        density=density,
+        method=STRATEGIES[method](options),
+        prior=SpectralMixturePrior(num_mixtures=num_mixtures, density=DENSITY_NAMES[density]()),
+        init=UniformInit(max_frequency=p.max_frequency) if init == "uniform" else SpectrumInit(),
         exact=p.exact,
         test_points=grid.refine(2),
         progress=progress,

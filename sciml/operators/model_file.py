@@ -3,9 +3,10 @@
 :func:`sciml.io.load_model_file`, with the operator registry as its builder.
 
 >>> import tempfile, pathlib
+>>> from sciml.operators.registry import build
 >>> from sciml.train.checkpoint import save_model
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.pt"
->>> _ = save_model(build("unet", in_channels=1, out_channels=1, width=4, levels=1), p)
+>>> _ = save_model(p, build("unet", in_channels=1, out_channels=1, width=4, levels=1))
 >>> load_operator(p)[0].spec["name"]
 'unet'
 """

@@ -157,8 +157,11 @@ class RegularizerContract:
         assert torch.equal(a.ys.detach(), b.ys.detach())
 
     def test_descending_the_penalty(self, name: str) -> None:
-        """20 Adam steps on the penalty alone lower it (re-drawn from the same seed) and, for
-        a regularizer declaring ``reduces_nfe``, cut the plain solve's NFE by >= 10 %."""
+        """20 Adam steps on the penalty alone lower it and, for a regularizer declaring
+        ``reduces_nfe``, cut the plain solve's NFE by >= 10 %. A random penalty (one draw of
+        time points per solve) is compared as the mean over 8 fixed draws: one draw of the
+        local stiffness estimate varies by 4x between seeds, so a single draw can rise while
+        the expectation falls (measured 0.37 -> 0.34 mean, one draw 0.40 -> 1.07)."""
         if self.make(name).vanishes_for == "any":
             pytest.skip(f"{name} has no penalty")
         field = NFECounter(TanhField())
@@ -173,7 +176,11 @@ class RegularizerContract:
         def penalty(reg: Any) -> torch.Tensor:
             return reg.solve(field, y0, self.t, rtol=self.rtol, atol=self.atol).penalty
 
-        nfe0, p0 = plain_nfe(), float(penalty(self.make(name, seed=5)).detach())
+        def mean_penalty() -> float:
+            seeds = range(5, 13) if self.make(name).random else (5,)
+            return sum(float(penalty(self.make(name, seed=s)).detach()) for s in seeds) / len(seeds)
+
+        nfe0, p0 = plain_nfe(), mean_penalty()
         reg = self.make(name)
         opt = torch.optim.Adam(field.parameters(), lr=0.05)
         for _ in range(20):
@@ -181,7 +188,7 @@ class RegularizerContract:
             opt.zero_grad()
             loss.backward()
             opt.step()
-        nfe1, p1 = plain_nfe(), float(penalty(self.make(name, seed=5)).detach())
+        nfe1, p1 = plain_nfe(), mean_penalty()
         assert p1 < p0, (p0, p1)
         if reg.reduces_nfe:
             assert nfe1 <= 0.9 * nfe0, (nfe0, nfe1)

@@ -1,4 +1,5 @@
-"""The test mixin every registered grid operator passes.
+"""The test mixin every registered operator passes (tests/operators checks that each
+registered name has a contract subclass).
 
 A model family supplies ``name`` (registry name), ``kwargs(ndim)`` (small constructor keyword
 arguments), ``ndims`` (supported spatial dimensions) and ``golden_dir`` (the folder of its
@@ -60,7 +61,8 @@ for job in jobs:
     op, _ = load_operator(job["model"])
     x = torch.load(job["input"], weights_only=True)
     with torch.no_grad():
-        torch.save(op(x), job["output"])
+        y = op(x) if job.get("direction") is None else op(x, direction=job["direction"])
+        torch.save(y, job["output"])
 """
 
 
@@ -107,7 +109,15 @@ def run_fresh_process_jobs(families: list, folder: Path) -> dict:
 
 
 class OperatorContract:
-    """Mixin: subclasses set ``name``, ``ndims``, ``golden_dir`` and implement ``kwargs(ndim)``."""
+    """Mixin: subclasses set ``name``, ``ndims``, ``golden_dir`` and implement ``kwargs(ndim)``.
+
+    Grid operators (``grid_fields = True``, the default) map ``[B, C_in, *S]`` to
+    ``[B, C_out, *S]`` at any resolution and get the channels from the contract. Other
+    families (DGNO's coefficient -> solution, seismic velocity <-> gathers) set
+    ``grid_fields = False`` and describe their inputs with :meth:`inputs` (one per direction
+    they serve) and their refusals with :meth:`bad_inputs`; the shape, gradient, file,
+    golden and bad-input checks then run on those.
+    """
 
     name: str = ""
     #: folder of the golden output files ``<name>.pt`` (None: the golden check fails with a
@@ -122,6 +132,8 @@ class OperatorContract:
     #: relative tolerance of the golden check: float64 round-off of different BLAS/FFT builds
     #: is ~1e-14 (float32: ~1e-6); anything larger is a change in arithmetic or initialisation
     golden_rtol: float = 1e-9
+    #: a grid operator ``[B, C_in, *S] -> [B, C_out, *S]`` (resolution checks apply)
+    grid_fields: bool = True
 
     def kwargs(self, ndim: int) -> dict:
         raise NotImplementedError
@@ -137,13 +149,51 @@ class OperatorContract:
     ) -> nn.Module:
         """The registered model ``name`` for ``ndim``-D fields, initialised from ``seed``."""
         torch.manual_seed(seed)
+        if not self.grid_fields:
+            return build(self.name, **self.kwargs(ndim))
         return build(
             self.name, in_channels=in_channels, out_channels=out_channels, **self.kwargs(ndim)
         )
 
+    def inputs(self, batch: int = 2, seed: int = 7) -> dict[str | None, torch.Tensor]:
+        """``direction -> input`` (``None``: the model's only direction), float64, smooth."""
+        return {None: smooth_field((12, 12), batch=batch, channels=2, seed=seed)}
+
+    def output_shapes(self, batch: int = 2) -> dict[str | None, tuple[int, ...]]:
+        """``direction -> expected output shape`` for :meth:`inputs`."""
+        return {None: (batch, 3, 12, 12)}
+
+    def bad_inputs(self) -> list[tuple[torch.Tensor, str | None, str]]:
+        """``(input, direction, message pattern)`` the model must refuse with a ValueError."""
+        return [
+            (torch.randn(2, 5, 16, 16), None, "x must have shape"),  # 5 channels, expected 2
+            (torch.randn(2, 2, 16), None, "x must have shape"),  # 1-D input to a 2-D model
+        ]
+
+    def gradient_loss(self, model: nn.Module, inputs: dict) -> torch.Tensor:
+        """A scalar that depends on every parameter (default: the outputs' mean squares; a
+        model with parts its forward does not use, such as DGNO's coefficient decoder,
+        adds their training loss)."""
+        return sum(self.apply(model, x, d).square().mean() for d, x in inputs.items())
+
+    @staticmethod
+    def apply(model: nn.Module, x: torch.Tensor, direction: str | None) -> torch.Tensor:
+        """``model(x)`` in ``direction`` (models with directions take it as a keyword)."""
+        return model(x) if direction is None else model(x, direction=direction)
+
     # ------------------------------------------------------------------ checks
     @pytest.mark.parametrize("ndim", [1, 2, 3])
     def test_output_shape(self, ndim) -> None:
+        if not self.grid_fields:
+            if ndim != 2:
+                pytest.skip(f"{self.name} takes fixed-layout inputs (checked at ndim 2)")
+            model = self.make()
+            shapes = self.output_shapes()
+            for direction, x in self.inputs().items():
+                y = self.apply(model, x.float(), direction)
+                assert tuple(y.shape) == shapes[direction], (direction, y.shape)
+                assert torch.isfinite(y).all()
+            return
         if ndim not in self.ndims:
             pytest.skip(f"{self.name} does not support {ndim}-D")
         model = self.make(ndim)
@@ -154,8 +204,11 @@ class OperatorContract:
 
     def test_gradients_reach_every_parameter(self) -> None:
         model = self.make(2)
-        x = torch.randn(3, 2, 16, 16)
-        model(x).square().mean().backward()
+        if self.grid_fields:
+            model(torch.randn(3, 2, 16, 16)).square().mean().backward()
+        else:
+            inputs = {d: x.float() for d, x in self.inputs(batch=3).items()}
+            self.gradient_loss(model, inputs).backward()
         missing = [n for n, p in model.named_parameters() if p.grad is None]
         zero = [n for n, p in model.named_parameters() if p.grad is not None and not p.grad.any()]
         assert not missing, f"no gradient reached {missing}"
@@ -163,22 +216,23 @@ class OperatorContract:
 
     def test_rejects_bad_input(self) -> None:
         model = self.make(2)
-        with pytest.raises(ValueError, match="x must have shape"):
-            model(torch.randn(2, 5, 16, 16))  # 5 channels, expected 2
-        with pytest.raises(ValueError, match="x must have shape"):
-            model(torch.randn(2, 2, 16))  # 1-D input to a 2-D model
+        for x, direction, match in self.bad_inputs():
+            with pytest.raises(ValueError, match=match):
+                self.apply(model, x, direction)
 
     def prepare_fresh_process_job(self, folder: Path) -> tuple[dict, torch.Tensor]:
         """Save the model and an input into ``folder``; return the job and expected output."""
         folder.mkdir(parents=True, exist_ok=True)
         model = self.make(2).eval()
-        x = torch.randn(2, 2, 12, 12)
+        direction, x = next(iter(self.inputs().items()))
+        x = torch.randn(2, 2, 12, 12) if self.grid_fields else x.float()
         with torch.no_grad():
-            expected = model(x)
+            expected = self.apply(model, x, direction)
         save_model(folder / "m.pt", model)
         torch.save(x, folder / "x.pt")
         job = {"model": str(folder / "m.pt"), "input": str(folder / "x.pt")}
         job["output"] = str(folder / "y.pt")
+        job["direction"] = direction
         return job, expected
 
     def test_save_load_in_fresh_process_is_identical(self, tmp_path, request) -> None:
@@ -206,9 +260,10 @@ class OperatorContract:
         Tolerance ``golden_rtol`` (see the class attribute).
         """
         model = self.make_typed(seed=1234).eval()
-        x = smooth_field((12, 12), batch=2, channels=2, seed=7).to(self.dtype)
+        direction, x = next(iter(self.inputs(seed=7).items()))
+        x = x.to(self.dtype)
         with torch.no_grad():
-            y = model(x)
+            y = self.apply(model, x, direction)
         if self.golden_dir is None:
             pytest.fail(f"{type(self).__name__} must set golden_dir (the golden files' folder)")
         regen = _regen()
@@ -225,6 +280,8 @@ class OperatorContract:
 
     def test_discretisation_transfer(self) -> None:
         """Evaluate on 16x16 and on the same input resampled to 32x32 with Grid."""
+        if not self.grid_fields:
+            pytest.skip(f"{self.name} takes fixed-layout inputs (no resolution transfer)")
         model = self.make_typed().eval()
         coarse, fine = Grid((16, 16)), Grid((31, 31))
         x = smooth_field(coarse.shape, batch=2, channels=2).to(self.dtype)

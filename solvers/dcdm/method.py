@@ -52,6 +52,7 @@ import torch
 from sciml.solvers.dcdm.direction import LearnedDirection
 from sciml.solvers.dcdm.model_file import load_dcdm
 from sciml.solvers.dcdm.network import DCDMNet
+from sciml.solvers.krylov.cg import CGRecurrence
 from sciml.solvers.krylov.operator import as_operator, prepare_system
 from sciml.solvers.krylov.result import SolveResult, pack_result, sync
 from sciml.solvers.methods import solve_device
@@ -132,11 +133,8 @@ def dcdm(
     tol = torch.maximum(rtol * bnorm, torch.full_like(bnorm, atol))
     r = bb - op(x) if x0 is not None else bb.clone()
     rnorm = r.norm(dim=-1)
-    if safeguard:  # shadow Jacobi-PCG from the same x0
-        xs, rs = x.clone(), r.clone()
-        zs = dinv * rs
-        ps, rzs = zs.clone(), _dot(rs, zs)
-        rsnorm = rnorm.clone()
+    if safeguard:  # shadow Jacobi-PCG from the same x0: krylov.cg's own recurrences
+        shadow = CGRecurrence(op, bb, x.clone(), tol, M=lambda v: dinv * v)
     active = rnorm > tol
     use_shadow = torch.zeros_like(active)
     kept: deque = deque(maxlen=max(k, 1))
@@ -156,19 +154,10 @@ def dcdm(
         if safeguard:
             z = dinv * r
             cands.append((1, z, op(z)))
-            # shadow Jacobi-PCG step (the recurrences of krylov.cg with M = Jacobi)
-            Aps = op(ps)
-            pAp = _dot(ps, Aps)
-            alpha_s = torch.where(active, rzs / torch.where(active & (pAp > 0), pAp, 1.0), 0.0)
-            xs = xs + alpha_s[:, None] * ps
-            rs = rs - alpha_s[:, None] * Aps
-            zs = dinv * rs
-            rz_new = _dot(rs, zs)
-            beta = torch.where(active, rz_new / torch.where(rzs > 0, rzs, 1.0), 0.0)
-            ps = zs + beta[:, None] * ps
-            rzs = rz_new
-            rsnorm = rs.norm(dim=-1)
-            cands.append((2, xs - x, r - rs))
+            # one step of the shadow Jacobi-PCG (columns DCDM has finished stay frozen)
+            shadow.active = shadow.active & active
+            shadow.step()
+            cands.append((2, shadow.x - x, r - shadow.r))
         step = torch.zeros_like(x)
         Astep = torch.zeros_like(x)
         accepted: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -207,15 +196,13 @@ def dcdm(
         if k > 0:
             kept.append((step, Astep, torch.where(sAs > 0, sAs, torch.ones_like(sAs))))
         done = active & (rnorm <= tol)
-        if safeguard:
-            shadow_done = active & ~done & (rsnorm <= tol)
-            if bool(shadow_done.any()):  # confirm on the shadow's true residual
-                true_s = (bb - op(xs)).norm(dim=-1)
-                won = shadow_done & (true_s <= tol)
+        if safeguard:  # the shadow met the tolerance (confirmed on its true residual)
+            won = active & ~done & ~shadow.active & (shadow.rnorm <= tol)
+            if bool(won.any()):
                 use_shadow = use_shadow | won
-                x = torch.where(won[:, None], xs, x)
-                r = torch.where(won[:, None], bb - op(x), r)
-                rnorm = torch.where(won, true_s, rnorm)
+                x = torch.where(won[:, None], shadow.x, x)
+                r = torch.where(won[:, None], shadow.r, r)
+                rnorm = torch.where(won, shadow.rnorm, rnorm)
                 done = done | won
         if bool(done.any()):  # confirm on the true residual; replace a drifted one
             r_true = bb - op(x)

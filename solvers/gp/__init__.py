@@ -29,30 +29,38 @@ from sciml.solvers.gp.adam import Adam
 from sciml.solvers.gp.adam_lbfgs import AdamLBFGS
 from sciml.solvers.gp.auto_grid import GridChoice, choose_grid
 from sciml.solvers.gp.collocation import axis_letters, boundary_mask
+from sciml.solvers.gp.densities import DENSITIES, Gaussian, SpectralDensity, StudentT
 from sciml.solvers.gp.eigen_preconditioner import KroneckerEigenJacobi
 from sciml.solvers.gp.gauss_newton import (
     GaussNewton,
     dense_gauss_newton_step,
     matrix_free_gauss_newton_step,
 )
-from sciml.solvers.gp.kernels import DENSITIES, SpectralMixture1D
+from sciml.solvers.gp.initialization import FrequencyInit, SpectrumInit, UniformInit
+from sciml.solvers.gp.kernels import SpectralMixture1D
 from sciml.solvers.gp.kronecker import KroneckerFactors, mode_apply
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.monitor import Monitor
 from sciml.solvers.gp.normal_equations import GaussNewtonSystem
 from sciml.solvers.gp.problems import PROBLEMS, GPProblem, get_problem, manufactured_forcing
 from sciml.solvers.gp.solution import GPSolution
-from sciml.solvers.gp.solve import METHODS, solve_gp, strategy_from_name
+from sciml.solvers.gp.solve import SpectralMixturePrior, solve_gp
 from sciml.solvers.gp.spectrum import spectral_peaks
 from sciml.solvers.gp.strategy import FitStrategy
 
 __all__ = [
     "DENSITIES",
-    "METHODS",
     "PROBLEMS",
     "Adam",
     "AdamLBFGS",
     "FitStrategy",
+    "FrequencyInit",
+    "Gaussian",
+    "SpectralDensity",
+    "SpectralMixturePrior",
+    "SpectrumInit",
+    "StudentT",
+    "UniformInit",
     "GPProblem",
     "GPSolution",
     "GaussNewton",
@@ -73,5 +81,4 @@ __all__ = [
     "mode_apply",
     "solve_gp",
     "spectral_peaks",
-    "strategy_from_name",
 ]

@@ -1,10 +1,10 @@
 """Initialisation of a GP-HM model: mixture frequencies and noise precisions from the data.
 
-* :func:`initialize_frequencies` -- ``init="uniform"`` is the published recipe (frequencies
-  evenly on ``[0, max_frequency]``, a hand-set maximum per axis); ``init="spectrum"`` puts the
-  mixture components on the peaks of the forcing's and the boundary data's spectra along each
-  axis (:func:`~sciml.solvers.gp.spectrum.spectral_peaks`), so no frequency range is chosen
-  by hand.
+* the frequency initialisations, as objects: :class:`UniformInit` is the published recipe
+  (frequencies evenly on ``[0, max_frequency]``, a hand-set maximum per axis);
+  :class:`SpectrumInit` puts the mixture components on the peaks of the forcing's and the
+  boundary data's spectra along each axis (:func:`~sciml.solvers.gp.spectrum.spectral_peaks`),
+  so no frequency range is chosen by hand (:func:`initialize_frequencies` runs either).
 * :func:`set_noise_from_data` -- precisions ``1 / (level * data scale)^2``.
 * :func:`forcing_field` -- ``-R(0)``, the residual at ``u = 0`` (the forcing of a linear PDE).
 """
@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
@@ -22,9 +22,42 @@ from sciml.solvers.gp.spectrum import spectral_peaks, unique_peaks
 if TYPE_CHECKING:
     from sciml.solvers.gp.model import KroneckerGPSolver
 
-__all__ = ["INITS", "forcing_field", "initialize_frequencies", "set_noise_from_data"]
+__all__ = [
+    "FrequencyInit",
+    "SpectrumInit",
+    "UniformInit",
+    "forcing_field",
+    "initialize_frequencies",
+    "set_noise_from_data",
+]
 
-INITS = ("spectrum", "uniform")
+
+@dataclass(frozen=True)
+class FrequencyInit:
+    """How the mixture frequencies start: ``max_frequency`` (one value, or one per axis, in
+    cycles per unit) and the components' ``lengthscale`` (default: the axis length)."""
+
+    max_frequency: float | tuple[float, ...] | None = None
+    lengthscale: float | None = None
+
+    def __call__(self, model: KroneckerGPSolver) -> dict[str, list[float]]:
+        """Initialise ``model``'s kernels (in place); returns ``{axis letter: peaks found}``."""
+        return initialize_frequencies(model, self)
+
+
+@dataclass(frozen=True)
+class SpectrumInit(FrequencyInit):
+    """Components on the peaks of the forcing's and boundary data's spectra; ``max_frequency``
+    (default a quarter of the grid's sampling rate) only spreads the rest off the peaks."""
+
+
+@dataclass(frozen=True)
+class UniformInit(FrequencyInit):
+    """The published recipe: frequencies evenly on ``[0, max_frequency]`` (required)."""
+
+    def __post_init__(self) -> None:
+        if self.max_frequency is None:
+            raise ValueError("UniformInit needs max_frequency (the published recipe)")
 
 
 @torch.no_grad()
@@ -40,33 +73,25 @@ def forcing_field(model: KroneckerGPSolver) -> torch.Tensor:
 
 @torch.no_grad()
 def initialize_frequencies(
-    model: KroneckerGPSolver,
-    *,
-    init: str = "spectrum",
-    max_frequency: float | Sequence[float] | None = None,
-    lengthscale: float | None = None,
+    model: KroneckerGPSolver, init: FrequencyInit | None = None
 ) -> dict[str, list[float]]:
     """Initialise the mixture frequencies and lengthscales of every axis (in place).
 
     Args:
         model: the GP-HM model.
-        init: ``"uniform"`` (published recipe: frequencies evenly on ``[0, max_frequency]``,
-            ``max_frequency`` required) or ``"spectrum"`` (peaks of the forcing's and the
-            boundary data's spectra along each axis; ``max_frequency`` defaults to a quarter
-            of the grid's sampling rate and only spreads the components off the peaks).
-        max_frequency: one value, or one per axis (cycles per unit).
-        lengthscale: of every component; default the axis length.
+        init: :class:`SpectrumInit` (default) or :class:`UniformInit`.
 
     Returns:
-        ``{axis letter: peaks found}`` (empty for ``init="uniform"``).
+        ``{axis letter: peaks found}`` (empty for :class:`UniformInit`).
     """
-    if init not in INITS:
-        raise ValueError(f"init must be 'uniform' or 'spectrum', got {init!r}")
+    init = SpectrumInit() if init is None else init
+    if not isinstance(init, FrequencyInit):
+        raise TypeError(f"init must be SpectrumInit(...) or UniformInit(...), got {init!r}")
+    spectrum = not isinstance(init, UniformInit)
+    max_frequency, lengthscale = init.max_frequency, init.lengthscale
     grid = model.grid
     nd = grid.ndim
     if max_frequency is None:
-        if init == "uniform":
-            raise ValueError("init='uniform' needs max_frequency (the published recipe)")
         max_frequency = [0.25 / h for h in grid.spacing]
     elif isinstance(max_frequency, (int, float)):
         max_frequency = [float(max_frequency)] * nd
@@ -74,7 +99,7 @@ def initialize_frequencies(
     if len(max_frequency) != nd:
         raise ValueError(f"max_frequency needs one value per axis ({nd})")
     found = {}
-    if init == "spectrum":
+    if spectrum:
         forcing = forcing_field(model)
         gfield = torch.zeros_like(model.latent)
         gfield.reshape(-1)[model.mask.flatten()] = model.g
@@ -82,7 +107,7 @@ def initialize_frequencies(
     for d in range(nd):
         h = grid.spacing[d]
         peaks = amps = None
-        if init == "spectrum":
+        if spectrum:
             sources = [forcing]
             # boundary data along axis d: faces of the OTHER axes carry lines along d
             for c in letters:

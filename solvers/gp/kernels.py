@@ -9,11 +9,13 @@ of ``Q`` components placed symmetrically at ``±mu_q`` (cycles per unit length),
 and by Bochner's theorem the kernel is its Fourier transform, ``k(tau) = sum_q w_q
 m_q(tau) cos(2 pi mu_q tau)`` with ``tau = x - x'``:
 
-* ``density="gaussian"``: ``p`` Gaussian with std ``sigma_q = 1 / (2 pi l_q)``, so
+* ``density=Gaussian()``: ``p`` Gaussian with std ``sigma_q = 1 / (2 pi l_q)``, so
   ``m_q(tau) = exp(-tau^2 / (2 l_q^2))`` (the spectral-mixture kernel of Wilson & Adams).
-* ``density="student_t"``: ``p`` a Student-t with 5 degrees of freedom, which makes
+* ``density=StudentT()``: ``p`` a Student-t with 5 degrees of freedom, which makes
   ``m_q`` the Matern-5/2 kernel of lengthscale ``l_q`` (the smallest Matern order whose
   second derivative is continuous at ``tau = 0``, which the PDE residual needs).
+
+(:mod:`sciml.solvers.gp.densities`.)
 
 Weights are optimised in the log domain (``w = exp(log_w)``): a flat prior on ``log w`` is
 the Jeffreys prior ``p(w) ~ 1/w``, which lets unneeded components shrink to zero.
@@ -36,10 +38,9 @@ import math
 import gpytorch
 import torch
 
-__all__ = ["SpectralMixture1D", "DENSITIES"]
+from sciml.solvers.gp.densities import DENSITIES, Gaussian, SpectralDensity
 
-DENSITIES = ("gaussian", "student_t")
-_SQRT5 = math.sqrt(5.0)
+__all__ = ["SpectralMixture1D", "DENSITIES"]
 
 
 class SpectralMixture1D(gpytorch.kernels.Kernel):
@@ -47,7 +48,8 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
 
     Args:
         num_mixtures: number of components ``Q`` (GP-HM uses ~30).
-        density: ``"gaussian"`` (SM kernel) or ``"student_t"`` (Matern-5/2 x cosine).
+        density: a :class:`~sciml.solvers.gp.densities.SpectralDensity`: ``Gaussian()``
+            (SM kernel, default) or ``StudentT()`` (Matern-5/2 x cosine).
         dtype, device: of the parameters (use float64 for PDE solves).
 
     Parameters (all ``[Q]``): ``log_weights``, ``frequencies`` (cycles per unit length),
@@ -63,15 +65,19 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         self,
         num_mixtures: int = 30,
         *,
-        density: str = "gaussian",
+        density: SpectralDensity | None = None,
         dtype: torch.dtype = torch.float64,
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(num_mixtures, int) or num_mixtures < 1:
             raise ValueError(f"num_mixtures must be a positive int, got {num_mixtures!r}")
-        if density not in DENSITIES:
-            raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
+        density = Gaussian() if density is None else density
+        if not isinstance(density, SpectralDensity):
+            raise TypeError(
+                f"density must be a SpectralDensity ({', '.join(map(repr, DENSITIES))}), "
+                f"got {density!r}"
+            )
         self.num_mixtures = num_mixtures
         self.density = density
         kw = {"dtype": dtype, "device": device}
@@ -105,18 +111,7 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         w, ell = self.weights, self.lengthscales
         b = 2 * math.pi * self.frequencies
         cos, sin = torch.cos(b * t), torch.sin(b * t)
-        if self.density == "gaussian":
-            a = 0.5 / ell**2  # m = exp(-a t^2)
-            m = torch.exp(-a * t * t)
-            m1 = -2 * a * t * m
-            m2 = (4 * a * a * t * t - 2 * a) * m
-        else:  # Matern-5/2 with c = sqrt(5) / l, r = |t|
-            c = _SQRT5 / ell
-            r = t.abs()
-            e = torch.exp(-c * r)
-            m = (1 + c * r + (c * r) ** 2 / 3) * e
-            m1 = -(c * c / 3) * t * (1 + c * r) * e
-            m2 = -(c * c / 3) * (1 + c * r - (c * r) ** 2) * e
+        m, m1, m2 = self.density.envelope(t, ell)
         out = [(w * m * cos).sum(-1)]
         if order >= 1:
             out.append((w * (m1 * cos - b * m * sin)).sum(-1))
@@ -165,18 +160,10 @@ class SpectralMixture1D(gpytorch.kernels.Kernel):
         """Power spectrum ``S(s)`` at frequencies ``s: [M]`` (cycles per unit length) -> ``[M]``."""
         s = s.reshape(-1, 1)
         w, mu = self.weights, self.frequencies
-        if self.density == "gaussian":
-            sig = 1.0 / (2 * math.pi * self.lengthscales)
+        ell = self.lengthscales
 
-            def p(z: torch.Tensor) -> torch.Tensor:
-                return torch.exp(-0.5 * (z / sig) ** 2) / (sig * math.sqrt(2 * math.pi))
-        else:  # Student-t, nu = 5, scale 1 / (2 pi l)  (the Matern-5/2 spectrum)
-            scale = 1.0 / (2 * math.pi * self.lengthscales)
-            nu = 5.0
-            norm = math.exp(math.lgamma(3.0) - math.lgamma(2.5)) / math.sqrt(nu * math.pi)
-
-            def p(z: torch.Tensor) -> torch.Tensor:
-                return norm / scale * (1 + (z / scale) ** 2 / nu) ** -3.0
+        def p(z: torch.Tensor) -> torch.Tensor:
+            return self.density.spectrum(z, ell)
 
         return (0.5 * w * (p(s - mu) + p(s + mu))).sum(-1)
 

@@ -31,13 +31,15 @@ import torch
 
 from sciml.grid import Grid
 from sciml.solvers.gp.collocation import boundary_mask, check_pde, default_faces
+from sciml.solvers.gp.densities import SpectralDensity
 from sciml.solvers.gp.gauss_newton import dense_gauss_newton_step
 from sciml.solvers.gp.initialization import (
+    FrequencyInit,
     forcing_field,
     initialize_frequencies,
     set_noise_from_data,
 )
-from sciml.solvers.gp.kernels import DENSITIES, SpectralMixture1D
+from sciml.solvers.gp.kernels import SpectralMixture1D
 from sciml.solvers.gp.kronecker import KroneckerFactors, mode_apply
 
 __all__ = ["KroneckerGPSolver"]
@@ -54,7 +56,8 @@ class KroneckerGPSolver(torch.nn.Module):
             tensor ``[M]`` of values at ``grid.points()[mask.flatten()]``.
         faces: which faces carry data; default every face of every spatial axis (and the
             initial-time face ``"t-"`` for a time-dependent PDE).
-        num_mixtures: ``Q`` per axis. density: ``"gaussian"`` or ``"student_t"``.
+        num_mixtures: ``Q`` per axis. density: a
+            :class:`~sciml.solvers.gp.densities.SpectralDensity` (default ``Gaussian()``).
         jitter: relative diagonal jitter of each ``K_d``; default ``1e-10`` on grids with up to
             two axes and ``1e-8`` on three (the prior ``(x)_d (K_d + jitter I)`` compounds the
             per-axis floors: at 1e-10 a 3-D Gauss-Newton matrix is so ill-conditioned that CG
@@ -62,8 +65,8 @@ class KroneckerGPSolver(torch.nn.Module):
             gives 7.7e-6; on 2-D grids the error and iterations barely change).
         boundary_weight: ``lambda_b``.
         learn_noise: learn ``tau_b, tau_r`` (default) or hold them at their initial values.
-        parametrization: ``"values"`` (published: the unknowns ARE the grid values ``U``) or
-            ``"whitened"`` (``U = L z`` with ``L`` the Kronecker Cholesky factor of ``K`` and
+        whitened: False (published: the unknowns ARE the grid values ``U``) or True
+            (``U = L z`` with ``L`` the Kronecker Cholesky factor of ``K`` and
             the unknowns ``z``; the same objective in other coordinates, whose Hessian in
             ``z`` is identity plus a few large directions, so L-BFGS converges in far fewer
             steps).
@@ -81,29 +84,23 @@ class KroneckerGPSolver(torch.nn.Module):
         *,
         faces: Sequence[str] | None = None,
         num_mixtures: int = 30,
-        density: str = "gaussian",
+        density: SpectralDensity | None = None,
         jitter: float | None = None,
         boundary_weight: float = 1.0,
         learn_noise: bool = True,
-        parametrization: str = "values",
+        whitened: bool = False,
         dtype: torch.dtype = torch.float64,
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
         self.letters = check_pde(pde, grid)
-        if density not in DENSITIES:
-            raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
         if jitter is None:
             jitter = 1e-10 if grid.ndim <= 2 else 1e-8
         if jitter < 0:
             raise ValueError(f"jitter must be >= 0, got {jitter}")
         if boundary_weight <= 0:
             raise ValueError(f"boundary_weight must be > 0, got {boundary_weight}")
-        if parametrization not in ("values", "whitened"):
-            raise ValueError(
-                f"parametrization must be 'values' or 'whitened', got {parametrization!r}"
-            )
-        self.whitened = parametrization == "whitened"
+        self.whitened = bool(whitened)
         self.pde, self.grid = pde, grid
         self.jitter, self.boundary_weight = float(jitter), float(boundary_weight)
         kw = {"dtype": dtype, "device": device}
@@ -243,20 +240,13 @@ class KroneckerGPSolver(torch.nn.Module):
         """``-R(0)`` on the grid ``[*grid.shape]`` (the forcing of a linear PDE)."""
         return forcing_field(self)
 
-    def initialize(
-        self,
-        *,
-        init: str = "spectrum",
-        max_frequency: float | Sequence[float] | None = None,
-        lengthscale: float | None = None,
-    ) -> dict[str, list[float]]:
-        """Initialise the mixture frequencies and lengthscales; returns the peaks found.
+    def initialize(self, init: FrequencyInit | None = None) -> dict[str, list[float]]:
+        """Initialise the mixture frequencies and lengthscales (``init``: :class:`SpectrumInit`,
+        the default, or :class:`UniformInit`); returns the peaks found.
 
         See :func:`sciml.solvers.gp.initialization.initialize_frequencies`.
         """
-        return initialize_frequencies(
-            self, init=init, max_frequency=max_frequency, lengthscale=lengthscale
-        )
+        return initialize_frequencies(self, init)
 
     # -------------------------------------------------------------- prediction
     @torch.no_grad()

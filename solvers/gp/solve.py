@@ -3,47 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from sciml.grid import Grid
-from sciml.solvers.gp.adam import Adam
-from sciml.solvers.gp.adam_lbfgs import AdamLBFGS
 from sciml.solvers.gp.auto_grid import choose_grid
+from sciml.solvers.gp.densities import Gaussian, SpectralDensity
 from sciml.solvers.gp.gauss_newton import GaussNewton
+from sciml.solvers.gp.initialization import FrequencyInit
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.monitor import Monitor
 from sciml.solvers.gp.solution import GPSolution
 from sciml.solvers.gp.strategy import FitStrategy
 
-__all__ = ["METHODS", "solve_gp", "strategy_from_name"]
-
-METHODS = ("adam", "adam+lbfgs", "gauss-newton")
+__all__ = ["SpectralMixturePrior", "solve_gp"]
 
 
-def strategy_from_name(
-    method: str,
-    *,
-    adam_steps: int = 200,
-    lr: float = 1e-2,
-    lbfgs_steps: int = 0,
-    newton_steps: int = 3,
-    settle_tol: float = 1e-3,
-    dense_limit: int = 6000,
-) -> FitStrategy:
-    """The fit strategy called ``method`` (one of :data:`METHODS`) with these settings."""
-    if method == "adam":
-        return Adam(steps=adam_steps, lr=lr)
-    if method == "adam+lbfgs":
-        return AdamLBFGS(
-            adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, lr=lr, settle_tol=settle_tol
-        )
-    if method == "gauss-newton":
-        return GaussNewton(
-            newton_steps=newton_steps, adam_steps=adam_steps, lr=lr, dense_limit=dense_limit
-        )
-    raise ValueError(f"method must be one of {METHODS} or a FitStrategy, got {method!r}")
+@dataclass(frozen=True)
+class SpectralMixturePrior:
+    """The GP-HM prior: a product over axes of spectral-mixture kernels.
+
+    Args:
+        num_mixtures: components ``Q`` per axis.
+        density: their :class:`~sciml.solvers.gp.densities.SpectralDensity` (default
+            ``Gaussian()``; ``StudentT()`` gives Matern-5/2 envelopes).
+        jitter: relative diagonal jitter per axis (default by dimension; see
+            :class:`~sciml.solvers.gp.model.KroneckerGPSolver`).
+        boundary_weight: ``lambda_b``.
+        whitened: solve for ``z`` with ``U = L z`` (same objective, better conditioned).
+    """
+
+    num_mixtures: int = 30
+    density: SpectralDensity = field(default_factory=Gaussian)
+    jitter: float | None = None
+    boundary_weight: float = 1.0
+    whitened: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.num_mixtures, int) or self.num_mixtures < 1:
+            raise ValueError(f"num_mixtures must be a positive int, got {self.num_mixtures!r}")
+        if not isinstance(self.density, SpectralDensity):
+            raise TypeError(
+                f"density must be a SpectralDensity (Gaussian() or StudentT()), got "
+                f"{self.density!r}"
+            )
 
 
 def solve_gp(
@@ -51,25 +56,13 @@ def solve_gp(
     grid: Grid | None,
     boundary: Callable[[torch.Tensor], torch.Tensor] | torch.Tensor,
     *,
+    method: FitStrategy | None = None,
+    prior: SpectralMixturePrior | None = None,
+    init: FrequencyInit | None = None,
     faces: Sequence[str] | None = None,
     bounds: Sequence[Sequence[float]] | None = None,
     points_per_wavelength: float = 4.0,
-    method: str | FitStrategy = "gauss-newton",
-    num_mixtures: int = 30,
-    density: str = "gaussian",
-    init: str = "spectrum",
-    max_frequency: float | Sequence[float] | None = None,
-    lengthscale: float | None = None,
-    adam_steps: int = 200,
-    lr: float = 1e-2,
-    lbfgs_steps: int = 0,
-    newton_steps: int = 3,
-    settle_tol: float = 1e-3,
     noise_level: float | None = None,
-    jitter: float | None = None,
-    boundary_weight: float = 1.0,
-    parametrization: str = "values",
-    dense_limit: int = 6000,
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
     test_points: torch.Tensor | Grid | None = None,
     target: float = 1e-3,
@@ -81,22 +74,20 @@ def solve_gp(
     """Solve ``pde`` on ``grid`` with GP-HM.
 
     Args:
-        pde, boundary, faces, num_mixtures, density, jitter, boundary_weight,
-            parametrization: see :class:`~sciml.solvers.gp.model.KroneckerGPSolver`.
+        pde, boundary, faces: see :class:`~sciml.solvers.gp.model.KroneckerGPSolver`.
         grid: the collocation grid, or ``None`` to choose it from the spectra of the forcing
             and of a callable ``boundary`` (:func:`~sciml.solvers.gp.auto_grid.choose_grid`
             with ``bounds`` and ``points_per_wavelength``; the choice is in
             ``GPSolution.info["auto_grid"]``).
-        method: how the loss is minimised: a :class:`~sciml.solvers.gp.strategy.FitStrategy`
-            object, or one of the names below, built from ``adam_steps, lr, lbfgs_steps,
-            newton_steps, settle_tol, dense_limit`` (:func:`strategy_from_name`):
-
-            * ``"adam"`` -- :class:`~sciml.solvers.gp.adam.Adam`, the published recipe;
-            * ``"adam+lbfgs"`` -- :class:`~sciml.solvers.gp.adam_lbfgs.AdamLBFGS`;
-            * ``"gauss-newton"`` (default) -- :class:`~sciml.solvers.gp.gauss_newton.GaussNewton`
-              (dense solves on small grids, matrix-free Kronecker CG on large ones).
-        init, max_frequency, lengthscale: see
-            :func:`~sciml.solvers.gp.initialization.initialize_frequencies`.
+        method: how the loss is minimised, a :class:`~sciml.solvers.gp.strategy.FitStrategy`:
+            :class:`~sciml.solvers.gp.gauss_newton.GaussNewton` (default: dense solves on small
+            grids, matrix-free Kronecker CG on large ones),
+            :class:`~sciml.solvers.gp.adam.Adam` (the published recipe) or
+            :class:`~sciml.solvers.gp.adam_lbfgs.AdamLBFGS`.
+        prior: the Kronecker spectral-mixture prior (:class:`SpectralMixturePrior`: mixtures
+            per axis, spectral density, jitter, boundary weight, whitened unknowns).
+        init: the frequencies' start, :class:`~sciml.solvers.gp.initialization.SpectrumInit`
+            (default) or :class:`~sciml.solvers.gp.initialization.UniformInit`.
         noise_level: initial precisions ``1 / (noise_level * data scale)^2``
             (:func:`~sciml.solvers.gp.initialization.set_noise_from_data`); ``None``: the
             strategy's ``default_noise_level`` (``tau = 1`` for the Adam methods, as
@@ -111,20 +102,14 @@ def solve_gp(
         :class:`~sciml.solvers.gp.solution.GPSolution` of the FINAL iterate (no checkpoint
         is picked by test error).
     """
-    if isinstance(method, str):
-        strategy = strategy_from_name(
-            method,
-            adam_steps=adam_steps,
-            lr=lr,
-            lbfgs_steps=lbfgs_steps,
-            newton_steps=newton_steps,
-            settle_tol=settle_tol,
-            dense_limit=dense_limit,
+    strategy = GaussNewton() if method is None else method
+    if not isinstance(strategy, FitStrategy):
+        raise TypeError(
+            f"method must be a FitStrategy (GaussNewton(), Adam(), AdamLBFGS()), got {method!r}"
         )
-    elif isinstance(method, FitStrategy):
-        strategy = method
-    else:
-        raise TypeError(f"method must be a name or a FitStrategy, got {type(method).__name__}")
+    prior = SpectralMixturePrior() if prior is None else prior
+    if not isinstance(prior, SpectralMixturePrior):
+        raise TypeError(f"prior must be a SpectralMixturePrior, got {prior!r}")
     if monitor_every < 1:
         raise ValueError(f"monitor_every must be >= 1, got {monitor_every}")
     auto = None
@@ -147,16 +132,16 @@ def solve_gp(
         grid,
         boundary,
         faces=faces,
-        num_mixtures=num_mixtures,
-        density=density,
-        jitter=jitter,
-        boundary_weight=boundary_weight,
+        num_mixtures=prior.num_mixtures,
+        density=prior.density,
+        jitter=prior.jitter,
+        boundary_weight=prior.boundary_weight,
         learn_noise=strategy.learn_noise,
-        parametrization=parametrization,
+        whitened=prior.whitened,
         dtype=dtype,
         device=device,
     )
-    peaks = model.initialize(init=init, max_frequency=max_frequency, lengthscale=lengthscale)
+    peaks = model.initialize(init)
     level = noise_level if noise_level is not None else strategy.default_noise_level
     if level is not None:
         model.set_noise_from_data(level)

@@ -29,7 +29,7 @@ import torch
 from sciml.solvers.krylov.operator import prepare_system
 from sciml.solvers.krylov.result import SolveResult, pack_result, sync
 
-__all__ = ["SolveResult", "cg"]
+__all__ = ["CGRecurrence", "SolveResult", "cg"]
 
 
 def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -42,6 +42,79 @@ def _apply_precond(M, r: torch.Tensor) -> torch.Tensor:
     if z.shape != r.shape:
         raise ValueError(f"preconditioner returned shape {list(z.shape)}, expected {list(r.shape)}")
     return z.to(r.dtype)
+
+
+class CGRecurrence:
+    """The (preconditioned, flexible) CG recurrences on a batch of columns, one :meth:`step` at
+    a time: what :func:`cg` iterates, and what DCDM's safeguard runs beside its own iterates.
+
+    State: ``x``, ``r``, ``p``, ``rz`` ``[B, n]``/``[B]``, ``rnorm [B]`` and ``active [B]``
+    (columns not yet at ``tol``). A column that reaches ``tol`` by the recursive residual is
+    confirmed on the true residual ``b - A x``; where that drifted, the true residual replaces
+    it and the search direction restarts. Columns that are not active do not move.
+    """
+
+    def __init__(
+        self,
+        op,
+        b: torch.Tensor,
+        x: torch.Tensor,
+        tol: torch.Tensor,
+        *,
+        M=None,
+        flexible: bool = False,
+        x0_given: bool = True,
+    ) -> None:
+        self.op, self.b, self.tol, self.M, self.flexible = op, b, tol, M, flexible
+        self.x = x
+        self.r = b - op(x) if x0_given else b.clone()
+        z = self.precond(self.r)
+        self.p = z.clone()
+        self.rz = _dot(self.r, z)
+        self.rnorm = self.r.norm(dim=-1)
+        self.active = self.rnorm > tol
+
+    def precond(self, r: torch.Tensor) -> torch.Tensor:
+        """``M r`` (``r`` itself without a preconditioner)."""
+        return r if self.M is None else _apply_precond(self.M, r)
+
+    def step(self) -> None:
+        """One CG iteration of the active columns (``ValueError`` if ``p.Ap <= 0``)."""
+        op, tol, active, p, r = self.op, self.tol, self.active, self.p, self.r
+        Ap = op(p)
+        pAp = _dot(p, Ap)
+        if bool(((pAp <= 0) & active).any()):
+            bad = int(torch.nonzero((pAp <= 0) & active)[0, 0])
+            raise ValueError(
+                f"A is not positive definite (p.Ap = {float(pAp[bad]):.3e} <= 0 in column {bad}) "
+                "or the preconditioner is not positive definite"
+            )
+        alpha = torch.where(active, self.rz / torch.where(active, pAp, 1.0), 0.0)
+        self.x = self.x + alpha[:, None] * p
+        r_new = r - alpha[:, None] * Ap
+        rnorm = r_new.norm(dim=-1)
+        done = active & (rnorm <= tol)
+        restart = torch.zeros_like(active)
+        if bool(done.any()):
+            # confirm on the true residual; replace the recursive one where it drifted
+            r_true = self.b - op(self.x)
+            true_norm = r_true.norm(dim=-1)
+            drift = done & (true_norm > tol)
+            r_new = torch.where(done[:, None], r_true, r_new)
+            rnorm = torch.where(done, true_norm, rnorm)
+            restart = drift
+            active = active & ~(done & ~drift)
+        z_new = self.precond(r_new)
+        rz_new = _dot(r_new, z_new)
+        if self.flexible:
+            beta = _dot(z_new, r_new - r) / torch.where(active, self.rz, 1.0)
+        else:
+            beta = rz_new / torch.where(active, self.rz, 1.0)
+        beta = torch.where(active & ~restart, beta, 0.0)
+        self.p = torch.where(active[:, None], z_new + beta[:, None] * p, p)
+        self.r = torch.where(active[:, None], r_new, r)
+        self.rz = torch.where(active, rz_new, self.rz)
+        self.rnorm, self.active = rnorm, active
 
 
 def cg(
@@ -90,61 +163,22 @@ def cg(
     safe_bnorm = torch.where(bnorm > 0, bnorm, torch.ones_like(bnorm))
     tol = torch.maximum(rtol * bnorm, torch.full_like(bnorm, atol))
 
-    def precond(r):
-        return r if M is None else _apply_precond(M, r)
-
-    r = bb - op(x) if x0 is not None else bb.clone()
-    z = precond(r)
-    p = z.clone()
-    rz = _dot(r, z)
-    rnorm = r.norm(dim=-1)
-    active = rnorm > tol
+    rec = CGRecurrence(op, bb, x, tol, M=M, flexible=flexible, x0_given=x0 is not None)
     sync(device)
     setup_time = time.perf_counter() - t_setup
     t0 = time.perf_counter()
-    hist = [(rnorm / safe_bnorm).detach().cpu()]
+    hist = [(rec.rnorm / safe_bnorm).detach().cpu()]
     times = [0.0]
     k = 0
-    while bool(active.any()) and k < maxiter:
-        Ap = op(p)
-        pAp = _dot(p, Ap)
-        if bool(((pAp <= 0) & active).any()):
-            bad = int(torch.nonzero((pAp <= 0) & active)[0, 0])
-            raise ValueError(
-                f"A is not positive definite (p.Ap = {float(pAp[bad]):.3e} <= 0 in column {bad}) "
-                "or the preconditioner is not positive definite"
-            )
-        alpha = torch.where(active, rz / torch.where(active, pAp, 1.0), 0.0)
-        x = x + alpha[:, None] * p
-        r_new = r - alpha[:, None] * Ap
-        rnorm = r_new.norm(dim=-1)
-        done = active & (rnorm <= tol)
-        restart = torch.zeros_like(active)
-        if bool(done.any()):
-            # confirm on the true residual; replace the recursive one where it drifted
-            r_true = bb - op(x)
-            true_norm = r_true.norm(dim=-1)
-            drift = done & (true_norm > tol)
-            r_new = torch.where(done[:, None], r_true, r_new)
-            rnorm = torch.where(done, true_norm, rnorm)
-            restart = drift
-            active = active & ~(done & ~drift)
-        z_new = precond(r_new)
-        rz_new = _dot(r_new, z_new)
-        if flexible:
-            beta = _dot(z_new, r_new - r) / torch.where(active, rz, 1.0)
-        else:
-            beta = rz_new / torch.where(active, rz, 1.0)
-        beta = torch.where(active & ~restart, beta, 0.0)
-        p = torch.where(active[:, None], z_new + beta[:, None] * p, p)
-        r = torch.where(active[:, None], r_new, r)
-        rz = torch.where(active, rz_new, rz)
+    while bool(rec.active.any()) and k < maxiter:
+        rec.step()
         k += 1
         sync(device)
         times.append(time.perf_counter() - t0)
-        hist.append((rnorm / safe_bnorm).detach().cpu())
+        hist.append((rec.rnorm / safe_bnorm).detach().cpu())
         if callback is not None:
-            callback(k, x[0] if squeeze else x, rnorm / safe_bnorm)
+            callback(k, rec.x[0] if squeeze else rec.x, rec.rnorm / safe_bnorm)
+    x = rec.x
     true_res = (bb - op(x)).norm(dim=-1) / safe_bnorm
     sync(device)
     return pack_result(

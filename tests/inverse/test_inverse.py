@@ -13,13 +13,7 @@ from sciml.io import FileFormatError
 from sciml.operators.point.dgno_task import DGNOLoss
 from sciml.operators.registry import build
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 # ------------------------------------------------------------------------ observation files

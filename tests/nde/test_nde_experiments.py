@@ -21,14 +21,7 @@ from sciml.nde.registry import (
 from sciml.train.checkpoint import load_checkpoint
 from sciml.workflows.nde_experiment import run_experiment
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny matrices: one thread is fastest, and the machine is shared."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_registry_is_plain_data_and_the_cli_reads_it():

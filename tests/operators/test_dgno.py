@@ -13,13 +13,7 @@ from sciml.operators.point.field_encoder import gaussian_kl
 from sciml.operators.registry import build
 from sciml.train import TrainConfig, Trainer
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 SMALL = dict(latent=6, width=24, layers=3, coefficient_width=24, coefficient_layers=3,

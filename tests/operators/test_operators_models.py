@@ -13,13 +13,7 @@ from operator_contract import OperatorContract, run_fresh_process_jobs  # noqa: 
 from sciml.operators.grid.lsm import LSM, pad_multiple, patch_counts, patchify, unpatchify  # noqa: E402
 from sciml.operators.registry import build, names  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # the CI box is shared; tiny models do not gain from threads
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 class TestLSM(OperatorContract):

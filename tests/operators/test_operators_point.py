@@ -15,13 +15,7 @@ from sciml.operators.activations import ACTIVATIONS, get_activation  # noqa: E40
 from sciml.operators.point.deeponet import DeepONet  # noqa: E402
 from sciml.operators.point.multionet import MultiONet  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 class TestDeepONet(OperatorContract):

@@ -10,13 +10,7 @@ from sciml.operators.registry import build
 from sciml.physics.steppers.darcy import solve_darcy
 from sciml.train import TrainConfig, Trainer
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_fd_physics_training_lowers_the_residual_and_the_error(tmp_path):

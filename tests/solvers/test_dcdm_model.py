@@ -13,13 +13,7 @@ from sciml.solvers.methods import PCG
 from sciml.solvers.poisson_problems import HELD_OUT_FAMILY, make_problem
 from sciml.workflows.linear_solvers import build_method
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

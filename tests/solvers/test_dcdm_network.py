@@ -21,13 +21,7 @@ from sciml.solvers.dcdm.network import level_shapes
 from sciml.solvers.poisson_problems import make_problem
 from sciml.solvers.system import grid_system
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,7 @@ from sciml.solvers.dcdm import DCDMNet, LearnedDirection, dcdm
 from sciml.solvers.krylov import Jacobi, cg
 from sciml.solvers.poisson_problems import make_problem
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

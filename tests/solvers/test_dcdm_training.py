@@ -12,13 +12,7 @@ from sciml.solvers.dcdm.task import DCDMRecipe, DCDMTask, train_dcdm
 from sciml.solvers.poisson_problems import make_problem
 from sciml.train import TrainConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_losses_vanish_for_the_exact_direction_and_are_scale_free():

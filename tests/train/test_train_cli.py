@@ -7,7 +7,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from train_problems import smooth_inputs, smoothing_operator  # noqa: E402
@@ -15,13 +14,7 @@ from train_problems import smooth_inputs, smoothing_operator  # noqa: E402
 from sciml.cli import main  # noqa: E402
 from sciml.grid import Grid  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -33,12 +33,7 @@ FLAGS = ["--model", "fno", "--width", "6", "--modes", "3", "--batch-size", "4", 
          "--no-progress", "--device", "cpu"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # the subprocesses run with OMP_NUM_THREADS=1 too: same sums
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

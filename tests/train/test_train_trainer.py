@@ -23,13 +23,7 @@ from sciml.train import (  # noqa: E402
     relative_l2,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # the CI box is shared; tiny models do not gain from threads
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_relative_l2_is_per_sample_then_mean():

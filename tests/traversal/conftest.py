@@ -1,11 +1,7 @@
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is fastest, and the machine is shared (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _tiny_models(one_thread):
+    """Tiny models: one thread is fastest, and the machine is shared (tests/conftest.py)."""
     yield
-    torch.set_num_threads(n)

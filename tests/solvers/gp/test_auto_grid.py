@@ -8,6 +8,7 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import Poisson
+from sciml.solvers.gp import GaussNewton
 from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.problems import get_problem, manufactured_forcing
 from sciml.solvers.gp.solve import solve_gp
@@ -47,16 +48,16 @@ def test_a_tone_above_the_first_probe_nyquist_is_not_aliased():
 
 def test_solve_gp_chooses_the_grid_unless_given():
     p = get_problem("poisson-1d-sin100")
-    sol = solve_gp(p.pde, None, p.boundary, exact=p.exact, adam_steps=0, newton_steps=1,
+    sol = solve_gp(p.pde, None, p.boundary, exact=p.exact, method=GaussNewton(adam_steps=0, newton_steps=1),
                    progress=False)  # fmt: skip
     assert sol.model.grid.shape == (65,)
     assert sol.info["auto_grid"]["shape"] == [65]
     assert sol.final_rel_l2 < 1e-5, sol.final_rel_l2  # measured 2e-7
-    given = solve_gp(p.pde, Grid((90,)), p.boundary, adam_steps=0, newton_steps=1,
+    given = solve_gp(p.pde, Grid((90,)), p.boundary, method=GaussNewton(adam_steps=0, newton_steps=1),
                      progress=False)  # fmt: skip
     assert given.model.grid.shape == (90,) and "auto_grid" not in given.info
-    sol = solve_gp(p.pde, None, p.boundary, points_per_wavelength=6, adam_steps=0,
-                   newton_steps=1, progress=False)  # fmt: skip
+    sol = solve_gp(p.pde, None, p.boundary, points_per_wavelength=6,
+                   method=GaussNewton(adam_steps=0, newton_steps=1), progress=False)  # fmt: skip
     assert sol.model.grid.shape == (97,)
 
 

@@ -16,17 +16,12 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import Poisson
+from sciml.solvers.gp import SpectralMixturePrior, UniformInit
 from sciml.solvers.gp.gauss_newton import GaussNewton
 from sciml.solvers.gp.problems import manufactured_forcing
 from sciml.solvers.gp.solve import solve_gp
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _u(p):
@@ -44,9 +39,8 @@ def _error(n: int, solver: str = "dense") -> float:
         method=GaussNewton(
             newton_steps=1 if solver == "dense" else 2, adam_steps=0, linear_solver=solver
         ),  # fmt: skip
-        init="uniform",
-        max_frequency=4.0,
-        num_mixtures=8,
+        init=UniformInit(max_frequency=4.0),
+        prior=SpectralMixturePrior(num_mixtures=8),
         exact=_u,
         test_points=Grid((97, 97)),
         progress=False,

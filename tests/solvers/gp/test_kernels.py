@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from sciml.solvers.gp.densities import Gaussian
 from sciml.solvers.gp.kernels import DENSITIES, SpectralMixture1D
 
 
@@ -66,7 +67,7 @@ def test_spectrum_is_the_fourier_transform_of_the_kernel(density):
 
 
 def test_grid_matrices_gpytorch_forward_and_matrix_agree():
-    k = _kernel("gaussian")
+    k = _kernel(Gaussian())
     n, h = 13, 0.07
     x = h * torch.arange(n, dtype=torch.float64)
     for order, m in enumerate(k.grid_matrices(n, h, 2)):
@@ -77,7 +78,7 @@ def test_grid_matrices_gpytorch_forward_and_matrix_agree():
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match="density"):
+    with pytest.raises(TypeError, match="density must be a SpectralDensity"):
         SpectralMixture1D(3, density="cauchy")
     with pytest.raises(ValueError, match="num_mixtures"):
         SpectralMixture1D(0)

@@ -16,13 +16,7 @@ from sciml.solvers.gp.problems import get_problem, manufactured_forcing
 from sciml.solvers.gp.solve import solve_gp
 from sciml.workflows.gp_figures import plot_gp_solution
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _manufactured(pde, u):
@@ -30,12 +24,16 @@ def _manufactured(pde, u):
     return pde
 
 
+def _gn(newton_steps: int) -> GaussNewton:
+    return GaussNewton(newton_steps=newton_steps, adam_steps=0)
+
+
 def test_3d_poisson_on_a_kronecker_grid(tmp_path):
     def u(p):
         return torch.sin(20 * p[:, 0]) * torch.sin(15 * p[:, 1]) * torch.cos(10 * p[:, 2])
 
     pde = _manufactured(Poisson(dim=3, exact=u), u)
-    sol = solve_gp(pde, None, u, exact=u, adam_steps=0, newton_steps=2, progress=False)
+    sol = solve_gp(pde, None, u, exact=u, method=_gn(2), progress=False)
     assert sol.model.grid.shape == (16, 16, 16)  # 20 rad = 3.2 cycles -> 14 -> min 16
     assert sol.info["linear_solver"] == "cg"
     assert sol.final_rel_l2 < 1e-3, sol.history  # measured 2.0e-5 (111 + 58 CG iterations)
@@ -66,8 +64,8 @@ def test_allen_cahn_2d_matrix_free_newton_on_the_nonlinear_residual():
 
 def test_burgers_space_time_gauss_newton():
     p = get_problem("burgers-1d-sin60")
-    sol = solve_gp(p.pde, None, p.boundary, faces=p.faces, exact=p.exact, adam_steps=0,
-                   newton_steps=6, progress=False)  # fmt: skip
+    sol = solve_gp(p.pde, None, p.boundary, faces=p.faces, exact=p.exact, method=_gn(6),
+                   progress=False)  # fmt: skip
     assert sol.model.letters == "xt" and sol.info["linear_solver"] == "dense"
     errs = [h["rel_l2"] for h in sol.history]
     # measured 0.17, 0.082, 7.4e-3, 2.6e-4, 2.4e-5, 1.7e-5: quadratic once close
@@ -82,7 +80,6 @@ def test_advection_space_time_with_initial_and_inflow_data_only():
         return torch.sin(4 * math.pi * (p[:, 0] - beta * p[:, 1]) / 2)
 
     pde = Advection(velocity=beta, dim=1, exact=u)
-    sol = solve_gp(pde, None, u, faces=("x-", "t-"), exact=u, adam_steps=0, newton_steps=1,
-                   progress=False)  # fmt: skip
+    sol = solve_gp(pde, None, u, faces=("x-", "t-"), exact=u, method=_gn(1), progress=False)
     assert sol.model.grid.shape == (16, 22)  # 10 cycles in t, 1 in x (16 = the minimum)
     assert sol.final_rel_l2 < 1e-3, sol.history  # measured 1.3e-5

@@ -10,18 +10,21 @@ import torch
 
 from sciml.grid import Grid
 from sciml.physics import Advection, AllenCahn, Poisson
+from sciml.solvers.gp import (
+    DENSITIES,
+    Adam,
+    AdamLBFGS,
+    GaussNewton,
+    SpectralMixturePrior,
+    SpectrumInit,
+    UniformInit,
+)
 from sciml.solvers.gp.collocation import boundary_mask
 from sciml.solvers.gp.model import KroneckerGPSolver
 from sciml.solvers.gp.problems import get_problem, manufactured_forcing
 from sciml.solvers.gp.solve import solve_gp
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # the budget is measured on one core
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _poisson(u):
@@ -30,7 +33,7 @@ def _poisson(u):
     return pde
 
 
-@pytest.mark.parametrize("density", ["gaussian", "student_t"])
+@pytest.mark.parametrize("density", DENSITIES)
 def test_low_frequency_poisson_reaches_1e4(density):
     def u(p):
         x = p[:, 0]
@@ -41,10 +44,9 @@ def test_low_frequency_poisson_reaches_1e4(density):
         pde,
         Grid((40,)),
         u,
-        density=density,
+        prior=SpectralMixturePrior(density=density),
         exact=u,
-        adam_steps=20,
-        newton_steps=2,
+        method=GaussNewton(adam_steps=20, newton_steps=2),
         progress=False,
     )
     # dense GN is exact for the linear PDE given the kernel; 1e-4 is the bar
@@ -65,13 +67,10 @@ def test_sin100_accuracy_and_learned_spectrum():
         p.pde,
         p.grid,
         p.boundary,
-        init="uniform",
-        max_frequency=20.0,
+        init=UniformInit(max_frequency=20.0),
         exact=p.exact,
-        adam_steps=60,
-        lr=0.05,
+        method=GaussNewton(adam_steps=60, lr=0.05, newton_steps=2),
         noise_level=1e-5,
-        newton_steps=2,
         progress=False,
     )
     assert sol.final_rel_l2 < 1e-4, sol.history  # measured ~1e-5
@@ -88,7 +87,7 @@ def test_sin100_accuracy_and_learned_spectrum():
 def test_spectrum_init_finds_the_forcing_frequencies():
     p = get_problem("poisson-1d-sin6cos100")
     model = KroneckerGPSolver(p.pde, p.grid, p.boundary)
-    peaks = model.initialize(init="spectrum")["x"]
+    peaks = model.initialize(SpectrumInit())["x"]
     for f in (94 / (2 * math.pi), 106 / (2 * math.pi)):  # sin6x cos100x = two tones
         # two tones 1.9 cycles apart, FFT bins 1 cycle wide: within a sixth of a bin
         assert min(abs(q - f) for q in peaks) < 0.15, peaks
@@ -97,7 +96,12 @@ def test_spectrum_init_finds_the_forcing_frequencies():
 def test_allen_cahn_nonlinear_gauss_newton():
     p = get_problem("allen-cahn-1d-sin100")
     sol = solve_gp(
-        p.pde, p.grid, p.boundary, exact=p.exact, adam_steps=0, newton_steps=3, progress=False
+        p.pde,
+        p.grid,
+        p.boundary,
+        exact=p.exact,
+        method=GaussNewton(adam_steps=0, newton_steps=3),
+        progress=False,
     )
     assert sol.final_rel_l2 < 1e-4, sol.history  # measured ~1e-6 after 2 GN steps
 
@@ -108,7 +112,9 @@ def test_prediction_and_derivatives_anywhere():
 
     pde = Poisson(dim=2, exact=u)
     pde.forcing = manufactured_forcing(pde, u)
-    sol = solve_gp(pde, Grid((20, 18)), u, adam_steps=0, newton_steps=1, progress=False)
+    sol = solve_gp(
+        pde, Grid((20, 18)), u, method=GaussNewton(adam_steps=0, newton_steps=1), progress=False
+    )
     pts = torch.rand(50, 2, dtype=torch.float64)
     x, y = pts[:, 0], pts[:, 1]
     # (exact derivative, bound): measured 4e-5, 9e-5, 5e-3, 8e-4 on this 20x18 grid; each
@@ -133,9 +139,9 @@ def test_whitened_is_the_same_objective_and_gn_is_a_minimiser():
     p = get_problem("poisson-1d-sin100")
     grid = Grid((60,))
     a = KroneckerGPSolver(p.pde, grid, p.boundary)
-    b = KroneckerGPSolver(p.pde, grid, p.boundary, parametrization="whitened")
+    b = KroneckerGPSolver(p.pde, grid, p.boundary, whitened=True)
     for m in (a, b):
-        m.initialize(init="uniform", max_frequency=20.0)
+        m.initialize(UniformInit(max_frequency=20.0))
         m.set_noise_from_data(1e-3)
     u = torch.randn(60, dtype=torch.float64)
     with torch.no_grad():
@@ -160,12 +166,12 @@ def test_advection_uses_initial_and_inflow_data_only():
 
 def test_adam_recipe_runs_and_lbfgs_switch():
     p = get_problem("poisson-1d-sin100")
-    kw = dict(init="uniform", max_frequency=20.0, exact=p.exact, progress=False, monitor_every=20)
-    sol = solve_gp(p.pde, Grid((80,)), p.boundary, method="adam", adam_steps=40, **kw)
+    kw = dict(init=UniformInit(max_frequency=20.0), exact=p.exact, progress=False, monitor_every=20)
+    sol = solve_gp(p.pde, Grid((80,)), p.boundary, method=Adam(steps=40), **kw)
     assert len(sol.history) == 2 and sol.evals == 40
     assert sol.history[-1]["loss"] < sol.history[0]["loss"]
     sol = solve_gp(
-        p.pde, Grid((80,)), p.boundary, method="adam+lbfgs", adam_steps=20, lbfgs_steps=20, **kw
+        p.pde, Grid((80,)), p.boundary, method=AdamLBFGS(adam_steps=20, lbfgs_steps=20), **kw
     )
     assert sol.steps <= 40 and math.isfinite(sol.final_rel_l2)
 
@@ -180,12 +186,16 @@ def test_bad_inputs_raise_clear_errors():
         KroneckerGPSolver(p.pde, Grid((5,)), torch.zeros(3))
     with pytest.raises(ValueError, match="faces"):
         KroneckerGPSolver(p.pde, Grid((5,)), p.boundary, faces=["q+"])
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(TypeError, match="method must be a FitStrategy"):
         solve_gp(p.pde, Grid((5,)), p.boundary, method="sgd")
     with pytest.raises(ValueError, match="dense_limit"):
-        solve_gp(p.pde, Grid((50,)), p.boundary, dense_limit=10)
+        solve_gp(p.pde, Grid((50,)), p.boundary, method=GaussNewton(dense_limit=10))
     with pytest.raises(ValueError, match="max_frequency"):
-        KroneckerGPSolver(p.pde, Grid((5,)), p.boundary).initialize(init="uniform")
+        UniformInit()
+    with pytest.raises(TypeError, match="SpectralDensity"):
+        SpectralMixturePrior(density="gaussian")  # names are for the command line only
+    with pytest.raises(TypeError, match="SpectralDensity"):
+        KroneckerGPSolver(p.pde, Grid((5,)), p.boundary, density="gaussian")
     with pytest.raises(KeyError, match="known"):
         get_problem("poisson-9d")
     adv = Advection(velocity=1.0, dim=1)
