@@ -115,6 +115,7 @@ class ElasticityHoles(Recipe):
 def _self_comm():
     import dolfinx_solver  # noqa: F401
 
+    # heavy optional dependency (MPI (import dolfinx_solver first)): loaded when first used
     from mpi4py import MPI
 
     return MPI.COMM_SELF

@@ -10,15 +10,17 @@ command after a kill or Ctrl-C continues from the finished samples.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
+from tqdm.auto import tqdm
 
 from sciml._process import guarded_call
 from sciml.datasets import storage
@@ -41,6 +43,8 @@ def mpi_world() -> MPI.Intracomm | None:
     # importing dolfinx initialises PETSc, a collective call: every rank does it here,
     # before any rank-0-only work could import it out of step with the others
     import dolfinx  # noqa: F401
+
+    # heavy optional dependency (MPI (import dolfinx_solver first)): loaded when first used
     from mpi4py import MPI
 
     return MPI.COMM_WORLD
@@ -63,7 +67,7 @@ def _run_batch(indices: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, Samp
 
 
 def _progress(total: int, initial: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    pass
 
     return tqdm(
         total=total, initial=initial, desc=desc, unit="sample", disable=not enabled,
@@ -183,13 +187,13 @@ def generate(
 
 
 def _spawn():
-    import multiprocessing
+    pass
 
     return multiprocessing.get_context("spawn")
 
 
 def _as_completed(futures) -> Iterator:
-    from concurrent.futures import as_completed
+    pass
 
     return as_completed(futures)
 

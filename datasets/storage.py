@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
+import torch
 
 import sciml
 from sciml.grid import Grid
@@ -63,7 +64,6 @@ def partial_path(out: Path) -> Path:
 
 def software_versions() -> dict[str, str]:
     """Versions of sciml, Python and the numeric libraries, stored in every data file."""
-    import torch
 
     versions = {
         "sciml": sciml.__version__,

@@ -29,6 +29,7 @@ grid coefficients); the grid engine's heat solver is
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,8 +81,11 @@ _prefix_counter = iter(range(1, 1 << 62))
 def _dolfinx():
     import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx / petsc4py)
 
+    # heavy optional dependency (FEniCSx): loaded when first used
     import dolfinx
     import dolfinx.fem.petsc  # noqa: F401
+
+    # heavy optional dependency (FEniCSx): loaded when first used
     import ufl
 
     return dolfinx, ufl
@@ -104,6 +108,7 @@ class FemSolution:
     def l2_error(self, exact: Callable) -> float:
         """``||u - exact||_L2`` with ``exact(x)`` a UFL expression of the coordinate."""
         dolfinx, ufl = _dolfinx()
+        # heavy optional dependency (MPI (import dolfinx_solver first)): loaded when first used
         from mpi4py import MPI
 
         dmesh = self.u.function_space.mesh
@@ -118,6 +123,7 @@ class FemSolution:
         (the ``exact`` of a PDE object; ``t`` appends the time column), interpolated into
         Lagrange elements three degrees above the solution's."""
         dolfinx, ufl = _dolfinx()
+        # heavy optional dependency (MPI (import dolfinx_solver first)): loaded when first used
         from mpi4py import MPI
 
         V = self.u.function_space
@@ -271,6 +277,7 @@ def _solve_elliptic_forms(
     if not isinstance(mesh, Mesh):
         raise TypeError(f"mesh must be a sciml.Mesh, got {type(mesh)}")
     dolfinx, ufl = _dolfinx()
+    # heavy optional dependency (FEniCSx): loaded when first used
     from dolfinx.fem.petsc import LinearProblem
 
     dmesh, _, facet_tags = mesh.to_dolfinx(comm)
@@ -425,7 +432,10 @@ class GridCoefficientElliptic:
         if solver not in PETSC_SOLVERS:
             raise ValueError(f"solver must be one of {sorted(PETSC_SOLVERS)}, got {solver!r}")
         dolfinx, ufl = _dolfinx()
+        # heavy optional dependency (FEniCSx): loaded when first used
         from dolfinx.fem.petsc import LinearProblem
+
+        # heavy optional dependency (MPI (import dolfinx_solver first)): loaded when first used
         from mpi4py import MPI
 
         self.mesh = mesh
@@ -502,6 +512,7 @@ def solve_elasticity(
             f"need young > 0 and -1 < poisson_ratio < 0.5, got {young}, {poisson_ratio}"
         )
     dolfinx, ufl = _dolfinx()
+    # heavy optional dependency (FEniCSx): loaded when first used
     from dolfinx.fem.petsc import LinearProblem
 
     dmesh, _, ftags = mesh.to_dolfinx(comm)
@@ -563,6 +574,7 @@ def _solve_heat_forms(
     if not isinstance(mesh, Mesh):
         raise TypeError(f"mesh must be a sciml.Mesh, got {type(mesh)}")
     dolfinx, ufl = _dolfinx()
+    # heavy optional dependency (FEniCSx): loaded when first used
     from dolfinx.fem.petsc import LinearProblem
 
     dmesh, _, _ = mesh.to_dolfinx(comm)
@@ -614,7 +626,6 @@ def solve_heat(
     :func:`solve_heat_fem` is the same solve for a ``Heat`` object; the grid engine's heat
     solver is :func:`sciml.physics.steppers.heat.solve_heat_grid`.
     """
-    import inspect
 
     def data(dmesh, V, t):
         dolfinx, ufl = _dolfinx()

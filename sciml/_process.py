@@ -9,6 +9,7 @@ imports torch and dolfinx (tens of seconds on a loaded machine).
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import signal
@@ -29,7 +30,7 @@ def die_with_parent(parent: int, *, poll_s: float = 1.0) -> None:
     """
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            pass
 
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import meshio
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.spatial import cKDTree
 
 from sciml.grid import Grid
 
@@ -243,6 +245,7 @@ class Mesh:
 
         Facet markers as :meth:`rectangle` (1..4 = left, right, bottom, top) and 5 = holes.
         """
+        # heavy optional dependency (gmsh): loaded when first used
         import gmsh
 
         (x0, x1), (y0, y1) = bounds
@@ -305,7 +308,6 @@ class Mesh:
     # -------------------------------------------------------------------- I/O
     def to_meshio(self) -> meshio.Mesh:
         """This mesh as a :class:`meshio.Mesh` (markers as the ``"markers"`` cell data)."""
-        import meshio
 
         blocks = [(self.cell_type, self.cells)]
         data: dict[str, list] = {}
@@ -348,7 +350,6 @@ class Mesh:
 
     def write(self, path: str | Path) -> None:
         """Write with meshio; the format follows the suffix (.xdmf, .vtu, .msh, ...)."""
-        import meshio
 
         path = Path(path)
         if not path.parent.exists():
@@ -372,7 +373,6 @@ class Mesh:
     @classmethod
     def read(cls, path: str | Path) -> Mesh:
         """Read any format meshio knows (XDMF, VTU, Gmsh .msh, ...)."""
-        import meshio
 
         path = Path(path)
         if not path.exists():
@@ -392,8 +392,13 @@ class Mesh:
         """
         import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 
+        # heavy optional dependency (FEniCSx): loaded when first used
         import basix.ufl
+
+        # heavy optional dependency (FEniCSx): loaded when first used
         import dolfinx
+
+        # heavy optional dependency (MPI (import dolfinx_solver first)): loaded when first used
         from mpi4py import MPI
 
         comm = comm or MPI.COMM_WORLD
@@ -500,7 +505,7 @@ class Mesh:
                     f"(first: {points[missing[0]].tolist()}); pass outside='nan' or 'nearest'"
                 )
             if outside == "nearest":
-                from scipy.spatial import cKDTree
+                pass
 
                 _, near = cKDTree(self.points).query(points[missing])
                 rows = np.concatenate([rows, missing])

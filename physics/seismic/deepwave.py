@@ -211,6 +211,7 @@ def simulate(
     Returns:
         ``[B, S, nt, R]`` receiver data (``[S, nt, R]`` for an unbatched velocity).
     """
+    # heavy optional dependency (deepwave): loaded when first used
     import deepwave
 
     if not isinstance(grid, Grid) or grid.ndim != 2:

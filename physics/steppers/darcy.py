@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 import torch
+from tqdm.auto import tqdm
 
 from sciml.grid import Grid
 from sciml.physics._pointwise import on_grid
@@ -120,7 +121,7 @@ def solve_darcy(
     out = torch.zeros(a.shape[0], *grid.shape, dtype=torch.float64)
     iterator = range(a.shape[0])
     if progress:
-        from tqdm.auto import tqdm
+        pass
 
         iterator = tqdm(iterator, desc="darcy", unit="sample")
     for b in iterator:  # one sparse factorisation per sample (the coefficient differs)

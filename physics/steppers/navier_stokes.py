@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable
 
 import torch
+from tqdm.auto import tqdm
 
 from sciml.grid import Grid
 from sciml.physics._pointwise import on_grid, steady_on_grid
@@ -199,7 +200,7 @@ def solve_navier_stokes(
     )
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        pass
 
         bar = tqdm(total=steps, desc="navier-stokes", unit="step")
     step, rec = 1, 0

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from sciml.grid import Grid
@@ -317,7 +318,6 @@ def save_posterior(
     post: LatentPosterior, path: str | Path, *, obs: Observations | None = None
 ) -> None:
     """Write the posterior fields (and the observation points) as ``.npz`` arrays."""
-    import numpy as np
 
     arrays = {
         "a_mean": post.a_mean.numpy(),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torchsde
 from torchdiffeq import odeint
 
 __all__ = [
@@ -73,7 +74,6 @@ def spiral_sde_data(
     n_paths: int = 2000, n_times: int = 30, seed: int = 0, dtype: torch.dtype = torch.float32
 ) -> SpiralSDEData:
     """Moments of the true spiral SDE on ``[0, 1]`` (Milstein, fixed ``dt = 1e-3``)."""
-    import torchsde
 
     t = torch.linspace(0.0, 1.0, n_times, dtype=torch.float64)
     y0 = torch.tensor([2.0, 0.0], dtype=torch.float64)
@@ -102,7 +102,10 @@ def digits_data(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x_train [N, 64], y_train [N], x_test, y_test)`` from ``sklearn.datasets.load_digits``,
     pixels scaled to [0, 1], stratified split."""
+    # heavy optional dependency (scikit-learn): loaded when first used
     from sklearn.datasets import load_digits
+
+    # heavy optional dependency (scikit-learn): loaded when first used
     from sklearn.model_selection import train_test_split
 
     d = load_digits()

@@ -56,6 +56,7 @@ def importance_matrix(
     disentanglement_lib uses gradient-boosted trees; bagged trees give the same kind of
     impurity importances at a fraction of the cost.
     """
+    # heavy optional dependency (scikit-learn): loaded when first used
     from sklearn.ensemble import RandomForestClassifier
 
     n_codes, n_factors = codes.shape[1], factors.shape[1]

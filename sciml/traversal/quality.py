@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from scipy.optimize import linear_sum_assignment
 
 from sciml.traversal.base import Traversal
 
@@ -61,7 +62,6 @@ def traversal_quality(changes: torch.Tensor) -> dict[str, object]:
         ``{"quality": mean purity, "rate": mean rate, "purity": [K], "factor": [K]}``
         (traversals left without a factor when ``K > F`` score purity 0).
     """
-    from scipy.optimize import linear_sum_assignment
 
     c = changes.double().clamp_min(0)
     share = c / c.sum(1, keepdim=True).clamp_min(1e-12)

@@ -29,6 +29,7 @@ _STEP = {"scale": 0.1, "rotation": math.radians(10.0), "hue": 20.0}
 
 def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's bundled digits: images ``[1797, 8, 8]`` in ``[0, 1]`` and labels ``[1797]``."""
+    # heavy optional dependency (scikit-learn): loaded when first used
     from sklearn.datasets import load_digits
 
     d = load_digits()

@@ -26,9 +26,11 @@ def show_sample(path: str | Path, index: int, out: str | Path, *, overwrite: boo
     ``out`` must end in one of :data:`FORMATS`; an existing ``out`` is replaced only with
     ``overwrite=True``. Everything is checked before anything is drawn.
     """
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib
 
     matplotlib.use("Agg")
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib.pyplot as plt
 
     out = Path(out)

@@ -28,9 +28,11 @@ def plot_gp_solution(
     1-D grids are drawn as curves on ``resolution`` points, 2-D grids as images on a grid with
     up to ``min(resolution, 300)`` points per axis. Returns the path.
     """
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib
 
     matplotlib.use("Agg")
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib.pyplot as plt
 
     grid = model.grid

@@ -11,6 +11,7 @@ twice the resolution; parameters; epochs; samples/s; inference time) and plots.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from sciml.workflows.tables import markdown_table
 
 def fem_ground_truth(out: Path, n: int = 32) -> float:
     """Solve ``-Δu = f`` with ``u = sin(πx) sin(2πy)`` on a mesh; return the grid max error."""
+    # heavy optional dependency (FEniCSx): loaded when first used
     import ufl
 
     def exact(x: ufl.SpatialCoordinate) -> ufl.core.expr.Expr:
@@ -56,9 +58,11 @@ def fem_ground_truth(out: Path, n: int = 32) -> float:
 
 
 def _plot(path: Path, grid: Grid, u: np.ndarray, truth: np.ndarray) -> None:
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib
 
     matplotlib.use("Agg")
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib.pyplot as plt
 
     (x0, x1), (y0, y1) = grid.bounds
@@ -88,7 +92,6 @@ def operator_demo(
     time) and writes ``operators.md``, ``operators.json``, ``operators_samples.png`` and
     ``operators_curves.png`` into ``out``.
     """
-    import json
 
     data = out / f"darcy-pwc-{resolution}-n{n_samples}.h5"
     if not data.exists():
@@ -148,9 +151,11 @@ def operator_demo(
 
 
 def _plot_operators(out: Path, rows: list[dict], x: torch.Tensor, y: torch.Tensor) -> None:
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib
 
     matplotlib.use("Agg")
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib.pyplot as plt
 
     i = int(torch.argsort(rows[0]["test_errors"])[len(rows[0]["test_errors"]) // 2])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def check_run_folder(out: str | Path, *, resume: bool, overwrite: bool) -> list[
 
 
 def _clear(paths: list[Path]) -> None:
-    import shutil
+    pass
 
     for path in paths:
         if path.is_dir():
@@ -413,9 +414,11 @@ def _check_fits(op, x, y, extra: dict, model_path: Path, data) -> None:
 def plot_errors(out: Path, errs: torch.Tensor, pred: torch.Tensor, y: torch.Tensor) -> None:
     """``error_histogram.png`` and ``samples.png`` (best, median, worst sample: prediction,
     truth, error; 2-D fields, last frame for rollouts; 1-D as curves)."""
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib
 
     matplotlib.use("Agg")
+    # heavy optional dependency (matplotlib): loaded when first used
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
+from tqdm.auto import tqdm
 
 from sciml.grid import Grid
 
@@ -55,7 +56,7 @@ class Monitor:
         desc: str = "GP-HM",
         progress: bool = True,
     ) -> None:
-        from tqdm.auto import tqdm
+        pass
 
         if every < 1:
             raise ValueError(f"monitor_every must be >= 1, got {every}")

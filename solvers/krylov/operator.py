@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 if TYPE_CHECKING:
@@ -125,7 +126,6 @@ class LinearOperator:
                     f"{self.name} is matrix-free; this preconditioner needs an assembled matrix "
                     "(pass a scipy sparse matrix or a torch sparse CSR tensor)"
                 )
-            import scipy.sparse as sp
 
             m = self.matrix.detach().cpu()
             if m.layout == torch.sparse_csr:
@@ -235,7 +235,7 @@ def as_operator(
         if check and not np.isfinite(sm.data).all():
             raise ValueError("A contains NaN or inf entries")
     elif _is_scipy_sparse(A) or isinstance(A, np.ndarray):
-        import scipy.sparse as sp
+        pass
 
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"A must be a square matrix [n, n], got shape {tuple(A.shape)}")
@@ -277,7 +277,6 @@ def scipy_to_torch(
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """A scipy sparse matrix as a torch sparse CSR tensor ``[n, m]``."""
-    import scipy.sparse as sp
 
     sm = sp.csr_matrix(sm)
     with warnings.catch_warnings():
@@ -313,7 +312,7 @@ def _scipy_apply(sm, torch_apply):
 
 def _is_scipy_sparse(A) -> bool:
     try:
-        import scipy.sparse as sp
+        pass
     except ImportError:  # pragma: no cover
         return False
     return sp.issparse(A)

@@ -32,6 +32,7 @@ def petsc_cg(
     """
     import dolfinx_solver  # noqa: F401  (orders MPI before petsc4py)
 
+    # heavy optional dependency (PETSc (import dolfinx_solver first)): loaded when first used
     from petsc4py import PETSc
 
     bn = torch.as_tensor(b).detach().cpu().double().numpy()

@@ -113,6 +113,7 @@ def petsc_matrix(A_scipy: scipy.sparse.sparray | scipy.sparse.spmatrix) -> PETSc
     """A ``scipy.sparse`` matrix as a sequential PETSc AIJ matrix (float64)."""
     import dolfinx_solver  # noqa: F401  (orders MPI before petsc4py)
 
+    # heavy optional dependency (PETSc (import dolfinx_solver first)): loaded when first used
     from petsc4py import PETSc
 
     m = A_scipy.tocsr()
@@ -154,6 +155,7 @@ class _PETScPC(_NumpyPreconditioner):
     def _setup(self) -> None:
         import dolfinx_solver  # noqa: F401
 
+        # heavy optional dependency (PETSc (import dolfinx_solver first)): loaded when first used
         from petsc4py import PETSc
 
         self._mat = petsc_matrix(self.op.scipy_matrix)
@@ -226,6 +228,7 @@ class PyAMG(_NumpyPreconditioner):
         super().__init__(A, check=check)
 
     def _setup(self) -> None:
+        # heavy optional dependency (PyAMG): loaded when first used
         import pyamg
 
         kwargs = {"symmetry": "symmetric", "max_coarse": 500, **self._kwargs}

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
@@ -182,8 +184,6 @@ class StencilOperator:
         Raises:
             ValueError: sizes disagree, or ``matrix`` has entries outside the stencil.
         """
-        import numpy as np
-        import scipy.sparse as sp
 
         A = sp.csr_matrix(matrix)
         fluid = active.cpu().numpy().astype(bool)

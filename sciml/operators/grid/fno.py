@@ -46,6 +46,7 @@ class FNO(nn.Module):
         **kwargs,
     ) -> None:
         super().__init__()
+        # heavy optional dependency (neuraloperator): loaded when first used
         from neuralop.models import FNO as _FNO
 
         if ndim not in (1, 2, 3):
