@@ -7,7 +7,8 @@ One run, the same data for every model (FEniCSx ground truth from the ``darcy-tw
   latent), PI-DeepONet and PI-MultiONet (sensor-input point operators) and a PINO-style FNO,
   the last three trained with the strong-form FD residual (:class:`FDPhysicsTask`);
 * **supervised** with ``--labels`` (default 1000) labelled pairs: DeepONet, MultiONet, FNO;
-* every model trained for a wall-clock budget through the one Trainer; the saved model is the
+* every model trained for the same step budget (``--steps`` optimiser steps; ``--budget-*``
+  seconds give a wall-clock budget instead) through the one Trainer; the saved model is the
   best on the *validation* split (label-free models: their label-free validation loss;
   supervised: validation relative L2); test and out-of-distribution (``darcy-two-phase-ood``,
   half the correlation length) errors are computed once, at the end;
@@ -21,10 +22,10 @@ label-free (PI-DeepONet 0.165, PI-MultiONet 0.141, PINO 0.043; supervised DeepON
 MultiONet 0.015), inverse coefficient 0.10-0.13 (100 obs, 25 dB); smooth u 0.0033, inverse
 0.009 (100 obs) / 0.018 (25 obs). Those runs train 1000-10000 epochs on a GPU.
 
-The default run is sized for a shared 2-core CPU (about 20 minutes: budgets below); ``--quick``
+The default run is sized for a 2-core CPU (3000 steps per model); ``--quick``
 is a ~3-minute smoke run. Example for a GPU::
 
-    python benchmarks/dgno_darcy.py --device cuda --budget-dgno 3600 --budget-baseline 300 \\
+    python benchmarks/dgno_darcy.py --device cuda --steps 200000 \\
         --n-train 10000 --out bench_out/dgno_darcy_gpu
 """
 
@@ -126,8 +127,8 @@ def train(name, model, task, train_data, val_data, budget, args, run_dir, lr=Non
 
     cfg = TrainConfig(
         epochs=100000, batch_size=args.batch_size, lr=lr or args.lr, scheduler="cosine",
-        time_budget=budget, progress=False, seed=args.seed, grad_clip=10.0,
-        weight_decay=1e-4, eval_batch_size=50,
+        time_budget=budget, max_steps=None if budget is not None else args.steps,
+        progress=False, seed=args.seed, grad_clip=10.0, weight_decay=1e-4, eval_batch_size=50,
     )  # fmt: skip
     torch.manual_seed(args.seed)
     trainer = Trainer(model, cfg, task=task, out_dir=run_dir, device=args.device)
@@ -300,9 +301,10 @@ def main() -> int:
     ap.add_argument("--data-dir", default=None, help="cache of generated data (default OUT/data)")
     ap.add_argument("--n-train", type=int, help="unlabelled training fields (default 1000)")
     ap.add_argument("--labels", type=int, help="labelled pairs for the supervised models")
-    ap.add_argument("--budget-dgno", type=float, help="seconds of DGNO training (two-phase)")
-    ap.add_argument("--budget-smooth", type=float, help="seconds of DGNO training (smooth)")
-    ap.add_argument("--budget-baseline", type=float, help="seconds per baseline")
+    ap.add_argument("--steps", type=int, help="step budget of every model (default 3000)")
+    ap.add_argument("--budget-dgno", type=float, help="wall clock instead: s of DGNO (two-phase)")
+    ap.add_argument("--budget-smooth", type=float, help="wall clock instead: s of DGNO (smooth)")
+    ap.add_argument("--budget-baseline", type=float, help="wall clock instead: s per baseline")
     ap.add_argument("--inverse-val", type=int, help="validation fields for the physics weight")
     ap.add_argument("--inverse-test", type=int, help="test fields of the inversion")
     ap.add_argument("--radius", type=float, default=0.02, help="test-function radius")
@@ -318,8 +320,7 @@ def main() -> int:
     args = ap.parse_args()
     q = args.quick
     defaults = dict(n_train=100 if q else 1000, labels=100 if q else 1000,
-                    budget_dgno=25.0 if q else 300.0, budget_smooth=15.0 if q else 150.0,
-                    budget_baseline=8.0 if q else 45.0, inverse_val=1 if q else 2,
+                    steps=100 if q else 3000, inverse_val=1 if q else 2,
                     inverse_test=1 if q else 3)  # fmt: skip
     for k, v in defaults.items():
         if getattr(args, k) is None:
@@ -360,8 +361,14 @@ def main() -> int:
     header = (
         f"dgno_darcy ({'--quick' if q else 'default'}): {args.device}, {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}, {args.threads} thread(s), load average {load:.1f} at the end, "
-        f"{total / 60:.1f} min in all; budgets: DGNO {args.budget_dgno:.0f} s (smooth "
-        f"{args.budget_smooth:.0f} s), baselines {args.budget_baseline:.0f} s each; "
+        f"{total / 60:.1f} min in all; budget: "
+        + (
+            f"{args.steps} optimiser steps per model"
+            if args.budget_dgno is None
+            else f"DGNO {args.budget_dgno:.0f} s (smooth {args.budget_smooth or 0:.0f} s), "
+            f"baselines {args.budget_baseline or 0:.0f} s each"
+        )
+        + "; "
         f"{args.n_train} unlabelled / {args.labels} labelled training fields"
     )
     table = markdown(forward_rows, inverse_rows, header)

@@ -1,8 +1,9 @@
 """LSM vs FNO (neuraloperator) vs U-Net on Darcy and Navier-Stokes, same data, same budget.
 
 Accuracy mode (default): for each task and model, ``--seeds`` runs trained for the same
-wall-clock budget (``--budget`` seconds of optimisation, validation excluded) with the same
-Trainer, batch size, learning-rate schedule and data; reports mean and spread of the test
+step budget (``--epochs``; optimiser steps do not depend on the machine's load) -- or, with
+``--budget``, the same wall-clock budget (seconds of optimisation, validation excluded) -- with
+the same Trainer, batch size, learning-rate schedule and data; reports mean and spread of the test
 relative L2, parameters, epochs reached, training samples/s and inference time per sample,
 and the discretisation transfer: the test inputs resampled with ``Grid.resample`` to half
 and twice the resolution, the predictions resampled back and compared with the truth.
@@ -28,7 +29,7 @@ ratio to the bf16 default and to the published implementation's fp32 rate; rows 
 Examples::
 
     python benchmarks/operators_darcy_ns.py --quick --out out/bench_ops.json        # CPU
-    python benchmarks/operators_darcy_ns.py --tasks darcy --budget 110 --seeds 1 \\
+    python benchmarks/operators_darcy_ns.py --tasks darcy --epochs 500 --seeds 1 \\
         --device cuda --amp bf16 --out out/ops_darcy_gpu.json                      # GPU
     python benchmarks/operators_darcy_ns.py --mode throughput --device cuda --out out/tp.json
     python benchmarks/operators_darcy_ns.py --mode throughput --smoke --out out/tp_smoke.json
@@ -153,7 +154,7 @@ def run_accuracy(args, device: torch.device) -> dict:
             raise ValueError(f"unknown task {task!r}")
         budget = args.ns_budget if (task == "ns" and args.ns_budget) else args.budget
         cfg = TrainConfig(
-            epochs=args.max_epochs,
+            epochs=args.epochs if budget is None else args.max_epochs,
             batch_size=args.batch_size,
             lr=args.lr,
             scheduler="onecycle",
@@ -168,7 +169,8 @@ def run_accuracy(args, device: torch.device) -> dict:
         for name in args.models:
             kw = model_kwargs(name, q)
             for seed in range(args.seeds):
-                print(f"[{task}] {name} seed {seed}: {budget:.0f} s", flush=True)
+                what = f"{cfg.epochs} epochs" if budget is None else f"{budget:.0f} s"
+                print(f"[{task}] {name} seed {seed}: {what}", flush=True)
                 r = train_and_test(
                     name,
                     lambda name=name, kw=kw, c=in_ch: build(
@@ -439,9 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", default="darcy,ns")
     p.add_argument("--models", default="lsm,fno,unet")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--budget", type=float, help="seconds of training per model and seed")
+    p.add_argument(
+        "--epochs", type=int, help="step budget: epochs per model and seed (default 20 with "
+        "--quick, else 100; published: 500)"
+    )  # fmt: skip
+    p.add_argument(
+        "--budget", type=float, help="wall-clock budget instead: seconds of training per run"
+    )
     p.add_argument("--ns-budget", type=float, help="seconds per NS run (default --budget)")
-    p.add_argument("--max-epochs", type=int, default=500, help="cap (published: 500)")
+    p.add_argument("--max-epochs", type=int, default=500, help="epoch cap of a --budget run")
     p.add_argument("--batch-size", type=int, default=20)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--amp", choices=["auto", "bf16", "none"], default="none")
@@ -466,8 +474,8 @@ def main(argv=None) -> int:
     args.models = [m for m in args.models.split(",") if m]
     args.tp_batch_sizes = [int(b) for b in args.tp_batch_sizes.split(",")]
     args.tp_variants = [v for v in args.tp_variants.split(",") if v]
-    if args.budget is None:
-        args.budget = 30.0 if args.quick else 110.0
+    if args.epochs is None:
+        args.epochs = 20 if args.quick else 100
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -494,9 +502,14 @@ def main(argv=None) -> int:
         f"Command: `{result['command']}`\n"
     )
     if args.mode == "accuracy":
+        budget = (
+            f"Equal step budget: {args.epochs} epochs"
+            if args.budget is None
+            else f"Equal wall-clock budget: {args.budget:.0f} s (NS: "
+            f"{args.ns_budget or args.budget:.0f} s)"
+        )
         head += (
-            f"\nEqual wall-clock budget: {args.budget:.0f} s (NS: {args.ns_budget or args.budget:.0f} s) "
-            "of training per model and seed, "
+            f"\n{budget} of training per model and seed, "
             f"{args.seeds} seed(s), batch {args.batch_size}, lr {args.lr} one-cycle, "
             f"amp {args.amp}.\n"
         )
