@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/sciml quickstart
+	$(VENV)/bin/sciml quickstart --overwrite   # `make demo` reruns into out/quickstart
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["generate", "mpi_world"]
 
 
+def mpi_rank() -> int:
+    """This process's rank under mpirun (0 otherwise), from the launcher's environment."""
+    return int(os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0")))
+
+
 def mpi_world() -> MPI.Intracomm | None:
     """``MPI.COMM_WORLD`` when launched by mpirun with more than one rank, else ``None``."""
     size = int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1")))
@@ -141,7 +146,8 @@ def generate(
     if max_batches is not None:
         batches = batches[:max_batches]
     done0 = n - len(todo)
-    bar = _progress(n, done0, f"{recipe}", progress and rank == 0)
+    desc = f"{recipe} (resumed at {done0}/{n})" if done0 else recipe
+    bar = _progress(n, done0, desc, progress and rank == 0)
     try:
         if comm is not None:
             _run_mpi(comm, rec, p, batches, seeds, f, bar)
@@ -235,8 +241,7 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
         except ValueError:
             f.close()
             raise
-        todo = np.flatnonzero(~f["done"][...])
-        print(f"resuming {partial}: {n - len(todo)} of {n} samples already done")
+        todo = np.flatnonzero(~f["done"][...])  # the bar starts at the samples already done
         return f, todo, False
     seeds = sample_seeds(seed, n)
     storage.ensure_space(partial, 0)  # room for the empty file and its metadata

@@ -19,6 +19,7 @@ def _data_generate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from sciml.datasets import generate, partial_path
+    from sciml.datasets.generate import mpi_rank
 
     params = _parse_params(args.param)
     if args.resolution is not None:
@@ -30,7 +31,8 @@ def _data_generate(args: argparse.Namespace) -> int:
         args.recipe, args.n, out, params=params, seed=args.seed, workers=args.workers,
         overwrite=args.overwrite, progress=not args.quiet,
     )  # fmt: skip
-    print(f"wrote {path}")
+    if mpi_rank() == 0:  # under mpirun every rank returns the same path: one line
+        print(f"wrote {path}")
     return 0
 
 

@@ -8,7 +8,9 @@ import argparse
 def _quickstart(args: argparse.Namespace) -> int:
     from sciml.workflows.quickstart import run
 
-    return run(out=args.out, n=args.n, budget=args.budget, samples=args.samples)
+    return run(
+        out=args.out, n=args.n, budget=args.budget, samples=args.samples, overwrite=args.overwrite
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,5 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--samples", type=positive_int, default=200, help="Darcy samples (80/20 train/test; >= 20)"
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier quickstart's results in --out"
     )
     p.set_defaults(func=_quickstart)
