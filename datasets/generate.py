@@ -26,6 +26,7 @@ from sciml._process import guarded_call
 from sciml.datasets import storage
 from sciml.datasets.recipe import SampleBatch, sample_seeds
 from sciml.datasets.recipes import get_recipe
+from sciml.io import check_memory
 
 if TYPE_CHECKING:
     from mpi4py import MPI
@@ -114,6 +115,11 @@ def generate(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     p = rec.params(params)
+    grid_text = "x".join(map(str, rec.grid(p).shape))
+    check_memory(  # before the disk is touched: a size this machine cannot hold is one line
+        rec.memory_estimate(p, int(n), workers=workers),
+        f"{recipe} with n={n} on a {grid_text} grid",
+    )
     pdict = dataclasses.asdict(p)
     out = Path(out)
     partial = storage.partial_path(out)

@@ -52,6 +52,10 @@ class Recipe:
     #: the smallest valid settings (tiny grid, few steps): the recipe contract test
     #: (:mod:`sciml.testing.recipes`) generates two samples with them
     small_params: ClassVar[dict[str, Any]] = {}
+    #: working memory of one sample per point of its output grid, in bytes (a FEniCSx solve on
+    #: a mesh twice as fine with its matrices and fields: ~2 KB per point; recipes whose
+    #: solvers need more per point override it)
+    bytes_per_point: ClassVar[int] = 2048
 
     def params(self, overrides: dict[str, Any] | None = None) -> Any:
         """The recipe's parameters with ``overrides`` (values may be strings from the CLI).
@@ -104,6 +108,16 @@ class Recipe:
         c_in, c_out = self.channels(p)
         shape = self.grid(p).shape
         return (c_in, *shape), (c_out, *shape)
+
+    def memory_estimate(self, p: Any, n: int, *, workers: int = 1) -> float:
+        """Bytes a generation of ``n`` samples needs at once: each worker's batch (its solver
+        working memory and the samples' arrays) and the per-sample bookkeeping (seeds, done
+        flags, index arrays: 32 bytes each)."""
+        shape_in, shape_out = self.shapes(p)
+        points = math.prod(self.grid(p).shape)
+        sample = 8 * (math.prod(shape_in) + math.prod(shape_out))
+        batch = self.batch_size * (self.bytes_per_point * points + sample)
+        return max(1, workers) * batch + 32 * n
 
     def worker(self, p: Any) -> Callable[[np.ndarray], SampleBatch]:
         """Build (once per process) the function that computes a batch of seeds."""

@@ -255,6 +255,10 @@ def decode_attrs(f: h5py.File, path: Path) -> dict[str, Any]:
                 raise FileFormatError(
                     f"{_where(path)}: attribute {key!r} is not valid JSON ({exc.msg})"
                 ) from None
+            except RecursionError:
+                raise FileFormatError(
+                    f"{_where(path)}: attribute {key!r} is nested too deeply"
+                ) from None
         meta[key] = value
     return meta
 

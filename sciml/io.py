@@ -40,6 +40,8 @@ __all__ = [
     "check_out_path",
     "check_out_dir",
     "read_json",
+    "available_memory",
+    "check_memory",
     "MODEL_FORMAT",
     "model_file_payload",
     "read_model_file",
@@ -55,13 +57,21 @@ class FileFormatError(ValueError):
     """A file exists but is not what sciml expected (wrong format, unsafe, or a bad field)."""
 
 
-def check_out_path(path: str | Path, *, overwrite: bool = False, what: str = "--out") -> Path:
-    """Check, before any work is done, that ``path`` can be written.
+def check_out_path(
+    path: str | Path, *, overwrite: bool = False, what: str = "--out", suffix: str | None = None
+) -> Path:
+    """Check, before any work is done, that ``path`` can be written: the ONE output-file
+    policy of every command (nothing is replaced without ``--overwrite``).
 
-    Raises ``FileExistsError`` when it exists and ``overwrite`` is False, ``ValueError`` when its
-    folder is a file, and ``PermissionError`` when the folder is not writable. Returns ``path``.
+    ``suffix``: the suffix the writer adds when it is missing (``np.save`` adds ``.npy``), added
+    here first so that the file checked is the file written. Raises ``FileExistsError`` when
+    it exists and ``overwrite`` is False, ``ValueError`` when it or its folder is a folder/file
+    the other way round, and ``PermissionError`` when the folder is not writable. Returns the
+    path that will be written.
     """
     path = Path(path)
+    if suffix is not None and path.suffix != suffix:
+        path = path.with_name(path.name + suffix)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{what} {str(path)!r} exists; pass --overwrite to replace it")
     if path.is_dir():
@@ -95,19 +105,90 @@ def check_out_dir(path: str | Path, *, what: str = "--out") -> Path:
     return path
 
 
+def available_memory() -> int:
+    """Bytes of memory a new allocation can get (``MemAvailable`` of ``/proc/meminfo``; the
+    physical memory where that is missing)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if nbytes < 1024 or unit == "PB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.3g} PB"
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Refuse, before any work, a job whose estimated memory ``nbytes`` exceeds what this
+    machine has available: ``ValueError`` naming ``what`` and both numbers.
+
+    >>> check_memory(1024, "a tiny array")
+    >>> try:
+    ...     check_memory(1e30, "--n 1e10")
+    ... except ValueError as e:
+    ...     print(str(e).split(",")[0])
+    --n 1e10 needs about 8.88e+14 PB of memory
+    """
+    avail = available_memory()
+    if nbytes > avail:
+        raise ValueError(
+            f"{what} needs about {_size(nbytes)} of memory, more than the {_size(avail)} "
+            "available on this machine; choose a smaller size"
+        )
+
+
+#: the deepest nesting sciml reads in a JSON file (configs and observation files are flat)
+MAX_JSON_DEPTH = 32
+
+
+def _depth(obj: Any, limit: int) -> int:
+    """Nesting depth of lists/dicts in ``obj`` (stops counting past ``limit``)."""
+    depth, level = 0, [obj]
+    while level and depth <= limit:
+        nxt = []
+        for o in level:
+            if isinstance(o, dict):
+                nxt.extend(o.values())
+            elif isinstance(o, list):
+                nxt.extend(o)
+        depth += 1
+        level = nxt
+    return depth - 1
+
+
 def read_json(path: str | Path, *, what: str = "file") -> Any:
     """Read a JSON file; a missing or malformed file gets one line naming it (and the line)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
     try:
-        return json.loads(path.read_text())
+        obj = json.loads(path.read_text())
     except UnicodeDecodeError:
         raise FileFormatError(f"{what} {str(path)!r} is not a text (JSON) file") from None
+    except RecursionError:
+        raise FileFormatError(
+            f"{what} {str(path)!r} is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise FileFormatError(
             f"{what} {str(path)!r} is not valid JSON (line {exc.lineno}: {exc.msg})"
         ) from None
+    if _depth(obj, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise FileFormatError(
+            f"{what} {str(path)!r} is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+        )
+    return obj
 
 
 def atomic_save(obj: Any, path: str | Path) -> Path:

@@ -2,27 +2,38 @@
 
 Subpackages by family: :mod:`~sciml.solvers.krylov` (CG, the operator adapter, classical
 preconditioners, PETSc's KSP), :mod:`~sciml.solvers.dcdm` (the learned conjugate direction
-method). Linear solves go through one entry point with method *objects*
-(:mod:`~sciml.solvers.methods`): :func:`solve` for a system the package assembled and
-:func:`solve_system` for a user's own matrix on a grid. Attributes load lazily, so
-``import sciml.solvers`` stays cheap.
+method), :mod:`~sciml.solvers.gp` (the GP-HM spectral-mixture solver). Linear solves go
+through one entry point with method *objects*: :func:`solve` for a system the package
+assembled and :func:`solve_system` for a user's own matrix on a grid::
+
+    from sciml.solvers import PCG, ICC, solve_system
+    res = solve_system(A, b, mask=mask, method=PCG(ICC))
+
+Methods: :class:`CG`, :class:`PCG` (with a preconditioner class: :class:`Jacobi`,
+:class:`ICC`, :class:`GAMG`, :class:`PyAMG`), :class:`PETScCG`, :class:`FusedCG`,
+:class:`DCDM`. PETSc and PyAMG load when a preconditioner that needs them is set up.
 """
 
-from __future__ import annotations
+from sciml.solvers.dcdm import DCDM
+from sciml.solvers.krylov import cg
+from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
+from sciml.solvers.linear_solve import solve, solve_system
+from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
+from sciml.solvers.system import GridSystem, grid_system
 
-import importlib
-
-__all__ = ["solve", "solve_system", "grid_system", "GridSystem"]
-
-_LAZY = {
-    "solve": "sciml.solvers.linear_solve",
-    "solve_system": "sciml.solvers.linear_solve",
-    "grid_system": "sciml.solvers.system",
-    "GridSystem": "sciml.solvers.system",
-}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'sciml.solvers' has no attribute {name!r}")
+__all__ = [
+    "CG",
+    "DCDM",
+    "GAMG",
+    "ICC",
+    "PCG",
+    "FusedCG",
+    "GridSystem",
+    "Jacobi",
+    "PETScCG",
+    "PyAMG",
+    "cg",
+    "grid_system",
+    "solve",
+    "solve_system",
+]

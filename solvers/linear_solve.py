@@ -31,8 +31,9 @@ __all__ = ["solve", "solve_system"]
 def _check_method(method) -> None:
     if isinstance(method, str):
         raise TypeError(
-            f"method must be a method object (e.g. sciml.solvers.methods.CG() or "
-            f"sciml.solvers.dcdm.DCDM()), got the string {method!r}; names are resolved by the CLI"
+            f"method must be a method object, got the string {method!r}: use one of "
+            "sciml.solvers.CG(), PCG(Jacobi), PCG(ICC), PCG(GAMG), PCG(PyAMG), PETScCG('gamg'), "
+            "FusedCG(), DCDM() (names such as 'cg' are the command line's: sciml solve --method)"
         )
     if not callable(getattr(method, "solve", None)):
         raise TypeError(f"method must have a solve(system, b, ...) method, got {method!r}")

@@ -81,8 +81,16 @@ class PCG:
         name: str | None = None,
         **options,
     ) -> None:
+        if isinstance(preconditioner, Preconditioner):
+            raise TypeError(
+                f"PCG takes the preconditioner class, built for each system: "
+                f"PCG({type(preconditioner).__name__}), not an instance built for one matrix"
+            )
         if not callable(preconditioner):
-            raise TypeError(f"preconditioner must be a class or callable, got {preconditioner!r}")
+            raise TypeError(
+                "preconditioner must be a class (Jacobi, ICC, GAMG, PyAMG from "
+                f"sciml.solvers) or a callable build(system) -> M, got {preconditioner!r}"
+            )
         self.preconditioner = preconditioner
         self.flexible = flexible
         self.options = options

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from sciml.grid import Grid
+from sciml.io import check_memory
 from sciml.physics.elliptic import EllipticSystem, assemble_elliptic
 from sciml.physics.fields.cosine_fields import low_frequency_fields
 from sciml.physics.fields.obstacles import (
@@ -117,6 +118,9 @@ def make_problem(
         raise ValueError(f"ndim must be 2 or 3, got {len(shape)}")
     if min(shape) < 4:
         raise ValueError(f"n must be >= 4 per side, got {shape}")
+    # assembly and the solvers' vectors: ~400 bytes per cell (CSR float64 + index arrays,
+    # the obstacle field, a dozen vectors); refused before any array is made
+    check_memory(400 * float(np.prod(shape)), f"n = {shape[0]} ({'x'.join(map(str, shape))} cells)")
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
     if density not in DENSITY_KINDS:

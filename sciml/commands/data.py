@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import nonnegative_int, positive_int
+
 
 def _parse_params(items: list[str]) -> dict[str, str]:
     params = {}
@@ -92,8 +94,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sciml data`` and its subcommands (generate, info, show, list, import) on ``sub``."""
     p = sub.add_parser("data", help="generate, inspect and plot PDE data sets (HDF5)")
     dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
-    from sciml.commands._types import nonnegative_int, positive_int
-
     g = dsub.add_parser("generate", help="run a recipe: resumable, atomic, parallel (workers/MPI)")
     g.add_argument("recipe", help="recipe name (see `sciml data list`)")
     g.add_argument("--n", type=positive_int, required=True, help="number of samples")

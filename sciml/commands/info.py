@@ -36,11 +36,16 @@ def _info(args: argparse.Namespace) -> int:
         ]
     except ImportError as exc:  # pragma: no cover - depends on the install
         rows.append(("dolfinx", f"not available ({exc})"))
-    for mod in ("neuralop", "gpytorch", "torchdiffeq", "torchsde", "deepwave", "pyamg", "h5py"):
+    from importlib.metadata import PackageNotFoundError, version
+
+    # versions from the installed distributions: nothing is imported (fast, and no import-time
+    # warnings of the libraries themselves)
+    for mod, dist in (("neuralop", "neuraloperator"), ("gpytorch", "gpytorch"),
+                      ("torchdiffeq", "torchdiffeq"), ("torchsde", "torchsde"),
+                      ("deepwave", "deepwave"), ("pyamg", "pyamg"), ("h5py", "h5py")):  # fmt: skip
         try:
-            m = __import__(mod)
-            rows.append((mod, getattr(m, "__version__", "installed")))
-        except ImportError:
+            rows.append((mod, version(dist)))
+        except PackageNotFoundError:
             rows.append((mod, "not installed"))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:

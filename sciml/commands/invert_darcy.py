@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import describe, nonnegative_float, nonnegative_int, positive_int
+
 
 def _truth(path: str, shape: tuple[int, ...]):
     from pathlib import Path
@@ -146,19 +148,32 @@ def add_parser(invert_sub: argparse._SubParsersAction) -> None:
     p = invert_sub.add_parser(
         "darcy",
         help="recover the Darcy coefficient (and its uncertainty) from observations of u",
-        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        description=describe(__doc__),
     )
     p.add_argument("run", help="DGNO run folder (model.pt written by the Trainer with DGNOTask)")
     p.add_argument("--obs", required=True, help="observation file (.json or .npz)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--truth", help=".npz with the true coefficient 'a' (scores and plots)")
-    p.add_argument("--method", choices=["langevin", "ensemble"], default="langevin")
-    p.add_argument("--chains", type=int, default=8, help="starting points (default 8)")
-    p.add_argument("--map-steps", type=int, default=300, help="mode-search steps per chain")
-    p.add_argument("--sample-steps", type=int, default=200, help="Langevin steps per chain")
-    p.add_argument("--physics-weight", type=float, default=1.0, help="weight of the residual")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+    p.add_argument(
+        "--method", choices=["langevin", "ensemble"], default="langevin",
+        help="posterior sampler: Langevin (MALA) chains, or an ensemble of mode searches",
+    )  # fmt: skip
+    p.add_argument(
+        "--chains", type=positive_int, default=8, help="starting points (independent chains)"
+    )
+    p.add_argument(
+        "--map-steps", type=nonnegative_int, default=300, help="mode-search steps per chain"
+    )
+    p.add_argument(
+        "--sample-steps", type=positive_int, default=200, help="Langevin steps per chain"
+    )
+    p.add_argument(
+        "--physics-weight", type=nonnegative_float, default=1.0, help="weight of the residual"
+    )
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the chains")
+    p.add_argument(
+        "--threads", type=nonnegative_int, default=1, help="torch CPU threads (0: torch default)"
+    )
     p.add_argument("--device", help="cpu (default), cuda, ...")
     p.add_argument("--overwrite", action="store_true", help="replace results in --out")
     p.set_defaults(func=_invert)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import describe, nonnegative_int, positive_float, positive_int
+
 
 def _parse_indices(text: str | None, n: int, limit: int) -> list[int]:
     if text is None:
@@ -115,17 +117,17 @@ def add_parser(invert_sub: argparse._SubParsersAction) -> None:
     p = invert_sub.add_parser(
         "seismic",
         help="refine a seismic imaging model's velocity estimate by FWI",
-        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        description=describe(__doc__),
     )
     p.add_argument("run", help="run folder (or model.pt) of a trained inverse seismic model")
     p.add_argument("--data", required=True, help="seismic-<family> data file (gathers)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--samples", help="comma list of sample indices (default: the first ones)")
     p.add_argument(
-        "--max-samples", type=int, default=4, help="how many samples without --samples (4)"
+        "--max-samples", type=positive_int, default=4, help="how many samples without --samples"
     )
-    p.add_argument("--iterations", type=int, default=10, help="FWI iterations")
-    p.add_argument("--lr", type=float, default=20.0, help="FWI step size (m/s, Adam)")
+    p.add_argument("--iterations", type=nonnegative_int, default=10, help="FWI iterations")
+    p.add_argument("--lr", type=positive_float, default=20.0, help="FWI step size (m/s, Adam)")
     p.add_argument("--no-linear", action="store_true", help="skip the linear-start comparison")
     p.add_argument(
         "--no-compile",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import nonnegative_int, positive_float, positive_int
+
 
 def _nde(args: argparse.Namespace) -> int:
     import json
@@ -26,7 +28,7 @@ def _nde(args: argparse.Namespace) -> int:
     for name in names:  # refuse an unsupported method before training anything
         problem.check_supported(name)
     if args.json:
-        check_out_path(args.json, overwrite=True, what="--json")  # before any training
+        check_out_path(args.json, overwrite=args.overwrite, what="--json")  # before training
     steps = args.iters if args.iters is not None else (
         problem.quick_iters if args.quick else problem.iters
     )  # fmt: skip
@@ -58,7 +60,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "nde", help="train regularized neural ODEs/SDEs; table of accuracy, time and NFE"
     )
-    p.add_argument("task", choices=EXPERIMENT_NAMES)
+    p.add_argument(
+        "task", choices=EXPERIMENT_NAMES, help="experiment: " + ", ".join(EXPERIMENT_NAMES)
+    )
     p.add_argument(
         "--reg",
         nargs="+",
@@ -67,12 +71,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="one or more regularizers (each trained from the same seed)",
     )
     p.add_argument("--quick", action="store_true", help="small training budget")
-    p.add_argument("--iters", type=int, default=None, help="override the training iterations")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
     p.add_argument(
-        "--weight-scale", type=float, default=1.0, help="multiply the task's regularization weights"
+        "--iters", type=positive_int, default=None, help="training iterations (default: the task's)"
+    )
+    p.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="seed of the data and the weights"
+    )
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument(
+        "--weight-scale",
+        type=positive_float,
+        default=1.0,
+        help="multiply the task's regularization weights (> 0)",
     )
     p.add_argument("--json", default=None, help="also write the rows as JSON here")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch default)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --json")
+    p.add_argument(
+        "--threads", type=nonnegative_int, default=1, help="torch CPU threads (0: torch default)"
+    )
     p.set_defaults(func=_nde)

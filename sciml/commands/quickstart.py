@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import positive_float, positive_int
+
 
 def _quickstart(args: argparse.Namespace) -> int:
     from sciml.workflows.quickstart import run
@@ -15,8 +17,6 @@ def _quickstart(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sciml quickstart`` (the main job on small defaults) on ``sub``."""
-    from sciml.commands._types import positive_float, positive_int
-
     p = sub.add_parser("quickstart", help="the project's main job on small built-in defaults")
     p.add_argument("--out", default="out/quickstart", help="folder for plots and tables")
     p.add_argument("--n", type=positive_int, default=32, help="mesh cells per side (>= 4)")

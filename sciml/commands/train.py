@@ -8,6 +8,23 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import nonnegative_int, positive_float, positive_int
+
+#: the registered models (plain data: the parser imports no torch; a test checks it against
+#: :data:`sciml.operators.registry.MODELS`)
+MODEL_NAMES = (
+    "lsm",
+    "fno",
+    "unet",
+    "deeponet",
+    "multionet",
+    "dgno",
+    "latent-unet",
+    "xnet",
+    "inversionnet",
+    "seismic-fno",
+)
+
 #: flags that are model constructor options / :class:`TrainConfig` fields
 MODEL_FLAGS = ("width", "modes", "levels", "heads", "tokens", "basis", "norm")
 TRAIN_FLAGS = (
@@ -106,13 +123,14 @@ def _train(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sciml train`` (train a neural operator through the Trainer) on ``sub``."""
-    from sciml.commands._types import nonnegative_int, positive_float, positive_int
-
     p = sub.add_parser(
         "train", help="train a neural operator (lsm, fno, unet; dgno label-free) on a data file"
     )
     p.add_argument(
-        "--model", help="registry name: lsm, fno, unet, ... or dgno (trains without solutions)"
+        "--model",
+        choices=MODEL_NAMES,
+        metavar="MODEL",
+        help="registered model: " + ", ".join(MODEL_NAMES) + " (dgno trains without solutions)",
     )
     p.add_argument("--data", help="HDF5 data file (sciml data generate)")
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, model.pt)")
@@ -125,7 +143,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_int, help="training epochs")
     p.add_argument("--batch-size", type=positive_int, help="global batch size")
     p.add_argument("--lr", type=positive_float, help="peak learning rate")
-    p.add_argument("--scheduler", choices=["onecycle", "cosine", "step", "none"])
+    p.add_argument(
+        "--scheduler", choices=["onecycle", "cosine", "step", "none"],
+        help="learning-rate schedule over the run (default onecycle)",
+    )  # fmt: skip
     p.add_argument(
         "--time-budget", type=positive_float, help="seconds of training (equal wall clock)"
     )
@@ -133,8 +154,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rollout-steps", type=positive_int, help="autoregressive rollout: steps out")
     p.add_argument("--seed", type=nonnegative_int, help="seed of the weights and the batches")
     p.add_argument("--amp", choices=["auto", "bf16", "none"], help="bf16 autocast (auto: on GPU)")
-    p.add_argument("--channels-last", action="store_true", default=None)
-    p.add_argument("--compile", action="store_true", default=None)
+    p.add_argument(
+        "--channels-last", action="store_true", default=None,
+        help="channels-last memory layout (faster convolutions on recent GPUs)",
+    )  # fmt: skip
+    p.add_argument(
+        "--compile", action="store_true", default=None, help="torch.compile the model first"
+    )
     p.add_argument("--width", type=positive_int, help="model width (all models)")
     p.add_argument("--modes", type=positive_int, help="FNO Fourier modes per axis")
     p.add_argument("--levels", type=positive_int, help="U-Net / LSM down-samplings")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from sciml.commands._types import nonnegative_float, nonnegative_int, positive_float, positive_int
+
 
 def _train_dcdm(args: argparse.Namespace) -> int:
     import shlex
@@ -83,25 +85,52 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train-dcdm", help="train the DCDM learned-CG network (CPU or GPU)")
     p.add_argument("--out", required=True, help="run folder (last.pt, model.pt, logs)")
     p.add_argument("--model-out", default=None, help="also copy the best model here")
-    p.add_argument("--budget", type=float, default=3600.0, help="seconds of training")
-    p.add_argument("--epochs", type=int, default=10_000, help="upper bound on epochs")
-    p.add_argument("--ndim", type=int, default=3, choices=[2, 3])
-    p.add_argument("--sizes", type=int, nargs="+", default=[32, 40, 48], help="grid sizes")
-    p.add_argument("--problems", type=int, default=6, help="problems per epoch")
-    p.add_argument("--rhs", type=int, default=4, help="errors x* per problem")
-    p.add_argument("--snapshots", type=int, nargs="+", default=[0, 1, 2, 4, 8, 16])
-    p.add_argument("--chunk", type=int, default=8, help="samples per item (one forward)")
-    p.add_argument("--passes", type=int, default=1, help="passes over each epoch's problems")
-    p.add_argument("--batch-size", type=int, default=1, help="items per optimiser step")
-    p.add_argument("--density-fraction", type=float, default=0.5)
-    p.add_argument("--val-size", type=int, default=32)
-    p.add_argument("--val-problems", type=int, default=2)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch default)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--budget", type=positive_float, default=3600.0, help="seconds of training")
+    p.add_argument("--epochs", type=positive_int, default=10_000, help="upper bound on epochs")
+    p.add_argument(
+        "--ndim", type=int, default=3, choices=[2, 3], help="2-D or 3-D pressure-Poisson problems"
+    )
+    p.add_argument(
+        "--sizes",
+        type=positive_int,
+        nargs="+",
+        default=[32, 40, 48],
+        help="grid sizes (cells per side) drawn for training",
+    )
+    p.add_argument("--problems", type=positive_int, default=6, help="problems per epoch")
+    p.add_argument("--rhs", type=positive_int, default=4, help="errors x* per problem")
+    p.add_argument(
+        "--snapshots",
+        type=nonnegative_int,
+        nargs="+",
+        default=[0, 1, 2, 4, 8, 16],
+        help="DCDM iterations whose residuals are training inputs (the curriculum)",
+    )
+    p.add_argument("--chunk", type=positive_int, default=8, help="samples per item (one forward)")
+    p.add_argument(
+        "--passes", type=positive_int, default=1, help="passes over each epoch's problems"
+    )
+    p.add_argument("--batch-size", type=positive_int, default=1, help="items per optimiser step")
+    p.add_argument(
+        "--density-fraction",
+        type=nonnegative_float,
+        default=0.5,
+        help="share of problems with a density jump",
+    )
+    p.add_argument(
+        "--val-size", type=positive_int, default=32, help="grid size of the validation problems"
+    )
+    p.add_argument("--val-problems", type=positive_int, default=2, help="validation problems")
+    p.add_argument("--lr", type=positive_float, default=3e-3, help="peak learning rate")
+    p.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="seed of the problems and weights"
+    )
+    p.add_argument(
+        "--threads", type=nonnegative_int, default=1, help="torch CPU threads (0: torch default)"
+    )
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--init", default=None, help="start from this model file")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--overwrite", action="store_true", help="replace --out / --model-out")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train_dcdm)

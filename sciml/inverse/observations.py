@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from sciml.grid import Grid
-from sciml.io import FileFormatError, check_out_path
+from sciml.io import FileFormatError, check_out_path, read_json
 
 __all__ = ["Observations", "load_observations", "save_observations", "noise_std_for_snr"]
 
@@ -184,12 +184,7 @@ def load_observations(path: str | Path) -> Observations:
             f"{path.suffix or 'no suffix'!r}"
         )
     if path.suffix == ".json":
-        try:
-            raw = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise FileFormatError(
-                f"observation file {str(path)!r} is not valid JSON ({str(exc)[:120]})"
-            ) from None
+        raw = read_json(path, what="observation file")  # depth-limited, one-line errors
         if not isinstance(raw, dict):
             raise FileFormatError(
                 f"observation file {str(path)!r}: expected a JSON object with 'points', "

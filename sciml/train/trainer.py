@@ -248,6 +248,8 @@ class Trainer:
             step, stop, sums = self._train_epoch(
                 op, net, opt, sched, n, epoch, step, train_time, callbacks
             )
+            if sums[2] == 0:  # the budget ran out before this epoch's first step (every rank
+                break  # agrees on the time budget): nothing to record
             epoch_time = time.perf_counter() - t0
             epoch_cpu_time = time.process_time() - c0
             train_time += epoch_time

@@ -18,7 +18,7 @@ import torch
 
 from sciml.datasets import split_indices
 from sciml.grid import Grid
-from sciml.io import FileFormatError, check_fields, check_out_dir, read_json
+from sciml.io import FileFormatError, check_fields, check_memory, check_out_dir, read_json
 from sciml.operators.model_file import load_operator
 from sciml.operators.registry import build
 from sciml.train.data import load_dataset_file
@@ -50,6 +50,9 @@ def _split(n: int, n_train: int | None, n_test: int | None, seed: int) -> tuple[
     train, test = split_indices(n, [int(n_train), int(n_test)], seed=seed)
     return sorted(int(i) for i in train), sorted(int(i) for i in test)
 
+
+#: what an evaluation writes into its folder
+EVAL_FILES = ("eval.json", "eval.md", "error_histogram.png", "samples.png")
 
 #: files a training run writes into its folder (``eval/`` too): what ``overwrite`` clears
 RUN_FILES = (
@@ -305,13 +308,15 @@ def eval_run(
     out: str | Path | None = None,
     device: str | None = None,
     plots: bool = True,
+    overwrite: bool = False,
 ) -> dict:
     """Evaluate the run's ``model.pt`` on ``data`` (its test split when ``data`` is the
     training file, else every sample): relative L2 table, histogram and sample PNGs, and the
     discretisation transfer to ``resolutions``.
 
     Writes ``eval.json``, ``eval.md`` (the table) and the PNGs into ``out`` (default
-    ``RUN/eval``), which is checked before any work. Every file read (model, split, config,
+    ``RUN/eval``), which is checked before any work: an earlier evaluation there is refused
+    unless ``overwrite`` (pass another ``out`` to keep both). Every file read (model, split, config,
     data) is schema-checked; a data file that does not fit the model is an error naming both.
     Returns the result dict (what ``eval.json`` holds).
     """
@@ -321,7 +326,13 @@ def eval_run(
     if not (run / "model.pt").is_file():
         raise FileNotFoundError(f"run folder {str(run)!r} has no model.pt (train first)")
     out = Path(out) if out is not None else run / "eval"
-    check_out_dir(out, what="out:")
+    check_out_dir(out, what="--out")
+    old = [f for f in EVAL_FILES if (out / f).exists()]
+    if old and not overwrite:
+        raise FileExistsError(
+            f"--out {str(out)!r} holds an earlier evaluation ({', '.join(old)}); pass "
+            "--overwrite to replace it, or --out for another folder"
+        )
     if resolutions is not None:
         bad = [r for r in resolutions if isinstance(r, bool) or not isinstance(r, int) or r < 2]
         if bad:
@@ -332,6 +343,12 @@ def eval_run(
     config = read_run_config(run / "config.json") if (run / "config.json").exists() else None
     x, y, meta = load_dataset_file(data)
     _check_fits(op, x, y, extra, run / "model.pt", data)
+    if resolutions:  # the largest resampled copy, its prediction and the activations
+        d = x.ndim - 2
+        check_memory(
+            8 * max(resolutions) ** d * (4 * x.shape[0] * (x.shape[1] + y.shape[1]) + 50 * 256),
+            f"--resolutions {max(resolutions)}",
+        )
     same = split.get("data") == str(Path(data).resolve()) and split.get("n_total") == x.shape[0]
     if same:
         if not split["test"]:

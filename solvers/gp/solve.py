@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from sciml.grid import Grid
+from sciml.io import check_memory
 from sciml.solvers.gp.auto_grid import choose_grid
 from sciml.solvers.gp.densities import Gaussian, SpectralDensity
 from sciml.solvers.gp.gauss_newton import GaussNewton
@@ -49,6 +50,18 @@ class SpectralMixturePrior:
                 f"density must be a SpectralDensity (Gaussian() or StudentT()), got "
                 f"{self.density!r}"
             )
+
+
+def _memory_estimate(strategy: FitStrategy, grid: Grid) -> float:
+    """Bytes of a solve: per-axis kernel matrices and eigenvectors (``~8 n_d^2`` doubles per
+    axis), a few dozen grid vectors, and the dense Gauss-Newton matrix when the strategy
+    forms one (``3 N^2`` doubles)."""
+    n = grid.size
+    axes = sum(8 * 8 * s**2 for s in grid.shape)
+    dense = 8 * 3 * n**2 if getattr(strategy, "solver_for", None) and (
+        strategy.solver_for(n) == "dense"
+    ) else 0  # fmt: skip
+    return axes + 8 * 64 * n + dense
 
 
 def solve_gp(
@@ -127,6 +140,7 @@ def solve_gp(
     elif not isinstance(grid, Grid):
         raise TypeError(f"grid must be a sciml.grid.Grid or None, got {type(grid).__name__}")
     strategy.check(grid, pde)
+    check_memory(_memory_estimate(strategy, grid), f"a GP-HM solve on a {grid.shape} grid")
     model = KroneckerGPSolver(
         pde,
         grid,

@@ -56,7 +56,13 @@ class Preconditioner:
     needs_matrix = False
     runs_on_host = False
 
-    def __init__(self, A, *, check: bool = True) -> None:
+    def __init__(self, A=None, *, check: bool = True) -> None:
+        if A is None:
+            raise TypeError(
+                f"{type(self).__name__} is built from the matrix: {type(self).__name__}(A). To "
+                f"solve with it, pass the class to PCG, which builds it for each system: "
+                f"PCG({type(self).__name__}) (options as keywords, e.g. PCG(ICC, levels=1))"
+            )
         t0 = time.perf_counter()
         self.op: LinearOperator = as_operator(A, check=check)
         self.n = self.op.n
@@ -148,7 +154,7 @@ class _NumpyPreconditioner(Preconditioner):
 class _PETScPC(_NumpyPreconditioner):
     pc_type = "none"
 
-    def __init__(self, A, *, options: dict | None = None, check: bool = True) -> None:
+    def __init__(self, A=None, *, options: dict | None = None, check: bool = True) -> None:
         self._options = dict(options or {})
         super().__init__(A, check=check)
 
@@ -195,7 +201,9 @@ class ICC(_PETScPC):
     name = "icc"
     pc_type = "icc"
 
-    def __init__(self, A, *, levels: int = 0, options: dict | None = None, check: bool = True):
+    def __init__(
+        self, A=None, *, levels: int = 0, options: dict | None = None, check: bool = True
+    ) -> None:
         self.levels = int(levels)
         super().__init__(A, options=options, check=check)
 

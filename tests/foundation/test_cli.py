@@ -52,3 +52,39 @@ def test_every_command_module_is_listed_and_adds_its_parser():
     actions = [a for a in build_parser()._actions if a.dest == "command"]
     # a module name is the subcommand with "_" for "-" (sciml train-dcdm: train_dcdm.py)
     assert set(actions[0].choices) == {c.replace("_", "-") for c in listed}
+
+
+def _options(parser, prefix=("sciml",)):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, (*prefix, name))
+        elif action.dest != "help":
+            yield " ".join(prefix), action
+
+
+def test_every_option_of_every_command_has_help_and_shows_its_default():
+    from sciml.cli import build_parser
+
+    parser = build_parser()
+    missing = [f"{cmd} {a.option_strings or a.dest}" for cmd, a in _options(parser) if not a.help]
+    assert not missing, f"options without help: {missing}"
+    text = (
+        next(a for a in parser._actions if a.dest == "command").choices["solve"]._actions[-1]
+    )  # the subparsers of sciml solve
+    gp = text.choices["gp"].format_help()
+    assert "(default: 30)" in gp and "poisson-1d-sin500" in gp  # defaults and names listed
+
+
+def test_name_tables_of_the_parser_match_the_library():
+    """The parser's plain-data name lists (no torch while building it) are the library's."""
+    from sciml.commands import solve, train
+    from sciml.operators.registry import MODELS
+    from sciml.solvers.gp.problems import PROBLEMS
+    from sciml.solvers.poisson_problems import FAMILIES
+
+    assert set(train.MODEL_NAMES) == set(MODELS)
+    assert tuple(solve.GP_PROBLEMS) == tuple(PROBLEMS)
+    assert tuple(solve.FAMILIES) == tuple(FAMILIES)
