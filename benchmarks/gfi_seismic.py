@@ -145,26 +145,17 @@ def train_one(name, spec, data, args, run_dir: Path) -> dict:
 
 @torch.no_grad()
 def predict(model, norm, x: torch.Tensor, direction: str, device, batch: int = 16):
-    """Physical-unit input ``x`` -> normalised prediction (CPU)."""
-    model = model.to(device).eval()
-    xin = norm.velocity(x) if direction == "forward" else norm.seismic(x)
-    out = [model(xin[i : i + batch].to(device), direction=direction).float().cpu()
-           for i in range(0, x.shape[0], batch)]  # fmt: skip
-    return torch.cat(out)
+    from sciml.operators.seismic.evaluation import predict_imaging
+
+    return predict_imaging(model, norm, x, direction, device=device, batch=batch)
 
 
 def evaluate(run_dir: Path, test, device) -> dict:
+    from sciml.operators.seismic.evaluation import imaging_scores
     from sciml.operators.seismic.imaging_task import load_imaging_model
-    from sciml.operators.seismic.normalization import imaging_metrics
 
     model, norm, dirs = load_imaging_model(run_dir / "model.pt", device)
-    v, p = test
-    out = {}
-    for d in dirs:
-        pred = predict(model, norm, v if d == "forward" else p, d, device)
-        target = norm.seismic(p) if d == "forward" else norm.velocity(v)
-        out.update({f"{d}_{k}": val for k, val in imaging_metrics(pred, target).items()})
-    return out
+    return imaging_scores(model, norm, dirs, *test, device=device)
 
 
 def zero_shot(run_dir: Path, tests: dict, device) -> dict:

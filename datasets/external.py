@@ -126,6 +126,7 @@ def read_pdebench(path: str | Path) -> tuple[np.ndarray, np.ndarray, Grid]:
         reason = str(exc).split("(")[0].strip() or type(exc).__name__
         raise FileFormatError(f"{where} is not a readable HDF5 file ({reason})") from None
     with f:
+        storage.check_self_contained(f, where)
         if "tensor" not in f:
             raise FileFormatError(f"{where} has no 'tensor' array (not a PDEBench file)")
         tensor = _array(f, "tensor", path).astype(np.float32)

@@ -26,7 +26,7 @@ from sciml._process import guarded_call
 from sciml.datasets import storage
 from sciml.datasets.recipe import SampleBatch, sample_seeds
 from sciml.datasets.recipes import get_recipe
-from sciml.io import check_memory
+from sciml.io import FileFormatError, check_memory
 
 if TYPE_CHECKING:
     from mpi4py import MPI
@@ -265,7 +265,13 @@ def _open_for_writing(rec, p, pdict, n, seed, out: Path, partial: Path, overwrit
 
 def _open_existing(path: Path, mode: str = "r") -> h5py.File:
     try:
-        return h5py.File(path, mode)
+        f = h5py.File(path, mode)
+        try:
+            storage.check_self_contained(f, str(path))
+        except FileFormatError:
+            f.close()
+            raise
+        return f
     except OSError as exc:
         if "unable to lock file" in str(exc):
             raise ValueError(

@@ -339,18 +339,53 @@ def check_layout(f: h5py.File, path: Path) -> dict[str, Any]:
     return meta
 
 
+def check_self_contained(f: h5py.File, where: str) -> None:
+    """Refuse an HDF5 file that reaches outside itself: external or soft links, datasets with
+    external storage (raw bytes of another file) or virtual datasets (views of other files).
+    A data set sciml reads holds its own arrays; anything else could read another file's bytes
+    in as data. :class:`~sciml.io.FileFormatError` names the object."""
+    bad: list[str] = []
+
+    def link(name: str, obj: h5py.HLObject) -> None:
+        if isinstance(obj, (h5py.ExternalLink, h5py.SoftLink)):
+            bad.append(f"{'external' if isinstance(obj, h5py.ExternalLink) else 'soft'} "
+                       f"link {name!r}")  # fmt: skip
+
+    f.visititems_links(link)
+    if bad:
+        raise FileFormatError(f"{where}: {bad[0]} (data files must hold their own arrays)")
+
+    def dataset(name: str, obj: h5py.HLObject) -> None:
+        if isinstance(obj, h5py.Dataset):
+            if obj.is_virtual:
+                bad.append(f"virtual dataset {name!r} (a view of other files)")
+            elif obj.external:
+                bad.append(f"dataset {name!r} with external storage ({obj.external[0][0]!r})")
+
+    f.visititems(dataset)
+    if bad:
+        raise FileFormatError(f"{where}: {bad[0]}; data files must hold their own arrays")
+
+
 def open_data_file(path: str | Path) -> h5py.File:
-    """Open an existing data-set file for reading (clear errors for a missing or non-HDF5 file)."""
+    """Open an existing data-set file for reading (clear errors for a missing or non-HDF5 file,
+    or one that reaches outside itself: :func:`check_self_contained`)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{_where(path)} does not exist")
     if not path.is_file():
         raise FileFormatError(f"{_where(path)} is not a file")
     try:
-        return h5py.File(path, "r")
+        f = h5py.File(path, "r")
     except OSError as exc:
         reason = str(exc).split("(")[0].strip() or type(exc).__name__
         raise FileFormatError(f"{_where(path)} is not a readable HDF5 file ({reason})") from None
+    try:
+        check_self_contained(f, _where(path))
+    except FileFormatError:
+        f.close()
+        raise
+    return f
 
 
 def read_meta(path: str | Path) -> dict:

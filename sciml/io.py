@@ -72,10 +72,10 @@ def check_out_path(
     path = Path(path)
     if suffix is not None and path.suffix != suffix:
         path = path.with_name(path.name + suffix)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{what} {str(path)!r} exists; pass --overwrite to replace it")
     if path.is_dir():
         raise ValueError(f"{what} {str(path)!r} is a folder, expected a file path")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{what} {str(path)!r} exists; pass --overwrite to replace it")
     parent = path.parent
     while not parent.exists():
         parent = parent.parent
@@ -153,18 +153,21 @@ MAX_JSON_DEPTH = 32
 
 
 def _depth(obj: Any, limit: int) -> int:
-    """Nesting depth of lists/dicts in ``obj`` (stops counting past ``limit``)."""
+    """Nesting depth of lists/dicts in ``obj`` (a scalar 0, ``[1, 2]`` 1); stops counting once
+    past ``limit`` (breadth first: no recursion, whatever the input)."""
     depth, level = 0, [obj]
-    while level and depth <= limit:
+    while depth <= limit:
         nxt = []
         for o in level:
             if isinstance(o, dict):
                 nxt.extend(o.values())
             elif isinstance(o, list):
                 nxt.extend(o)
+        if len(nxt) == 0 and not any(isinstance(o, (dict, list)) for o in level):
+            break
         depth += 1
         level = nxt
-    return depth - 1
+    return depth
 
 
 def read_json(path: str | Path, *, what: str = "file") -> Any:

@@ -11,6 +11,7 @@ def _bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import sciml
+    from sciml.io import check_out_dir
 
     candidates = [
         Path.cwd() / "benchmarks",
@@ -26,6 +27,13 @@ def _bench(args: argparse.Namespace) -> int:
     unknown = [name for name in args.names if name not in known]
     if unknown:
         raise ValueError(f"unknown benchmark(s) {unknown}; known: {known}")
+    out = check_out_dir(args.out, what="--out")  # a file, or a folder nobody can write
+    done = [n for n in (args.names or known) if (out / n).exists() and any((out / n).iterdir())]
+    if done and not args.overwrite:
+        raise FileExistsError(
+            f"--out {str(out)!r} holds earlier results of {done}; pass --overwrite to replace "
+            "them, or another --out"
+        )
     cmd = [sys.executable, str(folder / "run_all.py"), "--out", args.out]
     if args.quick:
         cmd.append("--quick")
@@ -40,4 +48,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("names", nargs="*", help="benchmark scripts (default: all), e.g. physics_speed")
     p.add_argument("--quick", action="store_true", help="small CPU-sized runs")
     p.add_argument("--out", default="bench_out", help="folder for JSON and markdown results")
+    p.add_argument("--overwrite", action="store_true", help="replace earlier results in --out")
     p.set_defaults(func=_bench)

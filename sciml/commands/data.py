@@ -38,6 +38,32 @@ def _data_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_export_obs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from sciml.inverse.observations import observations_from_dataset, save_observations
+    from sciml.io import check_out_path
+
+    out = check_out_path(args.out, overwrite=args.overwrite)
+    truth_path = None
+    if args.truth:
+        truth_path = check_out_path(args.truth, overwrite=args.overwrite, what="--truth")
+        if truth_path.suffix != ".npz":
+            raise ValueError(f"--truth {args.truth!r}: expected a .npz file name")
+    obs, truth, counts = observations_from_dataset(args.file, args.index, args.count)
+    save_observations(obs, out, overwrite=args.overwrite)
+    print(f"wrote {out}: {obs.values.shape[0]} observations of sample {args.index} "
+          f"(sets in the file: {counts})")  # fmt: skip
+    if truth_path is not None:
+        tmp = Path(truth_path).with_name(f".{Path(truth_path).stem}.tmp.npz")
+        np.savez(tmp, a=truth)
+        tmp.replace(truth_path)
+        print(f"wrote {truth_path} (the true coefficient 'a', for sciml invert darcy --truth)")
+    return 0
+
+
 def _data_info(args: argparse.Namespace) -> int:
     import json
 
@@ -91,7 +117,8 @@ def _data_import(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``sciml data`` and its subcommands (generate, info, show, list, import) on ``sub``."""
+    """Register ``sciml data`` and its subcommands (generate, info, show, list, import,
+    export-obs) on ``sub``."""
     p = sub.add_parser("data", help="generate, inspect and plot PDE data sets (HDF5)")
     dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
     g = dsub.add_parser("generate", help="run a recipe: resumable, atomic, parallel (workers/MPI)")
@@ -139,3 +166,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     im.add_argument("--out", required=True, help="sciml HDF5 data file to write")
     im.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     im.set_defaults(func=_data_import)
+    ex = dsub.add_parser(
+        "export-obs",
+        help="an observation file (for sciml invert darcy) from a sample of an -inverse data set",
+    )
+    ex.add_argument(
+        "file", help="HDF5 data file of an -inverse recipe (e.g. darcy-two-phase-inverse)"
+    )
+    ex.add_argument("--index", type=nonnegative_int, default=0, help="sample (0-based)")
+    ex.add_argument(
+        "--count",
+        type=positive_int,
+        help="which stored set (e.g. 100 or 25 points; default the largest)",
+    )
+    ex.add_argument("--out", required=True, help="observation file to write (.json or .npz)")
+    ex.add_argument("--truth", help="also write the true coefficient as .npz (for --truth)")
+    ex.add_argument("--overwrite", action="store_true", help="replace existing --out/--truth")
+    ex.set_defaults(func=_data_export_obs)

@@ -18,7 +18,8 @@ def _eval(args: argparse.Namespace) -> int:
     )  # fmt: skip
     out = Path(args.out) if args.out is not None else Path(args.run) / "eval"
     print((out / "eval.md").read_text(), end="")
-    print(f"wrote {out / 'eval.md'}, eval.json, error_histogram.png, samples.png")
+    pngs = [f.name for f in (out / "error_histogram.png", out / "samples.png") if f.exists()]
+    print(f"wrote {out / 'eval.md'}, " + ", ".join(["eval.json", *pngs]))
     return 0
 
 

@@ -41,7 +41,13 @@ import torch
 from sciml.grid import Grid
 from sciml.io import FileFormatError, check_out_path, read_json
 
-__all__ = ["Observations", "load_observations", "save_observations", "noise_std_for_snr"]
+__all__ = [
+    "Observations",
+    "load_observations",
+    "noise_std_for_snr",
+    "observations_from_dataset",
+    "save_observations",
+]
 
 _SUFFIXES = (".json", ".npz")
 
@@ -279,3 +285,57 @@ def save_observations(obs: Observations, path: str | Path, *, overwrite: bool = 
     np.savez(tmp, **arrays)
     tmp.replace(path)
     return path
+
+
+def observations_from_dataset(
+    path: str | Path, index: int, count: int | None = None
+) -> tuple[Observations, np.ndarray, list[int]]:
+    """The observations stored with sample ``index`` of a data set made by an ``-inverse``
+    recipe (``darcy-two-phase-inverse``, ``darcy-lognormal-inverse``): ``(observations,
+    the true coefficient [*grid.shape], the observation counts the file holds)``.
+
+    ``count``: which of the stored sets (e.g. 100 or 25 points; default the largest). The
+    points are the grid points the recipe observed, the noise its ``obs_sigma_<count>``.
+    """
+    from sciml.datasets.storage import check_layout, open_data_file
+
+    path = Path(path)
+    with open_data_file(path) as f:
+        meta = check_layout(f, path)
+        extras = f["extras"] if "extras" in f else {}
+        counts = sorted(
+            (int(k.rsplit("_", 1)[1]) for k in extras if k.startswith("obs_index_")), reverse=True
+        )
+        if not counts:
+            raise FileFormatError(
+                f"data file {str(path)!r} holds no observations (made by recipe "
+                f"{meta.get('recipe')!r}; the -inverse recipes store them, e.g. "
+                "darcy-two-phase-inverse)"
+            )
+        if count is None:
+            count = counts[0]
+        if count not in counts:
+            raise ValueError(
+                f"count: {str(path)!r} holds observation sets of {counts}, not {count}"
+            )
+        n = int(f["inputs"].shape[0])
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, (int, np.integer))
+            or not 0 <= index < n
+        ):
+            raise ValueError(f"index must lie in [0, {n}), got {index!r}")
+        idx = np.asarray(extras[f"obs_index_{count}"][index], dtype=np.int64)
+        values = np.asarray(extras[f"obs_value_{count}"][index], dtype=np.float64)
+        sigma = float(extras[f"obs_sigma_{count}"][index])
+        truth = np.asarray(f["inputs"][index, 0], dtype=np.float64)
+    grid = Grid.from_dict(meta["grid"])
+    pts = grid.points(dtype=torch.float64)[torch.as_tensor(idx)]
+    snr = (meta.get("params") or {}).get("snr_db")
+    obs = Observations(
+        pts,
+        torch.as_tensor(values),
+        torch.full((count,), sigma, dtype=torch.float64),
+        float(snr) if isinstance(snr, (int, float)) else None,
+    )
+    return obs, truth, counts

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from sciml.train.trainer import Trainer
 
-__all__ = ["RunFolder", "RESUME_KEYS"]
+__all__ = ["RunFolder", "RESUME_KEYS", "EXTENDABLE"]
 
 #: training settings a resumed run must share with its checkpoint
 RESUME_KEYS = (
@@ -37,11 +37,24 @@ RESUME_KEYS = (
 )
 
 
+#: budgets a resumed run may raise (``--resume --epochs N`` extends a finished run)
+EXTENDABLE = ("epochs", "max_steps")
+
+
+def _longer(old: int | None, new: int | None) -> bool:
+    """``new`` budget is at least ``old`` (None: no step cap, the longest)."""
+    if new is None:
+        return True
+    return old is not None and new >= old
+
+
 class RunFolder:
     """Checkpointing callback of the Trainer for the run folder ``out_dir`` (rank 0 writes)."""
 
     def __init__(self, out_dir: str | Path) -> None:
         self.out_dir = Path(out_dir)
+        #: set by :meth:`restore`: the resumed run has a larger budget than its checkpoint
+        self.extended = False
 
     # ------------------------------------------------------------------ start / resume
     def start(self, trainer: Trainer) -> None:
@@ -59,12 +72,18 @@ class RunFolder:
         state = load_checkpoint(path, map_location=trainer.device)
         saved = state["config"].get("train", {})
         mine = trainer.config.to_dict()
+        self.extended = False
         for key in RESUME_KEYS:
-            if saved.get(key) != mine.get(key):
-                raise ValueError(
-                    f"cannot resume: config.{key}={mine.get(key)!r} differs from the "
-                    f"checkpoint's {saved.get(key)!r}"
-                )
+            if saved.get(key) == mine.get(key):
+                continue
+            if key in EXTENDABLE and _longer(saved.get(key), mine.get(key)):
+                self.extended = True  # more epochs / steps: the run goes on past its old end
+                continue
+            raise ValueError(
+                f"cannot resume: config.{key}={mine.get(key)!r} differs from the "
+                f"checkpoint's {saved.get(key)!r}"
+                + (" (a run can be extended, not shortened)" if key in EXTENDABLE else "")
+            )
         saved_model = state["config"].get("model", {}).get("name")
         my_model = trainer.config_record()["model"].get("name")
         if saved_model != my_model:
@@ -80,13 +99,15 @@ class RunFolder:
                 f"(different model options?): {first[:160]}"
             ) from None
         opt.load_state_dict(state["optimizer"])
-        if sched is not None and state.get("scheduler") is not None:
+        if sched is not None and state.get("scheduler") is not None and not self.extended:
             sched.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
         trainer.task.load_state_dict(state.get("task", {}))
         trainer.history = list(state["history"])
         trainer.best_val = state["best_val"]
         self.write_logs(trainer)
+        if self.extended and trainer.dist.rank == 0:  # config.json records the new budget
+            (self.out_dir / "config.json").write_text(json.dumps(trainer.config_record(), indent=2))
         return int(state["epoch"])
 
     # ------------------------------------------------------------------ per epoch

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +219,15 @@ class Trainer:
         if resume:
             if self.run_folder is None:
                 raise ValueError("resume=True needs out_dir (where last.pt lives)")
-            return self.run_folder.restore(self, op, opt, sched)
+            epoch = self.run_folder.restore(self, op, opt, sched)
+            if self.run_folder.extended and sched is not None:
+                # a longer budget than the checkpoint's: the schedule spans the new total and
+                # stands where the run is (as if planned this long from the start)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    for _ in range(epoch * self.budget.steps_per_epoch):
+                        sched.step()
+            return epoch
         if self.run_folder is not None:
             self.run_folder.start(self)
         return 0

@@ -251,9 +251,7 @@ def run(
     if not err < fem_tolerance(n):
         log(f"FEM ground truth error {err:.3e} is above its O(h^4) bound {fem_tolerance(n):.1e}")
         return 1
-    rows = operator_demo(
-        out_dir, n_samples=samples, n_test=samples // 5, budget=budget, log=log
-    )
+    rows = operator_demo(out_dir, n_samples=samples, n_test=samples // 5, budget=budget, log=log)
     best = min(rows, key=lambda r: r["test_l2"])
     log(f"best at equal wall clock: {best['name']} (test relative L2 {best['test_l2']:.4f})")
     return 0

@@ -16,12 +16,25 @@ import torch
 from sciml.datasets import get_recipe, recipe_names
 from sciml.operators.point.dgno import dgno_preset
 from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask
+from sciml.operators.seismic.imaging_task import SeismicImagingTask
 from sciml.train.task import Task
 
 __all__ = ["LABEL_FREE", "model_kwargs_for_data", "run_model_setup"]
 
 #: registry models that train without solutions (their task is built here)
 LABEL_FREE = ("dgno",)
+#: seismic imaging models: velocity ``[N, 1, nz, nx]`` <-> gathers ``[N, S, nt, R]``, trained
+#: by :class:`~sciml.operators.seismic.imaging_task.SeismicImagingTask` in every direction
+#: they serve
+SEISMIC = ("latent-unet", "xnet", "inversionnet", "seismic-fno")
+#: the CPU-sized defaults of ``sciml train`` for them (the published sizes are 25-35 M
+#: parameters; pass --width etc. or model_options for others)
+SEISMIC_DEFAULTS = {
+    "latent-unet": {"latent_channels": 16, "width": 32, "levels": 2},
+    "xnet": {"latent_channels": 16, "latent_size": 64, "levels": 3, "blocks": 2},
+    "inversionnet": {"width": 8},
+    "seismic-fno": {"width": 16, "modes": (32, 12)},
+}
 
 
 def model_kwargs_for_data(
@@ -58,6 +71,40 @@ def _dgno_setup(x: torch.Tensor, meta: dict, user: dict, task_options: dict, dat
     return kw, DGNOTask(spec)
 
 
+def _seismic_setup(
+    name: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    meta: dict,
+    user: dict,
+    task_options: dict,
+    data: str,
+) -> tuple[dict, Task]:
+    """Shapes from a ``seismic-*`` data file (inputs: velocity, outputs: shot gathers)."""
+    recipe = str(meta.get("recipe") or "")
+    gathers = y.ndim == 4 and y.shape[2] >= 4 * x.shape[-2]  # many more time samples than depth
+    if x.ndim != 4 or x.shape[1] != 1 or not (recipe.startswith("seismic") or gathers):
+        raise ValueError(
+            f"--model {name} trains on seismic data (inputs: velocity [N, 1, nz, nx], outputs: "
+            f"shot gathers [N, shots, nt, receivers], e.g. a seismic-flatvel-a file); {data!r} "
+            f"holds inputs {list(x.shape)} and outputs {list(y.shape)}"
+        )
+    shots, nt, receivers = (int(s) for s in y.shape[1:])
+    kw: dict[str, Any] = {"shots": shots, "nt": nt, "receivers": receivers}
+    if name != "seismic-fno":
+        nz, nx = (int(s) for s in x.shape[2:])
+        kw["size"] = nz if nz == nx else (nz, nx)
+    else:
+        kw["time_size"] = min(nt, 250)
+    kw.update(SEISMIC_DEFAULTS[name])
+    kw.update(user)
+    try:
+        task = SeismicImagingTask(**task_options)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"task_options for {name}: {exc}") from None
+    return kw, task
+
+
 def run_model_setup(
     name: str,
     x: torch.Tensor,
@@ -76,9 +123,12 @@ def run_model_setup(
     """
     if name == "dgno":
         return _dgno_setup(x, meta, model_options, task_options, data)
+    if name in SEISMIC:
+        return _seismic_setup(name, x, y, meta, model_options, task_options, data)
     if task_options:
         raise ValueError(
-            f"task_options are for label-free models {list(LABEL_FREE)}; {name!r} trains "
+            f"task_options are for label-free and seismic models "
+            f"{list(LABEL_FREE) + list(SEISMIC)}; {name!r} trains "
             f"supervised and takes none, got {sorted(task_options)}"
         )
     return model_kwargs_for_data(name, x, y, input_frames, model_options), None

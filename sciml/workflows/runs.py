@@ -21,6 +21,8 @@ from sciml.grid import Grid
 from sciml.io import FileFormatError, check_fields, check_memory, check_out_dir, read_json
 from sciml.operators.model_file import load_operator
 from sciml.operators.registry import build
+from sciml.operators.seismic.evaluation import imaging_scores
+from sciml.operators.seismic.imaging_task import load_imaging_model
 from sciml.train.data import load_dataset_file
 from sciml.train.losses import relative_l2
 from sciml.train.trainer import TrainConfig, Trainer, evaluate, make_windows, predict
@@ -210,6 +212,7 @@ def train_run(
                 f"resume: the train split of {str(data)!r} differs from the run's split.json "
                 "(another data file, --n-train/--n-test or seed?)"
             )
+    created = not out.exists()
     kw, task = run_model_setup(
         model,
         x,
@@ -237,7 +240,14 @@ def train_run(
         }
         _write_text(split_path, json.dumps(split))
     idx = torch.as_tensor(train_idx, dtype=torch.long)
-    hist = trainer.fit((x[idx], y[idx]), resume=resume)
+    try:
+        hist = trainer.fit((x[idx], y[idx]), resume=resume)
+    except BaseException:
+        if not resume and trainer.rank == 0 and not (out / "last.pt").exists():
+            _clear([out / name for name in RUN_FILES])  # no epoch finished: leave no half-run
+            if created and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+        raise
     n_params = sum(p.numel() * (2 if p.is_complex() else 1) for p in net.parameters())
     summary = {
         "model": model,
@@ -333,6 +343,7 @@ def eval_run(
             f"--out {str(out)!r} holds an earlier evaluation ({', '.join(old)}); pass "
             "--overwrite to replace it, or --out for another folder"
         )
+    stale = [out / f for f in old]  # replaced (with overwrite) once the inputs checked out
     if resolutions is not None:
         bad = [r for r in resolutions if isinstance(r, bool) or not isinstance(r, int) or r < 2]
         if bad:
@@ -357,6 +368,12 @@ def eval_run(
         x, y, which = x[idx], y[idx], f"test split of {Path(data).name} ({len(idx)} samples)"
     else:
         which = f"all {x.shape[0]} samples of {Path(data).name}"
+    for f in stale:  # an old evaluation's files are never mixed with the new one's
+        f.unlink()
+    if "normalization" in extra:  # a seismic imaging model: GFI's metrics per direction
+        if resolutions:
+            raise ValueError("--resolutions: seismic imaging models have a fixed acquisition")
+        return _eval_imaging(run, out, op, extra, x, y, which, config, dev)
     frames = extra.get("input_frames")
     steps = extra.get("rollout_steps")
     if frames:
@@ -407,6 +424,32 @@ def eval_run(
     if plots:
         pred = predict(op, x, rollout_steps=steps, device=dev)
         plot_errors(out, errs, pred, y)
+    return result
+
+
+def _eval_imaging(run, out, op, extra, velocity, seismic, which, config, dev) -> dict:
+    """``eval.md`` / ``eval.json`` of a seismic imaging run: MAE / RMSE / SSIM of every
+    trained direction in the published normalisations."""
+    model, norm, dirs = load_imaging_model(run / "model.pt", dev)
+    scores = imaging_scores(model, norm, dirs, velocity, seismic, device=dev)
+    result = {
+        "run": str(run),
+        "data": which,
+        "model": config["model"] if config is not None else None,
+        "n": int(velocity.shape[0]),
+        **scores,
+    }
+    lines = [f"# Evaluation of {run.name} on {which}", "", "| direction | MAE | RMSE | SSIM |"]
+    lines.append("|---|---|---|---|")
+    for d in dirs:
+        lines.append(
+            f"| {d} | {scores[f'{d}_mae']:.4g} | {scores[f'{d}_rmse']:.4g} | "
+            f"{scores[f'{d}_ssim']:.4g} |"
+        )
+    lines += ["", "(velocity min-max scaled to [-1, 1], seismic z-scored: GFI's tables)"]
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "eval.md", "\n".join(lines) + "\n")
+    _write_text(out / "eval.json", json.dumps(result, indent=2))
     return result
 
 

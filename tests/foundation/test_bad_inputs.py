@@ -123,6 +123,58 @@ def files(tmp_path_factory):
     (p.run_split_range / "split.json").write_text(json.dumps(split))
     p.run_config = variant("run_config", config_json=json.dumps({"train": {}}))
     p.run_nomodel = variant("run_nomodel", model_pt=None)
+    p.run_evaluated = variant("run_evaluated")
+    (p.run_evaluated / "eval").mkdir()
+    (p.run_evaluated / "eval" / "eval.md").write_text("# an earlier evaluation\n")
+    # issue 29: files that reach outside themselves, nested inputs, existing outputs
+    secret = d / "secret.bin"
+    secret.write_bytes(x.tobytes())
+    p.h5_external = d / "external.h5"
+    with h5py.File(p.h5_external, "w") as f:
+        f.create_dataset("inputs", shape=x.shape, dtype=x.dtype,
+                         external=[(str(secret), 0, x.nbytes)])  # fmt: skip
+    for target in (p.h5_external,):
+        with h5py.File(target, "a") as f:
+            f["outputs"], f["seeds"] = y, np.arange(x.shape[0], dtype=np.int64)
+            f["done"] = np.ones(x.shape[0], dtype=bool)
+            f.attrs["grid"] = json.dumps(Grid((8, 8), periodic=True).to_dict())
+            f.attrs["recipe"], f.attrs["params"], f.attrs["complete"] = "toy", "{}", True
+    p.h5_extlink = write_data(d / "extlink.h5", x, y)
+    with h5py.File(p.h5_extlink, "a") as f:
+        del f["inputs"]
+        f["inputs"] = h5py.ExternalLink(str(p.data), "/inputs")
+    p.h5_virtual = write_data(d / "virtual.h5", x, y)
+    with h5py.File(p.h5_virtual, "a") as f:
+        del f["inputs"]
+        layout = h5py.VirtualLayout(shape=x.shape, dtype=x.dtype)
+        layout[...] = h5py.VirtualSource(str(p.data), "inputs", shape=x.shape)
+        f.create_virtual_dataset("inputs", layout)
+    deep = "[" * 50 + "]" * 50
+    p.config_deep = d / "cfg_deep.json"
+    p.config_deep.write_text('{"model": "fno", "train": {"extra": ' + deep + "}}")
+    p.config_recursive = d / "cfg_recursive.json"
+    p.config_recursive.write_text("[" * 200_000 + "]" * 200_000)
+    p.obs_deep = d / "obs_deep.json"
+    p.obs_deep.write_text('{"points": ' + deep + ', "values": [1.0], "noise_std": 0.1}')
+    p.old_quickstart = d / "old_quickstart"
+    p.old_quickstart.mkdir()
+    (p.old_quickstart / "fem_poisson.png").write_bytes(b"png")
+    p.xsol = d / "xsol.npy"
+    np.save(p.xsol, np.zeros(3))
+    p.json_out = d / "rows.json"
+    p.json_out.write_text("[]")
+    p.bench_old = d / "bench_old"
+    (p.bench_old / "physics_speed").mkdir(parents=True)
+    (p.bench_old / "physics_speed" / "r.json").write_text("{}")
+    import scipy.sparse as sp
+
+    T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(4, 4))
+    sp.save_npz(d / "A.npz", (sp.kron(T, sp.eye(4)) + sp.kron(sp.eye(4), T)).tocsr())
+    p.A = d / "A.npz"
+    np.save(d / "b.npy", np.ones(16))
+    p.b = d / "b.npy"
+    np.save(d / "mask.npy", np.ones((4, 4), dtype=bool))
+    p.mask = d / "mask.npy"
     p.empty_run = d / "empty_run"
     p.empty_run.mkdir()
     return p
@@ -197,7 +249,7 @@ TABLE = [
      "invalid choice: 'csv'"),
     # ---------------------------------------------------------------- sciml train
     ("train-unknown-model", ["train", "--model", "resnet", "--data", D, "--out", "{tmp}/t1"],
-     "model must be one of"),
+     "argument --model: invalid choice: 'resnet'"),
     ("train-missing-data", ["train", "--model", "fno", "--data", "{tmp}/none.h5", "--out",
                             "{tmp}/t2"], "does not exist"),
     ("train-wrong-shape", ["train", "--model", "fno", "--data", "{wrong_shape}", "--out",
@@ -259,7 +311,7 @@ TABLE = [
     ("solve-rtol-0", ["solve", "poisson", "--rtol", "0"], "argument --rtol: must be > 0"),
     ("solve-rtol-text", ["solve", "poisson", "--rtol", "tiny"], "argument --rtol: expected"),
     ("solve-method", ["solve", "poisson", "--method", "lu"], "invalid choice: 'lu'"),
-    ("solve-gp-n", ["solve", "gp", "--n", "many"], "argument --n: invalid int value"),
+    ("solve-gp-n", ["solve", "gp", "--n", "many"], "argument --n: expected an integer"),
     ("solve-system-no-matrix", ["solve", "system", "--matrix", "{tmp}/none.npz", "--rhs",
                                 "{text}", "--mask", "{text}"], "--matrix file"),
     ("solve-system-text-matrix", ["solve", "system", "--matrix", "{text}", "--rhs", "{text}",
@@ -313,11 +365,64 @@ TABLE = [
     ("invert-seismic-not-seismic-data", ["invert", "seismic", R, "--data", D, "--out",
                                          "{tmp}/inv"], "not an OpenFWI-scheme seismic recipe"),
     ("invert-seismic-iterations", ["invert", "seismic", R, "--data", D, "--out", "{tmp}/inv",
-                                   "--iterations", "-1"], "--iterations must be >= 0"),
+                                   "--iterations", "-1"], "--iterations: must be >= 0"),
     ("invert-seismic-no-model", ["invert", "seismic", "{run_nomodel}", "--data", D, "--out",
                                  "{tmp}/inv"], "no model file"),
     # ---------------------------------------------------------------- sciml bench
     ("bench-unknown", ["bench", "no-such-benchmark"], "unknown benchmark(s) ['no-such-benchmark']"),
+    ("bench-out-is-file", ["bench", "physics_speed", "--out", "{text}"],
+     "is a file, expected a folder"),
+    ("bench-earlier-results", ["bench", "physics_speed", "--out", "{bench_old}"],
+     "holds earlier results of ['physics_speed']"),
+    # ---------------------------------------------------------------- issue 29: overwrites
+    ("solve-system-out-suffix", ["solve", "system", "--matrix", "{A}", "--rhs", "{b}", "--mask",
+                                 "{mask}", "--method", "cg", "--out", "{tmp}/xsol"],
+     "xsol.npy' exists; pass --overwrite"),
+    ("solve-plot-exists", ["solve", "poisson", "--n", "8", "--plot", "{existing_png}"],
+     "--plot"),
+    ("solve-plot-not-png", ["solve", "poisson", "--n", "8", "--plot", "{tmp}/conv"],
+     "expected a .png file name"),
+    ("nde-json-exists", ["nde", "spiral-ode", "--json", "{json_out}"], "exists; pass --overwrite"),
+    ("eval-twice", ["eval", "{run_evaluated}", "--data", D], "holds an earlier evaluation"),
+    ("quickstart-earlier-results", ["quickstart", "--out", "{old_quickstart}"],
+     "holds an earlier quickstart's results"),
+    ("gen-resume-and-overwrite", ["data", "generate", "darcy-pwc", "--n", "2", "--out",
+                                  "{tmp}/g.h5", "--resume", "--overwrite"],
+     "--resume and --overwrite exclude each other"),
+    # ---------------------------------------------------------------- issue 29: no tracebacks
+    ("solve-threads-negative", ["solve", "poisson", "--threads", "-1"],
+     "argument --threads: must be >= 0"),
+    ("invert-darcy-chains-0", ["invert", "darcy", R, "--obs", "{obs}", "--out", "{tmp}/inv",
+                               "--chains", "0"], "argument --chains: must be >= 1"),
+    ("solve-system-rhs-batch-bad", ["solve", "system", "--matrix", "{A}", "--rhs", "{mask}",
+                                    "--mask", "{mask}", "--method", "cg"], "--rhs"),
+    ("gen-n-huge", ["data", "generate", "darcy-pwc", "--n", "1000000000000", "--out",
+                    "{tmp}/big.h5"], "of memory, more than the"),
+    ("gen-resolution-huge", ["data", "generate", "darcy-pwc", "--n", "2", "--resolution",
+                             "100000", "--out", "{tmp}/big.h5"], "of memory, more than the"),
+    ("eval-resolutions-huge", ["eval", R, "--data", D, "--resolutions", "50000", "--out",
+                               "{tmp}/ebig"], "of memory, more than the"),
+    ("solve-poisson-n-huge", ["solve", "poisson", "--n", "100000"], "of memory, more than the"),
+    ("solve-gp-n-huge", ["solve", "gp", "--n", "100000000", "--out", "{tmp}/gpbig"],
+     "of memory, more than the"),
+    ("train-config-nested", ["train", "--config", "{config_deep}", "--out", "{tmp}/t12"],
+     "nested too deeply"),
+    ("train-config-recursive", ["train", "--config", "{config_recursive}", "--out",
+                                "{tmp}/t13"], "nested too deeply"),
+    ("invert-darcy-obs-nested", ["invert", "darcy", R, "--obs", "{obs_deep}", "--out",
+                                 "{tmp}/inv2"], "nested too deeply"),
+    ("train-seismic-model-on-grid-data", ["train", "--model", "latent-unet", "--data", D,
+                                          "--out", "{tmp}/t14"], "trains on seismic data"),
+    # ---------------------------------------------------------------- issue 29: HDF5 reach
+    ("info-external-storage", ["data", "info", "{h5_external}"], "with external storage"),
+    ("show-external-link", ["data", "show", "{h5_extlink}", "--out", "{tmp}/s.png"],
+     "external link 'inputs'"),
+    ("train-virtual-dataset", ["train", "--model", "fno", "--data", "{h5_virtual}", "--out",
+                               "{tmp}/t15"], "virtual dataset 'inputs'"),
+    ("export-obs-no-observations", ["data", "export-obs", D, "--out", "{tmp}/o.json"],
+     "holds no observations"),
+    ("export-obs-out-exists", ["data", "export-obs", D, "--out", "{existing_png}"],
+     "exists; pass --overwrite"),
 ]  # fmt: skip
 
 
@@ -353,7 +458,7 @@ def test_the_table_covers_every_subcommand():
     commands = {c.replace("_", "-") for c in COMMANDS}  # train_dcdm.py: sciml train-dcdm
     assert covered >= commands, commands - covered
     data = {t[1][1] for t in TABLE if t[1][0] == "data"}
-    assert data >= {"generate", "info", "show", "import"}
+    assert data >= {"generate", "info", "show", "import", "export-obs"}
 
 
 def test_data_commands_have_help_for_every_option():
