@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sciml.solvers.dcdm import DCDM, DCDMNet
     from sciml.solvers.krylov.result import SolveResult
     from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
+    from sciml.solvers.multigrid import MGPCG
 
 #: method names of ``sciml solve poisson|system`` (plain data: the parser imports no torch)
 METHODS = (
@@ -28,6 +29,8 @@ METHODS = (
     "petsc-gamg",
     "dcdm",
     "dcdm-fpcg",
+    "mg-pcg",
+    "lmg-pcg",
 )
 
 
@@ -39,14 +42,16 @@ def _learned_preconditioner(dcdm, system):
 
 
 def build_method(
-    name: str, *, model: DCDMNet | None = None, k: int = 2
-) -> CG | PCG | FusedCG | PETScCG | DCDM:
-    """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
+    name: str, *, model: DCDMNet | None = None, k: int = 2, lmg_model=None
+) -> CG | PCG | FusedCG | PETScCG | DCDM | MGPCG:
+    """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods;
+    ``lmg_model``: a learned-cycle file or module for ``lmg-pcg``, default the shipped one)."""
     from functools import partial
 
     from sciml.solvers.dcdm import DCDM
     from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
     from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG
+    from sciml.solvers.multigrid import MGPCG, LearnedMGPCG
 
     table = {
         "cg": lambda: CG(),
@@ -61,6 +66,8 @@ def build_method(
         "dcdm-fpcg": lambda: PCG(
             partial(_learned_preconditioner, DCDM(model)), flexible=True, name="dcdm-fpcg"
         ),
+        "mg-pcg": lambda: MGPCG(),
+        "lmg-pcg": lambda: LearnedMGPCG(lmg_model),
     }
     if name not in table:
         raise ValueError(f"method must be one of {METHODS}, got {name!r}")
@@ -99,7 +106,18 @@ def _load_model(path):
 
 
 def run_methods(
-    system, b, methods, *, rtol, device, model_path, k, maxiter=None, threads=0, print_fn=print
+    system,
+    b,
+    methods,
+    *,
+    rtol,
+    device,
+    model_path,
+    k,
+    maxiter=None,
+    threads=0,
+    print_fn=print,
+    lmg_model=None,
 ) -> dict[str, SolveResult]:
     """Solve with each named method, print one table row per method; returns name -> result."""
     import warnings
@@ -119,12 +137,14 @@ def run_methods(
     for name in methods:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", OutsideTrainingWarning)
-            res = solve(system, b, build_method(name, model=model, k=k), rtol=rtol,
-                        maxiter=maxiter, device=device)  # fmt: skip
+            method = build_method(name, model=model, k=k, lmg_model=lmg_model)
+            res = solve(system, b, method, rtol=rtol, maxiter=maxiter, device=device)
         for w in caught:
             if issubclass(w.category, OutsideTrainingWarning):
                 print_fn(f"note ({name}): {w.message}")
         results[name] = res
+        if res.extra.get("fallback"):
+            print_fn(f"note ({name}): fell back to Jacobi-PCG: {res.extra['fallback']}")
         flag = "" if bool(res.converged) else "  (not converged)"
         print_fn(
             f"{name:<11} {res.iterations:>6d} {res.setup_time:>8.3f} {res.solve_time:>8.3f} "
@@ -151,7 +171,7 @@ def _solve_poisson(args: argparse.Namespace) -> int:
     results = run_methods(
         problem.system, problem.b, args.method or ["cg", "dcdm"], rtol=args.rtol,
         device=args.device, model_path=args.model, k=args.k, maxiter=args.maxiter,
-        threads=args.threads,
+        threads=args.threads, lmg_model=args.lmg_model,
     )  # fmt: skip
     if args.plot:
         plot_convergence(results, args.plot, title=f"pressure Poisson {args.n}^3 ({args.family})")
@@ -171,6 +191,11 @@ def _add_common(p) -> None:
     p.add_argument("--maxiter", type=int, default=None, help="iteration cap (default: method's)")
     p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
     p.add_argument("--model", default=None, help="DCDM model file (default: the shipped one)")
+    p.add_argument(
+        "--lmg-model", default=None,
+        help="learned multigrid cycle file for lmg-pcg (default: the shipped one for the grid's "
+        "dimension)",
+    )  # fmt: skip
     p.add_argument("--plot", default=None, help="PNG with the convergence curves")
     p.add_argument("--k", type=int, default=2, help="DCDM: steps kept (paper: 2)")
     p.add_argument(
@@ -181,7 +206,8 @@ def _add_common(p) -> None:
 
 def _add_solve_poisson(solve_sub) -> None:
     p = solve_sub.add_parser(
-        "poisson", help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM"
+        "poisson",
+        help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM, multigrid",
     )
     p.add_argument("--n", type=int, default=64, help="cells per side of the 3-D box")
     p.add_argument("--family", default="blobs", help="obstacle family (blobs = held out)")
@@ -259,6 +285,7 @@ def _solve_system(args: argparse.Namespace) -> int:
     results = run_methods(
         system, bt, args.method or ["jacobi", "dcdm"], rtol=args.rtol, device=args.device,
         model_path=args.model, k=args.k, maxiter=args.maxiter, threads=args.threads,
+        lmg_model=args.lmg_model,
     )  # fmt: skip
     if args.plot:
         plot_convergence(results, args.plot, title=f"{args.matrix}")

@@ -48,7 +48,7 @@ import torch.nn.functional as F
 
 from sciml.solvers.krylov.stencil import StencilOperator
 
-__all__ = ["Level", "Hierarchy", "coarsen", "restrict", "prolong", "MAX_COARSE"]
+__all__ = ["Level", "Hierarchy", "coarsen", "restrict", "prolong", "plan_depth", "MAX_COARSE"]
 
 #: the coarsest level has at most this many cells (a dense inverse of this size per cycle)
 MAX_COARSE = 512
@@ -155,9 +155,28 @@ def prolong(xc: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
     return x
 
 
-def coarsen(level: Level) -> Level | None:
+def _neighbour_sum(faces: list[torch.Tensor], periodic: tuple[bool, ...]) -> torch.Tensor:
+    """``sum_d (T_d,i + T_d,{i-e_d})``: the off-diagonal row sums of a stencil."""
+    total = torch.zeros_like(faces[0])
+    for d, (t, per) in enumerate(zip(faces, periodic)):
+        total = total + t + (torch.roll(t, 1, d) if per else _shift_back(t, d))
+    return total
+
+
+def coarsen(
+    level: Level,
+    *,
+    face_scale: float | torch.Tensor = 1.0,
+    wall_scale: float | torch.Tensor = 1.0,
+) -> Level | None:
     """The Galerkin coarse level ``P^T A P`` of ``level`` (None when an axis cannot coarsen:
-    a periodic axis of odd size or of size 2)."""
+    a periodic axis of odd size or of size 2).
+
+    ``face_scale`` / ``wall_scale`` (floats, tensors of the coarse shape, or scalar tensors;
+    positive) multiply the coarse face coefficients and the coarse Dirichlet-wall diagonal:
+    1 is Galerkin; the coarse operator stays SPD for every positive value (a weighted graph
+    Laplacian plus a positive wall diagonal on every connected region), so the cycle does too.
+    """
     ndim = len(level.shape)
     for n, per in zip(level.shape, level.periodic):
         if per and (n % 2 or n == 2):
@@ -179,9 +198,32 @@ def coarsen(level: Level) -> Level | None:
     # a non-periodic axis keeps a zero last face: the fine face at the last (odd, or padded)
     # index is zero; a periodic axis (even, >= 4) keeps its wrap-around face
     periodic = level.periodic
+    if not (_is_one(face_scale) and _is_one(wall_scale)):
+        wall = coarse_center - _neighbour_sum(coarse_faces, periodic)
+        coarse_faces = [t * face_scale for t in coarse_faces]
+        coarse_center = wall * wall_scale + _neighbour_sum(coarse_faces, periodic)
     # a coarse cell whose fine cells are all solid keeps a zero row
     coarse_center = torch.where(coarse_active, coarse_center, torch.zeros_like(coarse_center))
     return Level.from_stencil(coarse_center, coarse_faces, periodic, coarse_active)
+
+
+def _is_one(x: float | torch.Tensor) -> bool:
+    return not isinstance(x, torch.Tensor) and float(x) == 1.0
+
+
+def plan_depth(
+    shape: tuple[int, ...], periodic: tuple[bool, ...], max_coarse: int = MAX_COARSE
+) -> int:
+    """The number of levels :meth:`Hierarchy.from_operator` builds for a grid."""
+    shape, depth = tuple(shape), 1
+    while math.prod(shape) > max_coarse:
+        if any(per and (n % 2 or n == 2) for n, per in zip(shape, periodic)):
+            break
+        nxt = tuple((n + 1) // 2 for n in shape)
+        if nxt == shape:
+            break
+        shape, depth = nxt, depth + 1
+    return depth
 
 
 def _last(t: torch.Tensor, d: int) -> torch.Tensor:
@@ -231,9 +273,19 @@ class Hierarchy:
         return len(self.levels)
 
     @classmethod
-    def from_operator(cls, op: StencilOperator, *, max_coarse: int = MAX_COARSE) -> Hierarchy:
+    def from_operator(
+        cls,
+        op: StencilOperator,
+        *,
+        max_coarse: int = MAX_COARSE,
+        scales: list[tuple[float | torch.Tensor, float | torch.Tensor]] | None = None,
+    ) -> Hierarchy:
         """Coarsen ``op`` (a :class:`StencilOperator`) until a level has ``<= max_coarse``
         cells; factor the coarsest level.
+
+        ``scales[l] = (face_scale, wall_scale)`` for the coarse operator of level ``l + 1``
+        (see :func:`coarsen`; default Galerkin; :func:`plan_depth` tells the number of levels
+        in advance). Differentiable with respect to tensor scales.
 
         Raises:
             ValueError: ``A`` is not positive definite (non-positive diagonal, or the coarsest
@@ -243,7 +295,9 @@ class Hierarchy:
             raise ValueError(f"multigrid needs a 2-D or 3-D grid, got shape {list(op.shape)}")
         levels = [Level.from_stencil(op.center, op.faces, op.periodic, op.active)]
         while levels[-1].cells > max_coarse:
-            nxt = coarsen(levels[-1])
+            l = len(levels) - 1
+            f, g = scales[min(l, len(scales) - 1)] if scales else (1.0, 1.0)
+            nxt = coarsen(levels[-1], face_scale=f, wall_scale=g)
             if nxt is None or nxt.cells == levels[-1].cells:
                 break
             levels.append(nxt)
