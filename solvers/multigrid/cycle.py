@@ -284,8 +284,17 @@ def stencil_of(system, *, device: torch.device | str | None = None) -> StencilOp
     if hasattr(system, "_operators") and hasattr(system, "grid"):
         return StencilOperator.from_system(system, device=device, dtype=torch.float64)
     if hasattr(system, "matrix") and hasattr(system, "active"):
-        return StencilOperator.from_matrix(system.matrix, system.active, device=device,
-                                           dtype=torch.float64)  # fmt: skip
+        try:
+            return StencilOperator.from_matrix(
+                system.matrix, system.active, device=device, dtype=torch.float64
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"A does not match mask: {exc}; geometric multigrid needs the 5-/7-point "
+                "stencil of the grid (for other matrices use an algebraic multigrid: PyAMG or "
+                "PETSc GAMG)"
+            ) from None
+
     raise TypeError(
         f"geometric multigrid needs a system on a grid (an EllipticSystem, a GridSystem from "
         f"sciml.solvers.grid_system(A, mask=...), or a StencilOperator), got "
