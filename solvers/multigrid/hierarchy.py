@@ -101,8 +101,13 @@ class Level:
         dinv = torch.where(active, 1.0 / safe, torch.zeros_like(center))
         off = torch.zeros_like(center)
         for d, (t, per) in enumerate(zip(faces, periodic)):
-            off = off + t.abs() + (torch.roll(t, 1, d) if per else _shift_back(t, d)).abs()
-        bound = float((1.0 + off * dinv)[active].max()) if bool(active.any()) else 2.0
+            a = t.abs()
+            off += a
+            if per:
+                off += torch.roll(a, 1, d)
+            elif t.shape[d] > 1:
+                off.narrow(d, 1, t.shape[d] - 1).add_(a.narrow(d, 0, t.shape[d] - 1))
+        bound = 1.0 + float(torch.where(active, off * dinv, 0.0).max())
         return cls(center, list(faces), tuple(periodic), active, dinv, max(bound, 1.0))
 
 
@@ -119,6 +124,14 @@ def _pad_even(x: torch.Tensor, ndim: int) -> torch.Tensor:
     for n in reversed(x.shape[x.ndim - ndim :]):
         pad += [0, n % 2]
     return F.pad(x, pad) if any(pad) else x
+
+
+def _blocks(x: torch.Tensor, ndim: int) -> torch.Tensor:
+    """The view ``[n1/2, 2, n2/2, 2, ...]`` of an even-sized (unbatched) ``x``."""
+    split = []
+    for n in x.shape:
+        split += [n // 2, 2]
+    return x.reshape(split)
 
 
 def restrict(x: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -181,20 +194,18 @@ def coarsen(
     for n, per in zip(level.shape, level.periodic):
         if per and (n % 2 or n == 2):
             return None  # an odd periodic axis has no 2-cell blocks; 2 -> 1 has no ring
-    center = _pad_even(level.center, ndim)
-    active = _pad_even(level.active.to(center.dtype), ndim)
-    faces = [_pad_even(t, ndim) for t in level.faces]
-    inner = torch.zeros_like(center)
+    parity = tuple(2 * k + 1 for k in range(ndim))  # the in-block axes of a block view
+    inner = None
     coarse_faces = []
-    for d, t in enumerate(faces):
-        parity = torch.arange(t.shape[d], device=t.device) % 2
-        shape = [1] * ndim
-        shape[d] = -1
-        odd = parity.reshape(shape).to(t.dtype)
-        inner = inner + t * (1 - odd)  # faces inside a block (between 2I and 2I+1)
-        coarse_faces.append(restrict(t * odd, ndim))  # faces from block I to block I+1
-    coarse_center = restrict(center - 2 * inner, ndim)
-    coarse_active = restrict(active, ndim) > 0
+    for d, t in enumerate(level.faces):
+        blocks = _blocks(_pad_even(t, ndim), ndim)
+        rest = tuple(a - (a > 2 * d + 1) for a in parity if a != 2 * d + 1)
+        # faces inside a block (between 2I and 2I+1) and from block I to block I+1
+        within = blocks.select(2 * d + 1, 0).sum(rest)
+        inner = within if inner is None else inner + within
+        coarse_faces.append(blocks.select(2 * d + 1, 1).sum(rest))
+    coarse_center = restrict(level.center, ndim) - 2 * inner
+    coarse_active = _blocks(_pad_even(level.active, ndim), ndim).amax(parity)
     # a non-periodic axis keeps a zero last face: the fine face at the last (odd, or padded)
     # index is zero; a periodic axis (even, >= 4) keeps its wrap-around face
     periodic = level.periodic
