@@ -33,7 +33,7 @@ and raises ``ValueError`` naming ``A``.
 >>> from sciml.physics.elliptic import assemble_elliptic
 >>> from sciml.solvers.krylov.stencil import StencilOperator
 >>> op = StencilOperator.from_system(assemble_elliptic(Grid((16, 16), centering="cell")))
->>> h = Hierarchy.from_operator(op)
+>>> h = Hierarchy.from_operator(op, max_coarse=16)
 >>> [lv.shape for lv in h.levels], h.coarse_inverse.shape
 ([(16, 16), (8, 8), (4, 4)], torch.Size([16, 16]))
 """

@@ -15,7 +15,7 @@ algebraic alternatives (PyAMG, PETSc GAMG); a learned model for the other grid d
 >>> p = make_problem(24, ndim=3, family="spheres", seed=0)
 >>> res = solve(p.system, p.b, MGPCG(), rtol=1e-6, device="cpu")
 >>> bool(res.converged), res.iterations
-(True, 7)
+(True, 8)
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ with a positive definite cycle means ``A`` itself is not positive definite: ``Va
 >>> M = VCycle.from_system(system)
 >>> res = mg_pcg(M.op, torch.ones(system.n, dtype=torch.float64), M, rtol=1e-8)
 >>> res.converged, res.iterations
-(True, 7)
+(True, 8)
 """
 
 from __future__ import annotations

@@ -26,9 +26,9 @@ definite preconditioner as long as ``|p| < 1`` on ``(0, 2]``:
 subtract, one fused multiply-add) and as a pure expression under autograd or ``torch.compile``.
 
 >>> [round(w, 4) for w in ChebyshevSmoother(lower=1 / 6).weights(2)]
-[0.5694, 1.7319]
->>> JacobiSmoother(omega=6 / 7).weights(2)
-[0.857142857142857, 0.857142857142857]
+[0.5695, 1.7319]
+>>> [round(w, 4) for w in JacobiSmoother(omega=6 / 7).weights(2)]
+[0.8571, 0.8571]
 """
 
 from __future__ import annotations
