@@ -225,7 +225,14 @@ def mg_pcg(
                           "running the eager step", stacklevel=2)  # fmt: skip
             compile = False
         compile_s = time.perf_counter() - t_c
-    if not compile:
+    if not compile and cuda:  # the pure step: no host sync, so a chunk can be captured
+
+        def step() -> torch.Tensor:
+            with torch.no_grad():
+                return pcg_step(x, r, p, rz, active, iters, bad, notpd, A.center, A.faces,
+                                precond, tol, cap, A.periodic)  # fmt: skip
+
+    elif not compile:
 
         def step() -> torch.Tensor:
             with torch.no_grad():

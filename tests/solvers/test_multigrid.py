@@ -337,6 +337,17 @@ def test_vcycle_on_a_scipy_free_stencil_and_warnings_free():
     assert bool(res.converged.all()) and res.extra["fallback"] is None
 
 
+@pytest.mark.slow
+def test_compiled_step_on_cpu_gives_the_eager_iterates():
+    """The pure step under torch.compile (what CUDA runs; ~25 s of compiling on the CPU)."""
+    p = make_problem(16, ndim=3, family="spheres", density_ratio=1000.0, seed=0)
+    M = build_cycle(p.system)
+    eager = mg_pcg(M.op, p.b, M, rtol=1e-8)
+    compiled = mg_pcg(M.op, p.b, M, rtol=1e-8, compile=True, check_every=4)
+    assert compiled.extra["compiled"] and compiled.iterations == eager.iterations  # 10 and 10
+    assert float((compiled.x - eager.x).norm() / eager.x.norm()) < 1e-12
+
+
 @cuda
 def test_mg_pcg_on_cuda_compiled_and_graphed():
     p = make_problem(32, ndim=3, family="spheres", density_ratio=1000.0, seed=0)
