@@ -2,7 +2,7 @@
 
 Subpackages by family: :mod:`~sciml.solvers.krylov` (CG, the operator adapter, classical
 preconditioners, PETSc's KSP), :mod:`~sciml.solvers.dcdm` (the learned conjugate direction
-method). Linear solves go through one entry point with method *objects*
+method), :mod:`~sciml.solvers.multigrid` (geometric multigrid PCG with learned parts). Linear solves go through one entry point with method *objects*
 (:mod:`~sciml.solvers.methods`): :func:`solve` for a system the package assembled and
 :func:`solve_system` for a user's own matrix on a grid. Attributes load lazily, so
 ``import sciml.solvers`` stays cheap.
