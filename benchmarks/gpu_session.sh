@@ -10,6 +10,8 @@
 # Groups (default: gpu18, the measurements of issue 18, sized for one 10-minute call: the
 # step limits below add up to 540 s, plus ~20 s of installing; typical runs end earlier):
 #   gpu18     gpu_tests18 cg linear18 ns_data ns_recipe operators_tp roofline
+#   gpu23     gpu_tests23 linear23 linear23_jump linear23_2d   (issue 23: multigrid PCG; the step
+#             limits add up to 440 s)
 #   previous  operators_darcy linear gpu_tests physics gp operators_tp   (the earlier session)
 #   darcy_full: the 500-epoch Darcy protocol for LSM alone, a call of its own (needs
 #             .bench_data, see below; it finishes inside 560 s only if LSM trains at >= ~950
@@ -37,6 +39,7 @@ shift $(( $# < 2 ? $# : 2 ))
 STEPS=${*:-gpu18}
 STEPS=${STEPS//gpu18/gpu_tests18 cg linear18 ns_data ns_recipe operators_tp roofline}
 STEPS=${STEPS//previous/operators_darcy linear gpu_tests physics gp operators_tp}
+STEPS=${STEPS//gpu23/gpu_tests23 linear23 linear23_jump linear23_2d}
 mkdir -p "$OUT" "$(dirname "$TGZ")"
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 T_START=$(date +%s)
@@ -84,6 +87,13 @@ for s in $STEPS; do
   # the rest of the roofline: NS step (eager / graph) and the models' FLOP rates
   roofline) step $s 35 $PY benchmarks/roofline.py --device cuda --parts ns,operators --out "$OUT/roofline" ;;
   darcy_full) step $s 580 $PY benchmarks/operators_full_protocol.py --task darcy --models lsm --device cuda --data-dir .bench_data --time-limit 540 --no-progress ${SCIML_PROTOCOL_FLAGS:-} --out "$OUT/protocol" ;;
+  # ---- issue 23: multigrid PCG (unlearned and learned cycle) on the GPU ------------------
+  # the compiled, CUDA-graph-captured MG-PCG loop gives the CPU iterations (test skipped on CPU)
+  gpu_tests23) step $s 120 python3 -P -m pytest -q -p no:cacheprovider -k "cuda" tests/solvers/test_multigrid.py ;;
+  # whole solves to 1e-6, 64^3-256^3 (256^3: 16.8M unknowns), vs fused CG / Jacobi-PCG on the GPU
+  linear23) step $s 120 $PY benchmarks/linear_solvers.py --sizes 64 128 256 --no-density --device cuda --methods cg-fused jacobi-fused mg-pcg lmg-pcg --classic-maxiter 3000 --out "$OUT/linear23/linear_solvers" ;;
+  linear23_jump) step $s 100 $PY benchmarks/linear_solvers.py --sizes 64 128 256 --jump-only --device cuda --methods jacobi-fused mg-pcg lmg-pcg --classic-maxiter 3000 --out "$OUT/linear23/linear_solvers_jump" ;;
+  linear23_2d) step $s 100 $PY benchmarks/linear_solvers.py --ndim 2 --sizes 1024 2048 --device cuda --methods cg-fused mg-pcg lmg-pcg --out "$OUT/linear23/linear_solvers_2d" ;;
   # ---- the earlier session's steps -------------------------------------------------------
   # equal wall-clock Darcy training (110 s per model) on darcy-pwc 85x85, 1000/200
   operators_darcy) step $s 250 $PY benchmarks/operators_darcy_ns.py --tasks darcy --models lsm,fno --budget 110 --seeds 1 --device cuda --amp bf16 --channels-last --data-dir .bench_data --no-progress --out "$OUT/operators_darcy.json" ;;

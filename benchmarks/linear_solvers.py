@@ -1,6 +1,7 @@
 """Linear solvers side by side on pressure-Poisson problems: CG, Jacobi/ICC/GAMG/PyAMG PCG,
-PETSc's own CG+GAMG, and the deep conjugate direction method (shipped model, no retraining) as
-a solver and as a flexible-PCG preconditioner, in one process and one table.
+PETSc's own CG+GAMG, the deep conjugate direction method (shipped model, no retraining) as
+a solver and as a flexible-PCG preconditioner, and geometric multigrid PCG with the unlearned
+and the learned cycle (``mg-pcg``, ``lmg-pcg``), in one process and one table.
 
 Every method solves the same system to the same TRUE relative residual (default 1e-6) on the
 held-out obstacle family (``blobs``: never seen in training) at each size, with a constant
@@ -9,10 +10,15 @@ tolerance (solve), time per iteration, setup + solve, and ratios to plain CG, to
 (iterations) and to PETSc GAMG (time). Preconditioners that run on the host (ICC, GAMG, PyAMG,
 PETSc) always run on the CPU; CG, Jacobi and DCDM run on ``--device``. CG and Jacobi-PCG are
 capped at ``--classic-maxiter`` iterations (CG needs ~20,000 with the density jump).
-The network's cost per application (ms) is measured at every size.
+The network's cost per application (ms) is measured at every size. ``--ndim 2`` solves 2-D
+problems (e.g. ``--sizes 1024 2048``; the DCDM methods need a 3-D model and are left out).
+Setup time includes building the preconditioner (ICC factor, AMG hierarchy, multigrid levels,
+binding the network); the ``total`` column is setup + solve, the wall time a user waits.
 
     python benchmarks/linear_solvers.py --quick --out out/linear_solvers
     python benchmarks/linear_solvers.py --sizes 32 64 128 --out out/linear_solvers
+    python benchmarks/linear_solvers.py --ndim 2 --sizes 1024 2048 --methods icc petsc-gamg \
+        mg-pcg lmg-pcg --out out/linear_solvers_2d
 
 Writes ``<out>.json``, ``<out>.md`` and ``<out>_<size>[_jump].png`` (convergence curves).
 """
@@ -66,6 +72,8 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.ndim == 2:  # the shipped DCDM network is 3-D
+        args.methods = [m for m in args.methods if not m.startswith("dcdm")]
     # the DCDM network only when a dcdm method runs
     model = load_dcdm(args.model) if any(m.startswith("dcdm") for m in args.methods) else None
     ratios = (1000.0,) if args.jump_only else (None,) if args.no_density else (None, 1000.0)
@@ -81,6 +89,8 @@ def run(args: argparse.Namespace) -> dict:
         model_steps=card.get("steps"),
         model_train_seconds=card.get("train_seconds"),
         classic_maxiter=args.classic_maxiter,
+        ndim=args.ndim,
+        lmg_model=_lmg_card(args) if "lmg-pcg" in args.methods else None,
         torch=str(torch.__version__),
         ms_per_application={},
     )
@@ -90,7 +100,8 @@ def run(args: argparse.Namespace) -> dict:
     bar = tqdm(total=len(cases) * len(args.methods), unit="solve")
     for n, ratio, seed in cases:
         t0 = time.perf_counter()
-        problem = make_problem(n, ndim=3, family=args.family, density_ratio=ratio, seed=seed)
+        problem = make_problem(n, ndim=args.ndim, family=args.family, density_ratio=ratio,
+                               seed=seed)  # fmt: skip
         assemble = time.perf_counter() - t0
         if model is not None and ratio is None and seed == args.seeds[0]:
             dev = solve_device(DCDM(model), device)
@@ -100,7 +111,7 @@ def run(args: argparse.Namespace) -> dict:
         results = {}
         for m in args.methods:
             bar.set_description(f"{n}^3 {'jump ' if ratio else ''}{m}")
-            method = build_method(m, model=model)
+            method = build_method(m, model=model, lmg_model=args.lmg_model)
             cap = args.classic_maxiter if m in ("cg", "jacobi") else None
             res = solve(problem.system, problem.b, method, rtol=args.rtol, maxiter=cap,
                         device=device)  # fmt: skip
@@ -125,6 +136,7 @@ def run(args: argparse.Namespace) -> dict:
                     assemble_s=assemble,
                     network_energy_share=share,
                     shadow_converged=bool(res.extra.get("shadow_converged", False)),
+                    fallback=res.extra.get("fallback"),
                 )
             )
             bar.update()
@@ -133,10 +145,19 @@ def run(args: argparse.Namespace) -> dict:
         plot_convergence(
             results,
             f"{out}_{tag}.png",
-            title=f"{n}^3 {args.family}{' 1:1000 jump' if ratio else ''}, rtol {args.rtol:g}",
+            title=f"{n}^{args.ndim} {args.family}{' 1:1000 jump' if ratio else ''}, "
+            f"rtol {args.rtol:g}",
         )
     bar.close()
     return _write(out, rows, meta)
+
+
+def _lmg_card(args: argparse.Namespace) -> dict:
+    from sciml.solvers.multigrid import load_lmg
+
+    net = load_lmg(args.lmg_model, ndim=args.ndim)
+    return {"file": net.source, "command": net.card.get("command"), "steps": net.card.get("steps"),
+            "train_seconds": net.card.get("train_seconds")}  # fmt: skip
 
 
 def _write(out: Path, rows: list[dict], meta: dict) -> dict:
@@ -167,13 +188,19 @@ def to_markdown(report: dict) -> str:
     for r in report["rows"]:
         it = f"{r['iterations']}" + ("" if r["converged"] else " (not conv.)")
         lines.append(
-            f"| {r['n']}^3 | {r['problem']} | {r['method']} | {r['device']} | {it} "
+            f"| {r['n']}^{meta.get('ndim', 3)} | {r['problem']} | {r['method']} | {r['device']} "
+            f"| {it} "
             f"| {r.get('iters_vs_icc', nan):.2f} | {r['setup_s']:.2f} | {r['solve_s']:.2f} "
             f"| {r['s_per_iter']:.4f} | {r['total_s']:.2f} | {r.get('total_vs_cg', nan):.2f} "
             f"| {r.get('total_vs_petsc-gamg', nan):.2f} | {r['residual']:.1e} |"
         )
     apps = ", ".join(f"{k}: {v:.0f} ms" for k, v in meta["ms_per_application"].items())
-    lines += ["", f"Network cost per application: {apps}."]
+    if apps:
+        lines += ["", f"Network cost per application: {apps}."]
+    if any(r.get("fallback") for r in report["rows"]):
+        lines += ["", "Fell back to Jacobi-PCG: " + "; ".join(
+            f"{r['n']} {r['problem']} {r['method']}: {r['fallback']}"
+            for r in report["rows"] if r.get("fallback"))]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -187,11 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="problem seeds")
     ap.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     ap.add_argument("--model", default=None, help="DCDM model file (default: shipped)")
+    ap.add_argument("--lmg-model", default=None, help="learned cycle file (default: shipped)")
+    ap.add_argument("--ndim", type=int, default=3, choices=[2, 3], help="grid dimension")
     ap.add_argument("--classic-maxiter", type=int, default=3000, help="cap for CG and Jacobi")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     ap.add_argument("--no-density", action="store_true", help="skip the 1:1000 jump cases")
     ap.add_argument("--jump-only", action="store_true", help="only the 1:1000 jump cases")
-    ap.add_argument("--quick", action="store_true", help="32^3 only: a small CPU run")
+    ap.add_argument("--quick", action="store_true", help="32^3 (2-D: 256^2) only: a small run")
     ap.add_argument("--out", default="out/linear_solvers")
     return ap
 
@@ -201,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     if args.quick:
-        args.sizes = [32]
+        args.sizes = [32] if args.ndim == 3 else [256]
     report = run(args)
     print(to_markdown(report))
     return 0

@@ -371,6 +371,8 @@ def load_model_file(
     name = payload["spec"]["name"]
     try:
         model = build(payload)
+    except FileFormatError:  # the builder's own complaint about the file, as it said it
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise FileFormatError(
             f"model file {str(path)!r}: cannot build {name!r} from its spec ({exc})"

@@ -5,7 +5,10 @@
   DCDM`;
 * :func:`solve_system` -- a user's own matrix on a grid: checks ``A`` (square, symmetric,
   finite, positive diagonal), the mask (one unknown per True cell) and ``b`` (finite, right
-  size), then solves.
+  size), then solves. The mask gives the grid structure that geometric multigrid
+  (:class:`sciml.solvers.multigrid.MGPCG`) needs: ``A`` is read as the 5-/7-point stencil of
+  the mask's cells (Dirichlet walls are the diagonal beyond the face couplings), and an ``A``
+  that couples cells which are not face neighbours of the mask is refused.
 
 >>> import numpy as np, scipy.sparse as sp, torch
 >>> from sciml.solvers.methods import CG

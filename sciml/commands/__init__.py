@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "data",
     "train",
     "train_dcdm",
+    "train_lmg",
     "eval",
     "solve",
     "invert",

@@ -87,7 +87,7 @@ def check_device(text: str) -> str:
 
 
 def describe(doc: str | None) -> str | None:
-    """A module docstring as ``--help`` text: the first paragraph (the usage line) dropped,
+    r"""A module docstring as ``--help`` text: the first paragraph (the usage line) dropped,
     RST markup made plain (````x```` -> x, :func:`~a.b.f` -> f, :mod:`a.b` -> a.b).
 
     >>> describe("Title.\n\nReads ``RUN/model.pt`` with :func:`~sciml.io.read_json`.")

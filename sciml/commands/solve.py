@@ -50,6 +50,8 @@ METHODS = (
     "petsc-gamg",
     "dcdm",
     "dcdm-fpcg",
+    "mg-pcg",
+    "lmg-pcg",
 )
 
 
@@ -60,7 +62,18 @@ def _load_model(path):
 
 
 def run_methods(
-    system, b, methods, *, rtol, device, model_path, k, maxiter=None, threads=0, print_fn=print
+    system,
+    b,
+    methods,
+    *,
+    rtol,
+    device,
+    model_path,
+    k,
+    maxiter=None,
+    threads=0,
+    print_fn=print,
+    lmg_model=None,
 ) -> tuple[dict[str, SolveResult], dict[str, str]]:
     """Solve with each named method, print one table row per method; returns ``(name ->
     result, name -> why the method refused the system)``. A method that refuses (say DCDM on
@@ -84,10 +97,10 @@ def run_methods(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", OutsideTrainingWarning)
             try:
-                res = solve(system, b, build_method(name, model=model, k=k), rtol=rtol,
-                            maxiter=maxiter, device=device)  # fmt: skip
-            except ValueError as exc:  # this method cannot take this system (e.g. DCDM in 2-D)
-                if len(methods) == 1:
+                method = build_method(name, model=model, k=k, lmg_model=lmg_model)
+                res = solve(system, b, method, rtol=rtol, maxiter=maxiter, device=device)
+            except (ValueError, TypeError) as exc:  # this method cannot take this system
+                if len(methods) == 1:  # (DCDM in 2-D, multigrid without grid structure)
                     raise
                 refused[name] = str(exc)
                 print_fn(f"{name:<11} refused: {exc}")
@@ -96,6 +109,8 @@ def run_methods(
             if issubclass(w.category, OutsideTrainingWarning):
                 print_fn(f"note ({name}): {w.message}")
         results[name] = res
+        if res.extra.get("fallback"):
+            print_fn(f"note ({name}): fell back to Jacobi-PCG: {res.extra['fallback']}")
         flag = "" if bool(torch.as_tensor(res.converged).all()) else "  (not converged)"
         residual = float(torch.as_tensor(res.residual).max())  # the worst column of a batch
         print_fn(
@@ -146,7 +161,7 @@ def _solve_poisson(args: argparse.Namespace) -> int:
     results, refused = run_methods(
         problem.system, problem.b, args.method or ["cg", "dcdm"], rtol=args.rtol,
         device=args.device, model_path=args.model, k=args.k, maxiter=args.maxiter,
-        threads=args.threads,
+        threads=args.threads, lmg_model=args.lmg_model,
     )  # fmt: skip
     if args.plot:
         from sciml.workflows.linear_solvers import plot_convergence
@@ -180,6 +195,11 @@ def _add_common(p) -> None:
     )
     p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if available)")
     p.add_argument("--model", default=None, help="DCDM model file (default: the shipped one)")
+    p.add_argument(
+        "--lmg-model", default=None,
+        help="learned multigrid cycle file for lmg-pcg (default: the shipped one for the grid's "
+        "dimension)",
+    )  # fmt: skip
     p.add_argument("--plot", default=None, help="PNG with the convergence curves")
     p.add_argument("--k", type=positive_int, default=2, help="DCDM: steps kept (paper: 2)")
     p.add_argument(
@@ -191,7 +211,8 @@ def _add_common(p) -> None:
 
 def _add_solve_poisson(solve_sub) -> None:
     p = solve_sub.add_parser(
-        "poisson", help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM"
+        "poisson",
+        help="pressure Poisson with obstacles: CG, PCG (Jacobi/ICC/GAMG/AMG), DCDM, multigrid",
     )
     p.add_argument(
         "--n", type=positive_int, default=64, help="cells per side of the 3-D box (>= 4)"
@@ -280,6 +301,7 @@ def _solve_system(args: argparse.Namespace) -> int:
     results, refused = run_methods(
         system, bt, args.method or ["jacobi", "dcdm"], rtol=args.rtol, device=args.device,
         model_path=args.model, k=args.k, maxiter=args.maxiter, threads=args.threads,
+        lmg_model=args.lmg_model,
     )  # fmt: skip
     if args.plot:
         from sciml.workflows.linear_solvers import plot_convergence

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 from sciml.solvers.dcdm import DCDM, DCDMNet, LearnedPreconditioner  # noqa: E402
 from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG  # noqa: E402
 from sciml.solvers.methods import CG, PCG, FusedCG, PETScCG  # noqa: E402
+from sciml.solvers.multigrid import MGPCG, LearnedMGPCG  # noqa: E402
 
 __all__ = ["METHODS", "build_method", "plot_convergence"]
 
@@ -44,13 +45,17 @@ METHODS = (
     "petsc-gamg",
     "dcdm",
     "dcdm-fpcg",
+    "mg-pcg",
+    "lmg-pcg",
 )
 
 
 def build_method(
-    name: str, *, model: DCDMNet | None = None, k: int = 2
-) -> CG | PCG | FusedCG | PETScCG | DCDM:
-    """The method object for a CLI name (``model``: a DCDMNet for the ``dcdm*`` methods)."""
+    name: str, *, model: DCDMNet | None = None, k: int = 2, lmg_model=None
+) -> CG | PCG | FusedCG | PETScCG | DCDM | MGPCG:
+    """The method object for a name of :data:`METHODS` (``model``: a DCDMNet or model file for
+    the ``dcdm*`` methods; ``lmg_model``: a learned-cycle file or module for ``lmg-pcg``,
+    default the shipped one)."""
     table = {
         "cg": lambda: CG(),
         "jacobi": lambda: PCG(Jacobi, name="jacobi"),
@@ -64,6 +69,8 @@ def build_method(
         "dcdm-fpcg": lambda: PCG(
             partial(_learned_preconditioner, DCDM(model)), flexible=True, name="dcdm-fpcg"
         ),
+        "mg-pcg": lambda: MGPCG(),
+        "lmg-pcg": lambda: LearnedMGPCG(lmg_model),
     }
     if name not in table:
         raise ValueError(f"method must be one of {tuple(table)}, got {name!r}")

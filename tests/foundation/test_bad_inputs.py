@@ -91,6 +91,31 @@ def files(tmp_path_factory):
     p.config_unknown = d / "cfg_unknown.json"
     p.config_unknown.write_text(json.dumps({"modle": "fno"}))
 
+    # a user's 2-D system for the multigrid rows: good, not positive definite, NaN b, a
+    # shuffled mask with the right count; a learned cycle for 2-D grids
+    import scipy.sparse as sp
+
+    from sciml.solvers.multigrid import LearnedCycle, save_model
+    from sciml.solvers.poisson_problems import make_problem
+
+    prob = make_problem(12, ndim=2, family="boxes", seed=1)
+    A = prob.system.matrix.tocsr()
+    p.sys_b, p.sys_mask = d / "sys_b.npy", d / "sys_mask.npy"
+    np.save(p.sys_b, prob.b.numpy())
+    np.save(p.sys_mask, prob.active.numpy())
+    p.sys_A, p.nonspd = d / "sys_A.npz", d / "nonspd.npz"
+    sp.save_npz(p.sys_A, A)
+    sp.save_npz(p.nonspd, (A - 0.7 * sp.diags(A.diagonal())).tocsr())
+    p.nan_b = d / "nan_b.npy"
+    np.save(p.nan_b, np.full(A.shape[0], np.nan))
+    shuffled = np.zeros(prob.active.shape, dtype=bool)
+    rng = np.random.default_rng(0)
+    shuffled.reshape(-1)[rng.permutation(shuffled.size)[: A.shape[0]]] = True
+    p.shuffled = d / "shuffled.npy"
+    np.save(p.shuffled, shuffled)
+    p.lmg2d = d / "lmg2d.pt"
+    save_model(LearnedCycle(ndim=2), p.lmg2d, {"command": "test"})
+
     p.run = d / "run"
     rc = main(["train", "--model", "fno", "--data", str(p.data), "--out", str(p.run),
                "--epochs", "1", "--batch-size", "4", "--width", "4", "--modes", "2",
@@ -316,6 +341,24 @@ TABLE = [
                                 "{text}", "--mask", "{text}"], "--matrix file"),
     ("solve-system-text-matrix", ["solve", "system", "--matrix", "{text}", "--rhs", "{text}",
                                   "--mask", "{text}"], "expected .npy, .npz"),
+    ("solve-mg-not-spd", ["solve", "system", "--matrix", "{nonspd}", "--rhs", "{sys_b}", "--mask",
+                          "{sys_mask}", "--method", "mg-pcg", "--device", "cpu"],
+     "A is not positive definite"),
+    ("solve-mg-nan-rhs", ["solve", "system", "--matrix", "{sys_A}", "--rhs", "{nan_b}", "--mask",
+                          "{sys_mask}", "--method", "mg-pcg", "--device", "cpu"],
+     "--rhs contains NaN"),
+    ("solve-mg-mask-not-A", ["solve", "system", "--matrix", "{sys_A}", "--rhs", "{sys_b}",
+                             "--mask", "{shuffled}", "--method", "mg-pcg", "--device", "cpu"],
+     "A does not match mask: matrix has"),
+    ("solve-lmg-model-2d", ["solve", "poisson", "--n", "8", "--method", "lmg-pcg", "--lmg-model",
+                            "{lmg2d}", "--device", "cpu"], "is a 2-D learned cycle"),
+    ("solve-lmg-model-code", ["solve", "poisson", "--n", "8", "--method", "lmg-pcg",
+                              "--lmg-model", "{run_evil}/model.pt", "--device", "cpu"],
+     "was refused"),
+    # ---------------------------------------------------------------- sciml train-lmg
+    ("train-lmg-existing-run", ["train-lmg", "--out", R, "--budget", "1"], "is not empty"),
+    ("train-lmg-budget-0", ["train-lmg", "--out", "{tmp}/l1", "--budget", "0"],
+     "argument --budget: must be > 0"),
     # ---------------------------------------------------------------- sciml train-dcdm
     ("train-dcdm-existing-run", ["train-dcdm", "--out", R, "--budget", "1"], "is not empty"),
     ("train-dcdm-model-out-exists", ["train-dcdm", "--out", "{tmp}/d1", "--model-out",

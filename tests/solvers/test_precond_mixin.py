@@ -9,10 +9,12 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 
 from sciml.solvers.dcdm import LearnedDirection, LearnedPreconditioner, load_dcdm
 from sciml.solvers.krylov.cg import cg
 from sciml.solvers.krylov.preconditioners import GAMG, ICC, Jacobi, PyAMG
+from sciml.solvers.multigrid import LearnedCycle, VCycle, build_cycle
 from sciml.solvers.poisson_problems import make_problem
 from sciml.testing.preconditioners import PreconditionerContract, unregistered
 
@@ -107,6 +109,39 @@ class TestLearnedPreconditioner(TestLearnedDirection):
 
     def build(self, A):
         return LearnedPreconditioner(load_dcdm(), self._system)
+
+
+class TestMultigridCycle(PreconditionerContract):
+    """The geometric multigrid V-cycle (mg-pcg's preconditioner): symmetric positive definite
+    and linear by construction; it needs the grid (the mask) besides the matrix."""
+
+    cls = VCycle
+    registered = False  # built from the system's grid, not from the matrix alone
+    min_speedup = 5.0  # measured: 10 vs 75 CG iterations to 1e-8 on the contract problem
+
+    @pytest.fixture
+    def problem(self):
+        p = make_problem(14, ndim=2, family="boxes", seed=4)  # the contract problem, with its grid
+        self._system = p.system
+        return p.system.matrix, p.b
+
+    def build(self, A):
+        # max_coarse=16: a 14x14 grid gets 3 levels (14 -> 7 -> 4), not one direct solve
+        return build_cycle(self._system, dtype=torch.float64, max_coarse=16)
+
+
+class TestLearnedMultigridCycle(TestMultigridCycle):
+    """The cycle with learned parameters, far from the shipped ones: still SPD."""
+
+    min_speedup = 3.0  # measured: 16 vs 75 (alpha down to 0.05 on one level)
+
+    def build(self, A):
+        torch.manual_seed(3)
+        net = LearnedCycle(ndim=2)
+        with torch.no_grad():
+            net.lower_logit.copy_(3 * torch.randn(3))
+            net.alpha_logit.copy_(3 * torch.randn(3))
+        return build_cycle(self._system, net, dtype=torch.float64, max_coarse=16)
 
 
 def test_matrix_free_operator_is_rejected_by_matrix_preconditioners():
