@@ -139,3 +139,15 @@ def small_disk(tmp_path):
     yield make
     for path in mounted:
         _umount(path)
+
+
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.nightly`` tests (long fuzzing) run only with SCIML_NIGHTLY=1."""
+    import os
+
+    if os.environ.get("SCIML_NIGHTLY") == "1":
+        return
+    skip = pytest.mark.skip(reason="nightly run only (SCIML_NIGHTLY=1)")
+    for item in items:
+        if "nightly" in item.keywords:
+            item.add_marker(skip)

@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "solve",
     "invert",
     "nde",
+    "train_traversal",
     "traverse",
     "bench",
 )

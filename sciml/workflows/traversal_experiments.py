@@ -14,6 +14,7 @@ the one Trainer).
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,12 @@ from sciml.traversal.flow_vae import FlowVAE, FlowVAETask
 from sciml.traversal.likelihood import iw_log_likelihood
 from sciml.traversal.linear import LinearDirections
 from sciml.traversal.mig import mig
-from sciml.traversal.model import TraversalModel
+from sciml.traversal.model import (
+    TraversalModel,
+    load_traversal_model,
+    load_vae,
+    save_traversal_model,
+)
 from sciml.traversal.objective import TraversalObjective
 from sciml.traversal.quality import factor_changes, traversal_quality
 from sciml.traversal.reconstructor import Reconstructor
@@ -50,6 +56,8 @@ __all__ = [
     "train_traversal",
     "evaluate_traversal",
     "disentanglement_experiment",
+    "fit_traversal_run",
+    "sprite_data",
     "likelihood_experiment",
 ]
 
@@ -119,17 +127,30 @@ def _quiet(cfg: TrainConfig) -> TrainConfig:
     return dataclasses.replace(cfg, progress=False)
 
 
-def train_sprite_vae(
-    seed: int, budget: SpriteBudget, *, out_dir: str | Path | None = None, device="cpu"
-) -> tuple[ConvVAE, dict[str, SpriteSet]]:
-    """A VAE (Bernoulli pixels) trained on ``budget.n_train`` sprites; returns it (eval mode)
-    and the data ``{"train", "val", "eval"}`` (disjoint seeded draws)."""
+def sprite_data(seed: int, budget: SpriteBudget) -> dict[str, SpriteSet]:
+    """The seeded, disjoint ``{"train", "val", "eval"}`` sprite sets of an experiment."""
     b = budget
-    data = {
+    return {
         "train": sprites(b.n_train, size=b.size, seed=1000 * seed),
         "val": sprites(b.n_val, size=b.size, seed=1000 * seed + 1),
         "eval": sprites(b.n_eval, size=b.size, seed=1000 * seed + 2),
     }
+
+
+def train_sprite_vae(
+    seed: int,
+    budget: SpriteBudget,
+    *,
+    out_dir: str | Path | None = None,
+    device="cpu",
+    beta: float = 1.0,
+    resume: bool = False,
+    progress: bool = False,
+) -> tuple[ConvVAE, dict[str, SpriteSet]]:
+    """A VAE (Bernoulli pixels) trained on ``budget.n_train`` sprites; returns it (eval mode)
+    and the data ``{"train", "val", "eval"}`` (disjoint seeded draws)."""
+    b = budget
+    data = sprite_data(seed, budget)
     torch.manual_seed(seed)
     vae = ConvVAE(1, b.size, b.latent, width=b.vae_width)
     cfg = TrainConfig(
@@ -139,10 +160,11 @@ def train_sprite_vae(
         weight_decay=0.0,
         scheduler="cosine",
         seed=seed,
-        progress=False,
+        progress=progress,
     )
-    Trainer(vae, cfg, task=VAETask(warmup=b.vae_warmup), out_dir=out_dir, device=device).fit(
-        data["train"].images, data["val"].images
+    task = VAETask(beta, warmup=b.vae_warmup)
+    Trainer(vae, cfg, task=task, out_dir=out_dir, device=device).fit(
+        data["train"].images, data["val"].images, resume=resume
     )
     return vae.eval(), data
 
@@ -200,6 +222,8 @@ def train_traversal(
     seed: int,
     out_dir: str | Path | None = None,
     device="cpu",
+    resume: bool = False,
+    progress: bool = False,
 ) -> list[dict]:
     """Train ``model``'s traversal and reconstructor (Trainer + :class:`TraversalTask`)."""
     b = budget
@@ -210,11 +234,68 @@ def train_traversal(
         weight_decay=0.0,
         scheduler="none",
         seed=seed,
-        progress=False,
+        progress=progress,
     )
     return Trainer(model, cfg, task=TraversalTask(objective), out_dir=out_dir, device=device).fit(
-        data["train"].images[: b.trav_items], data["val"].images
+        data["train"].images[: b.trav_items], data["val"].images, resume=resume
     )
+
+
+def fit_traversal_run(
+    out: str | Path,
+    method: str = "wave",
+    budget: SpriteBudget | None = None,
+    *,
+    seed: int = 0,
+    beta: float = 1.0,
+    vae: str | Path | None = None,
+    device: str = "cpu",
+    resume: bool = False,
+    progress: bool = False,
+    log=print,
+) -> dict:
+    """The traversal run that ``sciml traverse`` reads, made in two stages through the Trainer:
+    a VAE on the dSprites-style set (``out/vae/``, skipped when ``vae`` names a trained VAE
+    file), then the ``method``'s traversal of its latent space (``out/model.pt``). Each stage
+    checkpoints every epoch; ``resume`` continues a stopped run (a finished stage is not
+    trained again). Returns the traversal's evaluation (MIG, DCI, quality)."""
+    b = budget or SpriteBudget()
+    out = Path(out)
+    data = sprite_data(seed, b)
+    if vae is not None:
+        net, _ = load_vae(vae, map_location=device)
+        if (net.channels, net.size) != (1, b.size):
+            raise ValueError(
+                f"vae: {str(vae)!r} is a {net.channels}x{net.size}x{net.size} VAE; the sprite "
+                f"set is 1x{b.size}x{b.size}"
+            )
+        b = dataclasses.replace(b, latent=net.latent)
+    else:
+        stage = out / "vae"
+        if resume and (stage / "summary.json").exists():
+            log(f"VAE stage finished earlier ({stage})")
+        else:
+            log(f"stage 1: VAE (latent {b.latent}, beta {beta}) for {b.vae_epochs} epochs")
+            train_sprite_vae(seed, b, out_dir=stage, device=device, beta=beta,
+                             resume=resume and (stage / "last.pt").exists(), progress=progress)  # fmt: skip
+            (stage / "summary.json").write_text('{"stage": "vae", "finished": true}\n')
+        net, _ = load_vae(stage / "model.pt", map_location=device)
+    torch.manual_seed(seed)
+    model, obj = build_traversal(method, net, data["train"].images, b)
+    model = model.to(device)
+    if obj is not None:
+        log(f"stage 2: {method} traversal ({b.directions} directions) for {b.trav_epochs} epochs")
+        train_traversal(model, obj, data, b, seed=seed, out_dir=out, device=device,
+                        resume=resume and (out / "last.pt").exists(), progress=progress)  # fmt: skip
+        model, _ = load_traversal_model(out / "model.pt", map_location=device)
+    else:  # closed-form directions: nothing to train, the file is written directly
+        out.mkdir(parents=True, exist_ok=True)
+        save_traversal_model(out / "model.pt", model, {"steps": b.steps, "method": method})
+    scores = evaluate_traversal(model, data, b, seed=seed)
+    (out / "scores.json").write_text(
+        json.dumps({"method": method, "seed": seed, **scores}, indent=2)
+    )
+    return scores
 
 
 def evaluate_traversal(

@@ -148,6 +148,9 @@ def files(tmp_path_factory):
     (p.run_split_range / "split.json").write_text(json.dumps(split))
     p.run_config = variant("run_config", config_json=json.dumps({"train": {}}))
     p.run_nomodel = variant("run_nomodel", model_pt=None)
+    p.trav = d / "trav"  # a tiny traversal run (seconds), made by the command itself
+    assert main(["train-traversal", "--out", str(p.trav), "--budget", "smoke",
+                 "--no-progress"]) == 0  # fmt: skip
     p.run_evaluated = variant("run_evaluated")
     (p.run_evaluated / "eval").mkdir()
     (p.run_evaluated / "eval" / "eval.md").write_text("# an earlier evaluation\n")
@@ -466,6 +469,15 @@ TABLE = [
      "holds no observations"),
     ("export-obs-out-exists", ["data", "export-obs", D, "--out", "{existing_png}"],
      "exists; pass --overwrite"),
+    ("traverse-scale-huge", ["traverse", "{trav}", "--out", "{tmp}/m2", "--scale", "100000"],
+     "of memory, more than the"),
+    ("train-traversal-existing", ["train-traversal", "--out", "{trav}"], "holds a run"),
+    ("train-traversal-no-vae", ["train-traversal", "--out", "{tmp}/tt", "--vae",
+                                "{tmp}/none.pt"], "--vae"),
+    ("train-traversal-method", ["train-traversal", "--out", "{tmp}/tt", "--method", "spline"],
+     "invalid choice: 'spline'"),
+    ("train-traversal-resume-nothing", ["train-traversal", "--out", "{tmp}/tt2", "--resume"],
+     "holds no run to continue"),
 ]  # fmt: skip
 
 

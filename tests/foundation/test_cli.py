@@ -80,11 +80,13 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
 
 def test_name_tables_of_the_parser_match_the_library():
     """The parser's plain-data name lists (no torch while building it) are the library's."""
-    from sciml.commands import solve, train
+    from sciml.commands import solve, train, train_traversal
     from sciml.operators.registry import MODELS
     from sciml.solvers.gp.problems import PROBLEMS
     from sciml.solvers.poisson_problems import FAMILIES
+    from sciml.workflows import traversal_experiments
 
     assert set(train.MODEL_NAMES) == set(MODELS)
     assert tuple(solve.GP_PROBLEMS) == tuple(PROBLEMS)
     assert tuple(solve.FAMILIES) == tuple(FAMILIES)
+    assert tuple(train_traversal.METHODS) == tuple(traversal_experiments.METHODS)

@@ -406,3 +406,27 @@ def test_torch_file_loaders_accept_or_refuse_any_content(tmp_path_factory, obj):
             event(f"{loader.__name__} refused: {type(exc).__name__}")
         else:
             event(f"{loader.__name__} accepted")
+
+
+@pytest.mark.nightly
+@settings(max_examples=int(os.environ.get("SCIML_NIGHTLY_EXAMPLES", "3000")), deadline=None,
+          suppress_health_check=list(HealthCheck))  # fmt: skip
+@given(argv())
+def test_nightly_cli_fuzzing_parses_and_checks_the_shared_options_or_exits_2(args):
+    """The nightly-style run of the CLI fuzzing (issue 29): many more random command lines,
+    through the parser and the shared option checks every command runs first (--device,
+    --threads, --resume/--overwrite): each either passes, exits 2, or is one of the user errors
+    the CLI turns into one line -- never another exception."""
+    from sciml.cli import USER_ERRORS, build_parser, check_common_options
+
+    parser = build_parser()
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            ns = parser.parse_args(args)
+        except SystemExit as exc:
+            assert exc.code in (0, 2), (args, exc.code)
+            return
+    try:
+        check_common_options(ns)
+    except USER_ERRORS:
+        event("user error")

@@ -1,5 +1,7 @@
 """VAE and traversals trained through the one Trainer; the model files round-trip safely."""
 
+import json
+
 import pytest
 import torch
 
@@ -181,3 +183,23 @@ def test_traversal_loaders_refuse_code_running_files(malicious_file):
         with pytest.raises(FileFormatError, match=path.name):
             load(path)
     assert not marker.exists()
+
+
+def test_train_traversal_command_makes_the_run_traverse_reads(tmp_path):
+    """Issue 29: the run folder `sciml traverse` reads comes from a command (two stages,
+    resumable), not only from Python."""
+    from sciml.cli import main
+
+    run = tmp_path / "trav"
+    assert main(["train-traversal", "--out", str(run), "--budget", "smoke", "--method", "linear",
+                 "--no-progress"]) == 0  # fmt: skip
+    assert (run / "model.pt").is_file() and (run / "vae" / "model.pt").is_file()
+    scores = json.loads((run / "scores.json").read_text())
+    assert 0.0 <= scores["mig"] <= 1.0 and scores["method"] == "linear"
+    assert main(["traverse", str(run), "--out", str(tmp_path / "media")]) == 0
+    assert len(list((tmp_path / "media").glob("strip_*.png"))) == 4
+    # resuming a finished run trains nothing more and gives the same model
+    before = (run / "model.pt").read_bytes()
+    assert main(["train-traversal", "--out", str(run), "--budget", "smoke", "--method", "linear",
+                 "--resume", "--no-progress"]) == 0  # fmt: skip
+    assert (run / "model.pt").read_bytes() == before
