@@ -66,7 +66,8 @@ def _message(exc: BaseException) -> str:
 def check_common_options(args: argparse.Namespace) -> None:
     """The options many commands share, checked in one place before any work: ``--device``
     must exist on this machine, ``--threads`` must be >= 0 (0: torch's default), ``--resume``
-    and ``--overwrite`` exclude each other."""
+    and ``--overwrite`` exclude each other, and a ``zoo:NAME`` anywhere becomes that zoo
+    model's file (an unknown name is one line listing the available ones)."""
     device = getattr(args, "device", None)
     if device is not None:
         from sciml.commands._types import check_device
@@ -75,6 +76,11 @@ def check_common_options(args: argparse.Namespace) -> None:
     threads = getattr(args, "threads", None)
     if threads is not None and (not isinstance(threads, int) or threads < 0):
         raise ValueError(f"--threads must be >= 0 (0: torch's default), got {threads!r}")
+    for key, value in vars(args).items():  # zoo:NAME stands for the zoo model's file anywhere
+        if isinstance(value, str) and value.startswith("zoo:"):
+            from sciml import zoo
+
+            setattr(args, key, str(zoo.resolve(value)))
     if getattr(args, "resume", False) and getattr(args, "overwrite", False):
         raise ValueError(
             "--resume and --overwrite exclude each other: --resume continues the existing "

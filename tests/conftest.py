@@ -67,10 +67,18 @@ def malicious_file(tmp_path):
 
 def pytest_collection_modifyitems(config, items):
     """The documentation site's browser test runs last: its quick build reuses the notebooks
-    that tests/test_tutorials.py executed (build/docs/executed/smoke/)."""
+    that tests/test_tutorials.py executed (build/docs/executed/smoke/). ``@pytest.mark.nightly``
+    tests (long fuzzing) run only with SCIML_NIGHTLY=1."""
+    import os
+
     site = [i for i in items if i.path.name == "test_site.py" and i.path.parent.name == "docs"]
     if site:
         items[:] = [i for i in items if i not in site] + site
+    if os.environ.get("SCIML_NIGHTLY") != "1":
+        skip = pytest.mark.skip(reason="nightly run only (SCIML_NIGHTLY=1)")
+        for item in items:
+            if "nightly" in item.keywords:
+                item.add_marker(skip)
 
 
 # ------------------------------------------------------------------ folders that refuse writes
@@ -139,15 +147,3 @@ def small_disk(tmp_path):
     yield make
     for path in mounted:
         _umount(path)
-
-
-def pytest_collection_modifyitems(config, items):
-    """``@pytest.mark.nightly`` tests (long fuzzing) run only with SCIML_NIGHTLY=1."""
-    import os
-
-    if os.environ.get("SCIML_NIGHTLY") == "1":
-        return
-    skip = pytest.mark.skip(reason="nightly run only (SCIML_NIGHTLY=1)")
-    for item in items:
-        if "nightly" in item.keywords:
-            item.add_marker(skip)

@@ -131,7 +131,7 @@ for name in ("cg", "icc", "petsc-gamg", "mg-pcg", "lmg-pcg"):
 # The unlearned cycle's iteration count is flat in $n$ (Galerkin's grows), and MG-PCG needs a
 # small fraction of ICC's iterations. The learned cycle is within an iteration of the
 # unlearned one: the textbook values already sit at the optimum of what these six numbers can
-# reach (see `solvers/multigrid/models/README.md` for the experiments).
+# reach (see the zoo's card, `sciml models info lmg-3d`, for the experiments).
 
 # %%
 mg, icc = iters["mg-pcg"], table["icc"].iterations
@@ -146,6 +146,6 @@ assert table["mg-pcg"].iterations * 4 <= icc, (table["mg-pcg"].iterations, icc)
 # 2. Use `JacobiSmoother(omega=6/7)` with `sweeps=1`: fewer stencil applications per cycle,
 #    more iterations. Which wins on the clock (`res.time_per_iteration`)?
 # 3. Train a 2-D cycle with `sciml train-lmg --ndim 2 --sizes 64 128 --budget 60 --out run`
-#    and compare it with `lmg2d.pt` on a 1024^2 problem.
+#    and compare it with the zoo's `lmg-2d` on a 1024^2 problem.
 # 4. Give `build_cycle(system, dtype=torch.float64)` and compare the time per iteration with
 #    the float32 cycle: how much of an iteration is the cycle's memory traffic?

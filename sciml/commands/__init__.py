@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "train_dcdm",
     "train_lmg",
     "eval",
+    "models",
     "solve",
     "invert",
     "nde",

@@ -3,7 +3,7 @@
 It runs :func:`sciml.solvers.dcdm.task.train_dcdm` (the package's Trainer with the DCDM task)
 into a run folder; the best-validation model (``RUN/model.pt``) records this command line, the
 data recipe, optimiser steps and wall time. ``--model-out`` copies it to a second path (e.g.
-``solvers/dcdm/models/dcdm3d.pt``).
+the zoo's ``dcdm-3d``).
 """
 
 from __future__ import annotations

@@ -289,16 +289,20 @@ def load_dgno_run(
     run_dir: str | Path, *, device: torch.device | str = "cpu"
 ) -> tuple[DGNO, DGNOLoss, float]:
     """``(model, loss, physics_std)`` from a DGNO run folder (its ``model.pt``, written by the
-    Trainer with :class:`~sciml.operators.point.dgno_task.DGNOTask`).
+    Trainer with :class:`~sciml.operators.point.dgno_task.DGNOTask`) or that model file itself
+    (a zoo model, say).""
 
     Errors a user can cause (missing folder or file, another model, a file without the DGNO
     settings) are one-line ``FileNotFoundError`` / ``ValueError`` naming the path.
     """
 
     run = Path(run_dir)
-    if not run.is_dir():
+    if run.is_file():
+        path = run
+    elif not run.is_dir():
         raise FileNotFoundError(f"run folder {str(run)!r} does not exist")
-    path = run / "model.pt"
+    else:
+        path = run / "model.pt"
     if not path.is_file():
         raise FileNotFoundError(f"run folder {str(run)!r} has no model.pt (train it first)")
     model, extra = load_operator(path, map_location=device)

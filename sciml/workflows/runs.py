@@ -331,10 +331,13 @@ def eval_run(
     Returns the result dict (what ``eval.json`` holds).
     """
     run = Path(run)
-    if not run.is_dir():
+    model_file = run if run.is_file() else run / "model.pt"  # a model file (a zoo model) too
+    if not run.exists():
         raise FileNotFoundError(f"run folder {str(run)!r} does not exist")
-    if not (run / "model.pt").is_file():
+    if not model_file.is_file():
         raise FileNotFoundError(f"run folder {str(run)!r} has no model.pt (train first)")
+    if out is None and run.is_file():
+        raise ValueError("--out is needed when RUN is a model file (a zoo model), not a folder")
     out = Path(out) if out is not None else run / "eval"
     check_out_dir(out, what="--out")
     old = [f for f in EVAL_FILES if (out / f).exists()]
@@ -349,11 +352,14 @@ def eval_run(
         if bad:
             raise ValueError(f"resolutions must be integers >= 2, got {bad[0]!r}")
     dev = resolve_device(device)
-    op, extra = load_operator(run / "model.pt", map_location=dev)
-    split = read_split(run / "split.json") if (run / "split.json").exists() else {}
-    config = read_run_config(run / "config.json") if (run / "config.json").exists() else None
+    op, extra = load_operator(model_file, map_location=dev)
+    folder = run if run.is_dir() else None
+    split = read_split(run / "split.json") if folder and (run / "split.json").exists() else {}
+    config = (
+        read_run_config(run / "config.json") if folder and (run / "config.json").exists() else None
+    )
     x, y, meta = load_dataset_file(data)
-    _check_fits(op, x, y, extra, run / "model.pt", data)
+    _check_fits(op, x, y, extra, model_file, data)
     if resolutions:  # the largest resampled copy, its prediction and the activations
         d = x.ndim - 2
         check_memory(
@@ -373,7 +379,7 @@ def eval_run(
     if "normalization" in extra:  # a seismic imaging model: GFI's metrics per direction
         if resolutions:
             raise ValueError("--resolutions: seismic imaging models have a fixed acquisition")
-        return _eval_imaging(run, out, op, extra, x, y, which, config, dev)
+        return _eval_imaging(model_file, run, out, x, y, which, config, dev)
     frames = extra.get("input_frames")
     steps = extra.get("rollout_steps")
     if frames:
@@ -427,10 +433,10 @@ def eval_run(
     return result
 
 
-def _eval_imaging(run, out, op, extra, velocity, seismic, which, config, dev) -> dict:
+def _eval_imaging(model_file, run, out, velocity, seismic, which, config, dev) -> dict:
     """``eval.md`` / ``eval.json`` of a seismic imaging run: MAE / RMSE / SSIM of every
     trained direction in the published normalisations."""
-    model, norm, dirs = load_imaging_model(run / "model.pt", dev)
+    model, norm, dirs = load_imaging_model(model_file, dev)
     scores = imaging_scores(model, norm, dirs, velocity, seismic, device=dev)
     result = {
         "run": str(run),

@@ -35,15 +35,16 @@ def write_traversal_media(
     Returns the written paths.
     """
     run_dir, out = Path(run_dir), Path(out)
-    if not run_dir.is_dir():
+    if not run_dir.exists():
         raise FileNotFoundError(f"run folder {str(run_dir)!r} does not exist")
+    model_file = run_dir if run_dir.is_file() else run_dir / "model.pt"  # a zoo model file too
     for name, value in (("--starts", starts), ("--scale", scale), ("--steps", steps)):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     check_out_dir(out, what="--out")  # a file, or a folder nobody can write: before any work
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"--out {str(out)!r} is not empty; pass --overwrite to replace it")
-    model, extra = load_traversal_model(run_dir / "model.pt")
+    model, extra = load_traversal_model(model_file)
     steps = int(steps if steps is not None else extra.get("steps", 5))
     vae = model.vae
     pixels = vae.channels * (vae.size * scale) ** 2  # one magnified frame

@@ -12,7 +12,7 @@
 * :mod:`~sciml.solvers.dcdm.loss` -- the energy and residual losses;
 * :mod:`~sciml.solvers.dcdm.task` -- :class:`DCDMTask`, training through the package's Trainer
   on DCDM's own residuals;
-* :mod:`~sciml.solvers.dcdm.model_file` -- model files (the shipped one: ``models/dcdm3d.pt``).
+* :mod:`~sciml.solvers.dcdm.model_file` -- model files (the shipped one: the zoo's ``dcdm-3d``).
 """
 
 from sciml.solvers.dcdm.direction import LearnedDirection, OutsideTrainingWarning

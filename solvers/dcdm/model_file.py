@@ -6,8 +6,8 @@ time, threads and device, and the best validation score. :func:`load_dcdm` reads
 (:func:`sciml.io.load_model_file`: ``torch.load(weights_only=True)`` and a schema check), so a file someone sent never runs code, and a wrong file gets an error that
 names the file and the field.
 
-The shipped model is ``solvers/dcdm/models/dcdm3d.pt`` (:data:`DEFAULT_MODEL`); its README
-gives the command that reproduces it.
+The shipped model is the model zoo's ``dcdm-3d`` (:data:`DEFAULT_MODEL`, ``sciml models info
+dcdm-3d``); its card gives the command that reproduces it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sciml
 from sciml.io import atomic_save, load_model_file, model_file_payload
 from sciml.solvers.dcdm.network import DCDMNet
 
 __all__ = ["DEFAULT_MODEL", "MODEL_NAME", "load_dcdm", "save_model"]
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "dcdm3d.pt"
+DEFAULT_MODEL = Path(sciml.__file__).resolve().parent / "zoo" / "dcdm-3d.pt"
 MODEL_NAME = "dcdm-net"
 
 

@@ -18,8 +18,8 @@ plain PCG preconditioner:
 * :mod:`~sciml.solvers.multigrid.loss` -- the differentiable PCG convergence factor;
 * :mod:`~sciml.solvers.multigrid.task` -- :class:`MGTask`, training through the package's
   Trainer;
-* :mod:`~sciml.solvers.multigrid.model_file` -- model files (shipped: ``models/lmg3d.pt``,
-  ``models/lmg2d.pt``);
+* :mod:`~sciml.solvers.multigrid.model_file` -- model files (shipped: the zoo's ``lmg-3d``,
+  ``lmg-2d``);
 * :mod:`~sciml.solvers.multigrid.method` -- the method objects :class:`MGPCG` (``mg-pcg``) and
   :class:`LearnedMGPCG` (``lmg-pcg``).
 """

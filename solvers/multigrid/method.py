@@ -131,7 +131,7 @@ class LearnedMGPCG(MGPCG):
 
     Args:
         model: a :class:`LearnedCycle`, a model file path, or None: the shipped model for the
-            system's grid dimension (``models/lmg3d.pt`` / ``lmg2d.pt``), loaded on first use.
+            system's grid dimension (the zoo's ``lmg-3d`` / ``lmg-2d``), loaded on first use.
         cycle_dtype: as in :class:`MGPCG`.
     """
 

@@ -8,8 +8,8 @@ validation score). :func:`load_lmg` reads it with ``torch.load(weights_only=True
 someone sent never runs code, and a wrong one gets a :class:`~sciml.io.FileFormatError` naming
 the file and the field, including a model for the other dimension (``ndim=``).
 
-The shipped models are ``models/lmg3d.pt`` and ``models/lmg2d.pt`` (:func:`default_model`);
-``models/README.md`` is their model card with the command that reproduces them.
+The shipped models are the model zoo's ``lmg-3d`` and ``lmg-2d`` (:func:`default_model`,
+``sciml models info lmg-3d``); their cards hold the command that reproduces them.
 """
 
 from __future__ import annotations
@@ -17,19 +17,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sciml
 from sciml.io import FileFormatError, atomic_save, load_model_file, model_file_payload
 from sciml.solvers.multigrid.learned import MODEL_NAME, LearnedCycle
 
 __all__ = ["default_model", "load_lmg", "save_model"]
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
+MODELS_DIR = Path(sciml.__file__).resolve().parent / "zoo"
 
 
 def default_model(ndim: int) -> Path:
     """The shipped model file for ``ndim`` (2 or 3)."""
     if ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 or 3, got {ndim}")
-    return MODELS_DIR / f"lmg{ndim}d.pt"
+    return MODELS_DIR / f"lmg-{ndim}d.pt"
 
 
 def save_model(model: LearnedCycle, path: str | Path, card: dict[str, Any] | None = None) -> Path:

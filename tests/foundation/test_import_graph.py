@@ -28,7 +28,7 @@ ORDER = [
     ("sciml.train",),
     ("sciml.solvers", "sciml.operators", "sciml.nde", "sciml.traversal"),
     ("sciml.inverse", "sciml.testing"),
-    ("sciml.workflows",),
+    ("sciml.workflows", "sciml.zoo"),
 ]
 
 
