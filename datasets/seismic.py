@@ -166,6 +166,11 @@ class OpenFWIParams:
     convention: str = "openfwi"
     v_min: float = 1500.0
     v_max: float = 4500.0
+    #: ``"torch"``: the OpenFWI scheme (damping layer of ``nbc`` cells), pure torch, any
+    #: device; ``"deepwave"``: deepwave's CFS-CPML (20 cells) with the same 8th-order stencil,
+    #: about 6x faster on a CPU; its gathers agree with the torch scheme's to ~0.6 %
+    #: (tests/physics), in the same ``convention``
+    propagator: str = "torch"
 
 
 class _OpenFWIRecipe(Recipe):
@@ -190,6 +195,10 @@ class _OpenFWIRecipe(Recipe):
             raise ValueError(
                 f"params: convention must be openfwi or physical, got {p.convention!r}"
             )
+        if p.propagator not in ("torch", "deepwave"):
+            raise ValueError(
+                f"params: propagator must be torch or deepwave, got {p.propagator!r}"
+            )
 
     def grid(self, p: OpenFWIParams) -> Grid:
 
@@ -207,12 +216,26 @@ class _OpenFWIRecipe(Recipe):
         )  # fmt: skip
         device = "cuda" if torch.cuda.is_available() else "cpu"
 
+        # deepwave records u(t = n dt) ("physical"); the OpenFWI convention is the cell area
+        # times the field one step later: simulate one more step and shift
+        longer = Survey.openfwi(
+            grid, n_sources=p.n_sources, nt=p.nt + 1, dt=p.dt, freq=p.freq, max_vel=p.v_max,
+            peak_time=p.peak_time,
+        )  # fmt: skip
+
         def run(seeds: np.ndarray) -> SampleBatch:
             v = openfwi_velocity(self.family, grid, seeds.tolist(), velocity=(p.v_min, p.v_max),
                                  device=device)  # fmt: skip
             with torch.no_grad():
-                data = simulate_fd(v, grid, survey, order=p.order, nbc=p.nbc,
-                                   convention=p.convention)  # fmt: skip
+                if p.propagator == "deepwave":
+                    if p.convention == "openfwi":
+                        d = simulate(v.float(), grid, longer, accuracy=p.order)[:, :, 1:]
+                        data = d * (grid.spacing[0] * grid.spacing[1])
+                    else:
+                        data = simulate(v.float(), grid, survey, accuracy=p.order)
+                else:
+                    data = simulate_fd(v, grid, survey, order=p.order, nbc=p.nbc,
+                                       convention=p.convention)  # fmt: skip
             return SampleBatch(v.float().cpu().numpy(), data.float().cpu().numpy())
 
         return run
