@@ -394,13 +394,16 @@ SUMMARY_COLUMNS = [
     ("predict_time_ratio", "time / none", ""),
     ("error_ratio", "test error / none", ""),
     ("train_cpu_ratio", "train CPU / none", ""),
+    ("ladder_train_cpu_ratio", "ladder train CPU / none", ".2f"),
 ]
 
 
 def sweep_report(result: SweepResult) -> str:
     """Markdown: the validation ladder (every trained weight; ``within tol.``, ``Pareto`` and
     the ``chosen`` weight marked) and the test summary of the baseline and the chosen weights
-    (mean ± sd over seeds, paired ratios)."""
+    (mean ± sd over seeds, paired ratios; "none kept": no weight qualified, the row is the
+    unregularized model's, and only the ladder's training CPU shows what the regularizer
+    cost)."""
     base = result.baseline.candidate()
     all_points = [result.baseline, *result.points]
     front = {(c.weight, c.val_error) for c in pareto_front([p.candidate() for p in all_points])}
@@ -447,6 +450,7 @@ def sweep_report(result: SweepResult) -> str:
                         "train_cpu_ratio",
                     )
                 },
+                "ladder_train_cpu_ratio": s["ladder_train_cpu_ratio"],
             }
         )
     n = len(result.seeds)
