@@ -43,6 +43,7 @@ __all__ = [
     "plan_sweep",
     "sweep",
     "sweep_report",
+    "summary_table",
     "plot_pareto",
 ]
 
@@ -424,35 +425,6 @@ def sweep_report(result: SweepResult) -> str:
                 "chosen": "**chosen**" if chosen else "",
             }
         )
-    summary = []
-    for s in result.summary:
-        summary.append(
-            {
-                "method": s["method"],
-                "weight": (
-                    "—"
-                    if s["method"] == "none"
-                    else "none kept"
-                    if s["weight"] is None
-                    else format(s["weight"], ".3g")
-                ),  # fmt: skip
-                "value": _pm(s["value"], s["value_sd"], ".4g"),
-                "predict_nfe": _pm(s["predict_nfe"], s["predict_nfe_sd"], ".1f"),
-                "true_field_predict_nfe": s["true_field_predict_nfe"],
-                "predict_time_s": _pm(s["predict_time_s"], s["predict_time_s_sd"], ".4f"),
-                "train_cpu_s": _pm(s["train_cpu_s"], s["train_cpu_s_sd"], ".1f"),
-                **{
-                    k: _pm(s[k], s[f"{k}_sd"], ".2f")
-                    for k in (
-                        "predict_nfe_ratio",
-                        "predict_time_ratio",
-                        "error_ratio",
-                        "train_cpu_ratio",
-                    )
-                },
-                "ladder_train_cpu_ratio": s["ladder_train_cpu_ratio"],
-            }
-        )
     n = len(result.seeds)
     return "\n".join(
         [
@@ -465,14 +437,49 @@ def sweep_report(result: SweepResult) -> str:
             f"### {result.task}: test, chosen weights only ({result.metric}; mean ± sd over "
             "seeds, ratios paired per seed)",
             "",
-            markdown_table(summary, SUMMARY_COLUMNS),
+            summary_table([result], task_column=False),
         ]
     )
 
 
+def summary_table(results: Sequence[SweepResult], *, task_column: bool = True) -> str:
+    """Markdown: the test summaries of one or more sweeps (one row per method and task: the
+    chosen weight, mean ± sd over seeds, the true field's NFE, paired ratios to ``none``)."""
+    rows = []
+    for result in results:
+        for s in result.summary:
+            weight = "—" if s["method"] == "none" else "none kept"
+            if s["method"] != "none" and s["weight"] is not None:
+                weight = format(s["weight"], ".3g")
+            rows.append(
+                {
+                    "task": result.task,
+                    "method": s["method"],
+                    "weight": weight,
+                    "value": _pm(s["value"], s["value_sd"], ".4g"),
+                    "predict_nfe": _pm(s["predict_nfe"], s["predict_nfe_sd"], ".1f"),
+                    "true_field_predict_nfe": s["true_field_predict_nfe"],
+                    "predict_time_s": _pm(s["predict_time_s"], s["predict_time_s_sd"], ".4f"),
+                    "train_cpu_s": _pm(s["train_cpu_s"], s["train_cpu_s_sd"], ".1f"),
+                    **{
+                        k: _pm(s[k], s[f"{k}_sd"], ".2f")
+                        for k in (
+                            "predict_nfe_ratio",
+                            "predict_time_ratio",
+                            "error_ratio",
+                            "train_cpu_ratio",
+                        )
+                    },
+                    "ladder_train_cpu_ratio": s["ladder_train_cpu_ratio"],
+                }
+            )
+    columns = ([("task", "task", "")] if task_column else []) + SUMMARY_COLUMNS
+    return markdown_table(rows, columns)
+
+
 def plot_pareto(result: SweepResult, path: str | Path) -> Path:
-    """Two panels, validation error (log scale when it spans > 5x) against prediction NFE and against
-    prediction wall time: every trained weight (labelled), the unregularized model, the
+    """Two panels, validation error (log scale when it spans > 5x) against prediction NFE and
+    against prediction wall time: every trained weight (labelled), the unregularized model, the
     tolerance line, the Pareto front and the chosen weights; the true field's NFE on the
     validation batch as a dotted line where known. Writes a PNG at ``path``."""
     # heavy optional dependency (matplotlib): loaded when a figure is drawn
