@@ -280,6 +280,8 @@ TABLE = [
      "is a file, not a folder"),
     ("nde-reg", ["nde", "spiral-ode", "--reg", "magic"], "invalid choice: 'magic'"),
     ("nde-task", ["nde", "lorenz"], "invalid choice: 'lorenz'"),
+    ("nde-weight-scale-0", ["nde", "spiral-ode", "--weight-scale", "0"],
+     "weight_scale must be > 0"),
     # ---------------------------------------------------------------- sciml nde sweep
     ("nde-sweep-task", ["nde", "sweep", "lorenz", "--out", "{tmp}/s"], "invalid choice: 'lorenz'"),
     ("nde-sweep-reg", ["nde", "sweep", "digits", "--reg", "magic", "--out", "{tmp}/s"],
