@@ -196,9 +196,7 @@ class _OpenFWIRecipe(Recipe):
                 f"params: convention must be openfwi or physical, got {p.convention!r}"
             )
         if p.propagator not in ("torch", "deepwave"):
-            raise ValueError(
-                f"params: propagator must be torch or deepwave, got {p.propagator!r}"
-            )
+            raise ValueError(f"params: propagator must be torch or deepwave, got {p.propagator!r}")
 
     def grid(self, p: OpenFWIParams) -> Grid:
 

@@ -7,9 +7,12 @@ Main entry points::
     from sciml.nde import NeuralODE, NeuralSDE, ODEClassifier, LatentODE
     from sciml.nde import GlobalError, GlobalStiffness, LocalRegularizer, RNODE, STEER
     from sciml.nde import RegularizedTask, make_problem, make_regularizer
+    from sciml.nde import VanDerPol, Lorenz63, StochasticLotkaVolterra  # known vector fields
+    from sciml.nde import Candidate, select_weight, pareto_front  # choosing a penalty weight
 
 The experiments that train and compare them are workflows
-(:func:`sciml.workflows.nde_experiment.run_experiment`).
+(:func:`sciml.workflows.nde_experiment.run_experiment`; the penalty-weight sweep that picks a
+weight on validation data, :func:`sciml.workflows.nde_sweep.sweep`).
 
 The names load lazily (PEP 562), so ``import sciml.nde.registry`` -- the plain-data table of
 regularizer and experiment names the ``sciml`` command's parser reads -- imports no torch.
@@ -48,6 +51,12 @@ _EXPORTS: dict[str, str] = {
     "Dopri5": "tableau",
     "Tsit5": "tableau",
     "RegularizationProblem": "problems",
+    "Candidate": "selection",
+    "pareto_front": "selection",
+    "select_weight": "selection",
+    "Lorenz63": "systems",
+    "StochasticLotkaVolterra": "systems",
+    "VanDerPol": "systems",
     "RegularizedTask": "task",
     "REGULARIZERS": "registry",
     "EXPERIMENTS": "registry",
@@ -57,6 +66,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "ButcherTableau",
+    "Candidate",
     "Constant",
     "Dopri5",
     "EXPERIMENTS",
@@ -65,6 +75,7 @@ __all__ = [
     "GlobalStiffness",
     "LatentODE",
     "LocalRegularizer",
+    "Lorenz63",
     "MLPField",
     "NFECounter",
     "NeuralODE",
@@ -77,16 +88,20 @@ __all__ = [
     "RegularizedTask",
     "STEER",
     "StepResult",
+    "StochasticLotkaVolterra",
     "TABLEAUS",
     "Tsit5",
     "Unregularized",
+    "VanDerPol",
     "initial_step",
     "local_regularizer",
     "make_problem",
     "make_regularizer",
     "odesolve",
+    "pareto_front",
     "rk_step",
     "sde_step_doubling_error",
+    "select_weight",
 ]
 
 if TYPE_CHECKING:
@@ -109,8 +124,10 @@ if TYPE_CHECKING:
     )
     from sciml.nde.schedules import Constant, ExponentialDecay
     from sciml.nde.sde_step import sde_step_doubling_error
+    from sciml.nde.selection import Candidate, pareto_front, select_weight
     from sciml.nde.solve import ODESolution, odesolve
     from sciml.nde.step import StepResult, initial_step, rk_step
+    from sciml.nde.systems import Lorenz63, StochasticLotkaVolterra, VanDerPol
     from sciml.nde.tableau import TABLEAUS, ButcherTableau, Dopri5, Tsit5
     from sciml.nde.task import RegularizedTask
 

@@ -3,7 +3,8 @@
 * :func:`spiral_ode_data` - the cubic spiral ``y' = (y^3) A`` of torchdiffeq's demo; its speed
   ``|f|`` varies ~60x along the trajectory (fast start, slow tail), a mildly stiff target.
 * :func:`spiral_sde_data` - the spiral SDE of Pal et al. 2021 (DiffEqFlux recipe): the same drift,
-  multiplicative diffusion ``0.1 y``, mean and variance over many paths at 30 times on [0, 1].
+  multiplicative diffusion ``0.1 y``, mean and variance over many paths at 30 times on [0, 1];
+  :func:`sde_moments` computes such moments for any diagonal-noise SDE.
 * :func:`digits_data` - scikit-learn's bundled 8x8 digits (1797 images, no download).
 * :func:`irregular_series_data` - damped sinusoids observed at random irregular times.
 """
@@ -24,6 +25,8 @@ __all__ = [
     "digits_data",
     "irregular_series_data",
     "SpiralSDEData",
+    "sde_moments",
+    "spiral_sde",
 ]
 
 SPIRAL_A = ((-0.1, 2.0), (-2.0, -0.1))
@@ -37,13 +40,19 @@ def _spiral_field(dtype: torch.dtype):
 def spiral_ode_data(
     n_times: int = 200, t_end: float = 10.0, dtype: torch.dtype = torch.float32
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(t [T], y [T, 2])``: the true spiral from ``y0 = (2, 0)`` (dopri5, rtol 1e-9)."""
+    """``(t [T], y [T, 2])``: the true spiral from ``y0 = (2, 0)`` (dopri5, rtol 1e-9).
+    (Doubling ``n_times - 1`` keeps the old times at the even indices, adding midpoints.)"""
     if n_times < 2 or t_end <= 0:
         raise ValueError(f"need n_times >= 2 and t_end > 0, got {n_times}, {t_end}")
     t = torch.linspace(0.0, t_end, n_times, dtype=torch.float64)
     y0 = torch.tensor([2.0, 0.0], dtype=torch.float64)
     y = odeint(_spiral_field(torch.float64), y0, t, rtol=1e-9, atol=1e-10)
     return t.to(dtype), y.to(dtype)
+
+
+def spiral_sde(dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+    """The true spiral SDE (drift ``(y^3) A``, diffusion ``0.1 y``) in torchsde's interface."""
+    return _SpiralSDE(dtype)
 
 
 class _SpiralSDE(torch.nn.Module):
@@ -62,7 +71,7 @@ class _SpiralSDE(torch.nn.Module):
 
 @dataclass
 class SpiralSDEData:
-    """``t: [T]``, ``mean, var: [T, 2]`` over paths, ``y0: [2]``."""
+    """``t: [T]``, ``mean, var: [T, D]`` over paths, ``y0: [D]`` (any SDE; the name is historical)."""
 
     t: torch.Tensor
     mean: torch.Tensor
@@ -70,31 +79,51 @@ class SpiralSDEData:
     y0: torch.Tensor
 
 
-def spiral_sde_data(
-    n_paths: int = 2000, n_times: int = 30, seed: int = 0, dtype: torch.dtype = torch.float32
+def sde_moments(
+    sde: torch.nn.Module,
+    y0: torch.Tensor,
+    t: torch.Tensor,
+    *,
+    n_paths: int = 2000,
+    seed: int = 0,
+    dt: float = 1e-3,
+    dtype: torch.dtype = torch.float32,
 ) -> SpiralSDEData:
-    """Moments of the true spiral SDE on ``[0, 1]`` (Milstein, fixed ``dt = 1e-3``)."""
-
-    t = torch.linspace(0.0, 1.0, n_times, dtype=torch.float64)
-    y0 = torch.tensor([2.0, 0.0], dtype=torch.float64)
+    """Per-time mean and variance over ``n_paths`` paths of a torchsde-style diagonal-noise
+    ``sde`` (float64 derivative-free Milstein at fixed ``dt``) from ``y0: [D]`` at ``t: [T]``."""
+    if n_paths < 2 or dt <= 0:
+        raise ValueError(f"need n_paths >= 2 and dt > 0, got {n_paths}, {dt}")
+    t = torch.as_tensor(t, dtype=torch.float64)
+    y0 = torch.as_tensor(y0, dtype=torch.float64)
     bm = torchsde.BrownianInterval(
-        t0=0.0,
-        t1=1.0,
-        size=(n_paths, 2),
+        t0=float(t[0]),
+        t1=float(t[-1]),
+        size=(n_paths, y0.numel()),
         dtype=torch.float64,
         entropy=seed,
         levy_area_approximation="none",
     )
     ys = torchsde.sdeint(
-        _SpiralSDE(torch.float64),
-        y0.expand(n_paths, 2),
+        sde,
+        y0.expand(n_paths, y0.numel()),
         t,
         bm=bm,
         method="milstein",
-        dt=1e-3,
+        dt=dt,
         options={"grad_free": True},
     )
     return SpiralSDEData(t.to(dtype), ys.mean(1).to(dtype), ys.var(1).to(dtype), y0.to(dtype))
+
+
+def spiral_sde_data(
+    n_paths: int = 2000, n_times: int = 30, seed: int = 0, dtype: torch.dtype = torch.float32
+) -> SpiralSDEData:
+    """Moments of the true spiral SDE on ``[0, 1]`` (Milstein, fixed ``dt = 1e-3``)."""
+    t = torch.linspace(0.0, 1.0, n_times, dtype=torch.float64)
+    y0 = torch.tensor([2.0, 0.0], dtype=torch.float64)
+    return sde_moments(
+        _SpiralSDE(torch.float64), y0, t, n_paths=n_paths, seed=seed, dt=1e-3, dtype=dtype
+    )
 
 
 def digits_data(

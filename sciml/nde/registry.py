@@ -47,6 +47,9 @@ EXPERIMENTS: dict[str, str] = {
     "spiral-sde": "problems:SpiralSDE",
     "digits": "problems:Digits",
     "latent-ode": "problems:LatentODEProblem",
+    "van-der-pol": "system_problems:VanDerPolProblem",
+    "lorenz63": "system_problems:Lorenz63Problem",
+    "lotka-volterra-sde": "system_problems:LotkaVolterraSDE",
 }
 
 REGULARIZER_NAMES: tuple[str, ...] = tuple(REGULARIZERS)

@@ -29,9 +29,13 @@ def test_registry_is_plain_data_and_the_cli_reads_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     nde_parser = next(a for a in build_parser()._actions if a.dest == "command").choices["nde"]
-    choices = {a.dest: a.choices for a in nde_parser._actions}
-    assert tuple(choices["task"]) == EXPERIMENT_NAMES
-    assert tuple(choices["reg"]) == REGULARIZER_NAMES
+    tasks = next(a for a in nde_parser._actions if a.dest == "task").choices
+    assert tuple(tasks) == (*EXPERIMENT_NAMES, "sweep")
+    for name in (*EXPERIMENT_NAMES, "sweep"):
+        choices = {a.dest: a.choices for a in tasks[name]._actions}
+        assert tuple(choices["reg"]) == REGULARIZER_NAMES, name
+    sweep = {a.dest: a.choices for a in tasks["sweep"]._actions}
+    assert tuple(sweep["sweep_task"]) == EXPERIMENT_NAMES
     assert "local-stiffness" in REGULARIZER_NAMES  # the name that had drifted from the CLI
 
 
