@@ -47,7 +47,7 @@ _CARD_FIELDS = {
     "training": dict,
     "metrics": dict,
     "measured": str,
-    "eval": dict,
+    "eval": (dict, list),
 }
 
 

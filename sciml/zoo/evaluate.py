@@ -69,49 +69,59 @@ def evaluate(
     problems: list[dict] | None = None,
     device: str | torch.device = "cpu",
     workdir: str | Path | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> dict[str, float]:
-    """Measure the card metrics of zoo model ``name`` again (``n``: fewer or more samples
-    than the card's; ``problems``: other solver problems). Data go to ``workdir`` (default a
-    temporary folder)."""
+    """Measure the card metrics of zoo model ``name`` again: every section of the card's
+    ``eval`` (one dict, or a list of them; ``kinds`` keeps only those kinds). ``n``: fewer or
+    more samples than the card's; ``problems``: other solver problems. Data go to ``workdir``
+    (default a temporary folder)."""
     c = zoo_card(name)
-    spec = dict(c["eval"])
-    kind = spec.get("kind")
+    specs = c["eval"] if isinstance(c["eval"], list) else [c["eval"]]
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(workdir) if workdir is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        if kind == "operator-rel-l2":
-            model, _ = load(name, device)
-            count = n or spec["n"]
-            x, y, _ = _sample(spec["recipe"], count, spec["seed"], folder, spec.get("params"))
-            out = {"test_rel_l2": _rel_l2(model, x, y, device)}
-            if spec.get("ood_recipe"):
-                xo, yo, _ = _sample(spec["ood_recipe"], count, spec["ood_seed"], folder)
-                out["ood_rel_l2"] = _rel_l2(model, xo, yo, device)
-            return out
-        if kind == "dgno-inverse":
-            return _dgno_inverse(name, spec, n, folder, device)
-        if kind == "solver-iterations":
-            model_file = path(name)
-            out = {}
-            for p in problems or spec["problems"]:
-                prob = make_problem(
-                    p["n"], ndim=p.get("ndim", 3), family=p.get("family", "blobs"),
-                    density_ratio=p.get("density_ratio"), seed=p.get("seed", 0),
-                )  # fmt: skip
-                if spec["method"] == "lmg-pcg":
-                    method = build_method("lmg-pcg", lmg_model=model_file)
-                else:
-                    method = build_method(spec["method"], model=str(model_file))
-                res = solve(prob.system, prob.b, method, rtol=spec.get("rtol", 1e-6), device=device)
-                if not bool(torch.as_tensor(res.converged).all()):
-                    raise RuntimeError(f"{name}: the solve of {problem_key(p)} did not converge")
-                out[problem_key(p)] = float(res.iterations)
-            return out
-        if kind == "seismic-imaging":
-            model, norm, dirs = load_imaging_model(path(name), device)
-            count = n or spec["n"]
-            v, p, _ = _sample(spec["recipe"], count, spec["seed"], folder, spec.get("params"))
-            return imaging_scores(model, norm, dirs, v, p, device=device)
+        for spec in specs:
+            if kinds is None or spec.get("kind") in kinds:
+                out.update(_evaluate(name, dict(spec), n, problems, device, folder))
+    return out
+
+
+def _evaluate(name: str, spec: dict, n, problems, device, folder: Path) -> dict[str, float]:
+    kind = spec.get("kind")
+    if kind == "operator-rel-l2":
+        model, _ = load(name, device)
+        count = n or spec["n"]
+        x, y, _ = _sample(spec["recipe"], count, spec["seed"], folder, spec.get("params"))
+        out = {"test_rel_l2": _rel_l2(model, x, y, device)}
+        if spec.get("ood_recipe"):
+            xo, yo, _ = _sample(spec["ood_recipe"], count, spec["ood_seed"], folder)
+            out["ood_rel_l2"] = _rel_l2(model, xo, yo, device)
+        return out
+    if kind == "dgno-inverse":
+        return _dgno_inverse(name, spec, n, folder, device)
+    if kind == "solver-iterations":
+        model_file = path(name)
+        out = {}
+        for p in problems or spec["problems"]:
+            prob = make_problem(
+                p["n"], ndim=p.get("ndim", 3), family=p.get("family", "blobs"),
+                density_ratio=p.get("density_ratio"), seed=p.get("seed", 0),
+            )  # fmt: skip
+            if spec["method"] == "lmg-pcg":
+                method = build_method("lmg-pcg", lmg_model=model_file)
+            else:
+                method = build_method(spec["method"], model=str(model_file))
+            res = solve(prob.system, prob.b, method, rtol=spec.get("rtol", 1e-6), device=device)
+            if not bool(torch.as_tensor(res.converged).all()):
+                raise RuntimeError(f"{name}: the solve of {problem_key(p)} did not converge")
+            out[problem_key(p)] = float(res.iterations)
+        return out
+    if kind == "seismic-imaging":
+        model, norm, dirs = load_imaging_model(path(name), device)
+        count = n or spec["n"]
+        v, p, _ = _sample(spec["recipe"], count, spec["seed"], folder, spec.get("params"))
+        return imaging_scores(model, norm, dirs, v, p, device=device)
     raise ValueError(f"model card of {name!r}: unknown eval kind {kind!r}")
 
 

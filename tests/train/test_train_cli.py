@@ -65,8 +65,9 @@ def test_cli_train_then_eval(tmp_path, data_file, capsys):
 
 
 def test_cli_errors_are_clear(tmp_path, data_file, capsys):
-    rc = main(["train", "--model", "resnet", "--data", str(data_file), "--out", str(tmp_path)])
-    assert rc == 2 and "model must be one of" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # an unknown name is argparse's one line, exit 2
+        main(["train", "--model", "resnet", "--data", str(data_file), "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "invalid choice: 'resnet'" in capsys.readouterr().err
     rc = main(["train", "--model", "fno", "--data", str(tmp_path / "no.h5"), "--out", "x"])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
     rc = main(["eval", str(tmp_path / "nothing"), "--data", str(data_file)])

@@ -241,7 +241,8 @@ def test_train_on_a_real_full_disk_is_one_line(data_file, small_disk, capsys):
                *FLAGS])  # fmt: skip
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "No space left" in err, err
-    assert not any(p.name.endswith(".tmp") for p in (disk / "run").iterdir())
+    run = disk / "run"  # no epoch finished: the half-run is gone (issue 29), no .tmp left
+    assert not run.exists() or not any(p.name.endswith(".tmp") for p in run.iterdir())
 
 
 def test_the_quickstart_comparison_runs(data_file):

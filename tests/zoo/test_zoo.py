@@ -40,7 +40,7 @@ def test_card_loads_and_its_command_parses(name):
 
 def _small(card: dict) -> dict:
     """The smallest part of the card's own evaluation (seconds)."""
-    spec = card["eval"]
+    spec = card["eval"][0] if isinstance(card["eval"], list) else card["eval"]
     if spec["kind"] == "solver-iterations":
         first = {**spec["problems"][0], "seed": 1}  # a fresh geometry of the same size and family
         return {"problems": [first], "keys": [problem_key(first)]}

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from sciml.cli import main
 
 
@@ -33,8 +35,9 @@ def test_solve_gp_cli_writes_summary_and_png(tmp_path, capsys):
 
 
 def test_solve_gp_cli_unknown_problem(tmp_path, capsys):
-    rc = main(["solve", "gp", "--problem", "nope", "--out", str(tmp_path)])
-    assert rc == 2
+    with pytest.raises(SystemExit) as exc:  # a usage error: argparse's one line, exit 2
+        main(["solve", "gp", "--problem", "nope", "--out", str(tmp_path)])
+    assert exc.value.code == 2
     assert "poisson-1d-sin100" in capsys.readouterr().err  # the error lists known names
 
 
