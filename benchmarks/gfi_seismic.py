@@ -175,44 +175,27 @@ def zero_shot(run_dir: Path, tests: dict, device) -> dict:
 
 # ---------------------------------------------------------------------------------- FWI
 def fwi_refinement(run_dir: Path, data: dict, args) -> dict:
-    from sciml.inverse.fwi import fwi, linear_start
+    """FWI from the Latent U-Net's estimate (and from a linear start) on the first
+    ``--fwi-samples`` test maps, through the library's :func:`refine_with_fwi`."""
+    from sciml.inverse.seismic_refinement import acquisition_from_meta, refine_with_fwi
     from sciml.operators.seismic.imaging_task import load_imaging_model
-    from sciml.operators.seismic.normalization import imaging_metrics
-    from sciml.physics.seismic import Survey
-    from sciml.physics.seismic.velocity_models import openfwi_grid
 
-    params = data["meta"]["params"]
-    grid = openfwi_grid(params["resolution"], params["spacing"])
-    survey = Survey.openfwi(
-        grid, n_sources=params["n_sources"], nt=params["nt"], dt=params["dt"],
-        freq=params["freq"], max_vel=params["v_max"], peak_time=params["peak_time"],
-    )  # fmt: skip
+    grid, survey, propagator = acquisition_from_meta(data["meta"])
     k = args.fwi_samples
-    v_true, p_net = data["test"][0][:k], data["test"][1][:k]
-    observed = data["test_full"][:k]
+    v_true, observed = data["test"][0][:k], data["test_full"][:k]
     model, norm, _ = load_imaging_model(run_dir / "model.pt", args.device)
-    v_net = norm.velocity_from(predict(model, norm, p_net, "inverse", args.device))
-    v_net = v_net.clamp(params["v_min"], params["v_max"])
-    v_train = data["train"][0]
-    start_lin = linear_start(
-        tuple(v_true.shape), float(v_train[:, 0, 0].mean()), float(v_train[:, 0, -1].mean())
-    )
-    kw = dict(iterations=args.fwi_iterations, lr=args.fwi_lr, order=params["order"],
-              nbc=params["nbc"], convention=params["convention"],
-              bounds=(params["v_min"], params["v_max"]))  # fmt: skip
-    out = {"samples": k, "iterations": args.fwi_iterations, "lr": args.fwi_lr}
-    for label, start in (("network", v_net), ("linear", start_lin)):
-        res = fwi(observed.to(args.device), grid, survey, start.to(args.device), **kw)
-        before = imaging_metrics(norm.velocity(start), norm.velocity(v_true))
-        after = imaging_metrics(norm.velocity(res.velocity.cpu()), norm.velocity(v_true))
-        out[label] = {
-            "mae_before": before["mae"], "mae_after": after["mae"],
-            "ssim_before": before["ssim"], "ssim_after": after["ssim"],
-            "misfit": res.misfit, "seconds": res.seconds,
-        }  # fmt: skip
-        print(f"FWI from the {label} start: MAE {before['mae']:.4f} -> {after['mae']:.4f}, "
-              f"SSIM {before['ssim']:.3f} -> {after['ssim']:.3f}, misfit {res.misfit[0]:.3g} "
-              f"-> {res.misfit[-1]:.3g}, {res.seconds:.0f} s", flush=True)  # fmt: skip
+    res = refine_with_fwi(
+        model, norm, observed, grid, survey, true_velocity=v_true,
+        iterations=args.fwi_iterations, lr=args.fwi_lr, device=args.device, **propagator,
+    )  # fmt: skip
+    out = dict(res.report)
+    for label in ("network", "linear"):
+        e = out.get(label)
+        if e is not None:
+            print(f"FWI from the {label} start: MAE {e['mae_before']:.4f} -> {e['mae_after']:.4f}, "
+                  f"SSIM {e['ssim_before']:.3f} -> {e['ssim_after']:.3f}, misfit "
+                  f"{e['misfit'][0]:.3g} -> {e['misfit'][-1]:.3g}, {e['seconds']:.0f} s",
+                  flush=True)  # fmt: skip
     net = out["network"]
     out["mae_reduction"] = 1 - net["mae_after"] / net["mae_before"]
     return out

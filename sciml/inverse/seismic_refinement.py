@@ -18,6 +18,7 @@ from torch import nn
 
 from sciml.grid import Grid
 from sciml.inverse.fwi import fwi, linear_start
+from sciml.operators.seismic.evaluation import time_stride
 from sciml.operators.seismic.normalization import SeismicNormalization, imaging_metrics
 from sciml.physics.seismic import Survey
 from sciml.physics.seismic.velocity_models import openfwi_grid
@@ -58,17 +59,6 @@ def acquisition_from_meta(meta: dict, *, path: str = "data file") -> tuple[Grid,
               convention=str(params["convention"]),
               bounds=(float(params["v_min"]), float(params["v_max"])))  # fmt: skip
     return grid, survey, kw
-
-
-def time_stride(model: nn.Module, nt: int) -> int:
-    """How many data samples per model time sample (models may train on decimated gathers)."""
-    enc = getattr(model, "seis_encoder", None)
-    model_nt = getattr(enc, "nt", None) or getattr(model, "nt", None)
-    if model_nt is None or nt % model_nt:
-        raise ValueError(
-            f"the model reads {model_nt} time samples; the data have {nt} (not a multiple)"
-        )
-    return nt // model_nt
 
 
 @torch.no_grad()

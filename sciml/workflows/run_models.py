@@ -90,12 +90,15 @@ def _seismic_setup(
             f"holds inputs {list(x.shape)} and outputs {list(y.shape)}"
         )
     shots, nt, receivers = (int(s) for s in y.shape[1:])
-    kw: dict[str, Any] = {"shots": shots, "nt": nt, "receivers": receivers}
+    stride = task_options.get("time_stride", 1)
+    if not isinstance(stride, int) or stride < 1 or nt % stride:
+        raise ValueError(f"task_options time_stride must divide nt = {nt}, got {stride!r}")
+    kw: dict[str, Any] = {"shots": shots, "nt": nt // stride, "receivers": receivers}
     if name != "seismic-fno":
         nz, nx = (int(s) for s in x.shape[2:])
         kw["size"] = nz if nz == nx else (nz, nx)
     else:
-        kw["time_size"] = min(nt, 250)
+        kw["time_size"] = min(nt // stride, 250)
     kw.update(SEISMIC_DEFAULTS[name])
     kw.update(user)
     try:

@@ -8,7 +8,18 @@ from torch import nn
 
 from sciml.operators.seismic.normalization import SeismicNormalization, imaging_metrics
 
-__all__ = ["imaging_scores", "predict_imaging"]
+__all__ = ["imaging_scores", "predict_imaging", "time_stride"]
+
+
+def time_stride(model: nn.Module, nt: int) -> int:
+    """How many data samples per model time sample (models may train on decimated gathers)."""
+    enc = getattr(model, "seis_encoder", None)
+    model_nt = getattr(enc, "nt", None) or getattr(model, "nt", None)
+    if model_nt is None or nt % model_nt:
+        raise ValueError(
+            f"the model reads {model_nt} time samples; the data have {nt} (not a multiple)"
+        )
+    return nt // model_nt
 
 
 @torch.no_grad()
@@ -43,7 +54,9 @@ def imaging_scores(
 ) -> dict[str, float]:
     """``{"<direction>_mae", "_rmse", "_ssim"}`` of every served direction on the pairs
     ``(velocity [N, 1, nz, nx] m/s, seismic [N, S, nt, R])``, in the normalised units of the
-    GFI tables (velocity min-max to [-1, 1], seismic z-score)."""
+    GFI tables (velocity min-max to [-1, 1], seismic z-score). Gathers at a higher time rate
+    than the model reads are decimated to its rate first."""
+    seismic = seismic[:, :, :: time_stride(model, seismic.shape[2])]
     out = {}
     for d in directions:
         pred = predict_imaging(

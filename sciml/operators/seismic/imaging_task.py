@@ -92,7 +92,10 @@ class SeismicImagingTask(Task):
         cycle_warmup: int = 0,
         unpaired_fraction: float = 0.0,
         seed: int = 0,
+        time_stride: int = 1,
     ) -> None:
+        if not isinstance(time_stride, int) or time_stride < 1:
+            raise ValueError(f"time_stride must be an int >= 1, got {time_stride!r}")
         if directions is not None and (not directions or set(directions) - set(_DIRS)):
             raise ValueError(f"directions must be a subset of {_DIRS}, got {directions!r}")
         for name, w in (("forward_weight", forward_weight), ("inverse_weight", inverse_weight),
@@ -111,6 +114,7 @@ class SeismicImagingTask(Task):
         self.cycle_warmup = cycle_warmup
         self.unpaired_fraction = float(unpaired_fraction)
         self.seed = seed
+        self.time_stride = time_stride
         self.epoch = 0
 
     # ------------------------------------------------------------------ setup
@@ -133,6 +137,13 @@ class SeismicImagingTask(Task):
                              "enter the cycle terms only)")  # fmt: skip
         self.config, self.device = config, device
         v, p = pairs(train, "train")
+        if self.time_stride > 1:  # every k-th time sample (15 Hz data hold nothing above ~50 Hz)
+            p = p[:, :, :: self.time_stride].contiguous()
+            val = (
+                None
+                if val is None
+                else (pairs(val, "val")[0], pairs(val, "val")[1][:, :, :: self.time_stride])
+            )
         if val is None:  # the one seeded carve every task uses (config.seed, val_fraction)
             ti, vi = validation_split(v.shape[0], config)
             vv, pv = v[vi], p[vi]
