@@ -34,6 +34,7 @@ that machine (not measured); ``--first-seed`` runs the seeds in pieces.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import statistics
@@ -153,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         "--device", default="cuda" if torch.cuda.is_available() else "cpu", help="torch device"
     )
     p.add_argument("--threads", type=int, default=1, help="CPU threads (0: torch default)")
+    p.add_argument("--beta", type=float, default=None, help="VAE KL weight (beta-VAE)")
+    p.add_argument("--vae-epochs", type=int, default=None, help="VAE epochs (default budget's)")
     p.add_argument("--out", default="out/traversal", help="path prefix for .json/.md")
     args = p.parse_args(argv)
     if args.seeds < 1:
@@ -160,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     sb = SpriteBudget.quick() if args.quick else SpriteBudget()
+    changes = {k: v for k, v in (("vae_beta", args.beta), ("vae_epochs", args.vae_epochs))
+               if v is not None}  # fmt: skip
+    sb = dataclasses.replace(sb, **changes)
     lb = LikelihoodBudget.quick() if args.quick else LikelihoodBudget()
 
     def log(msg: str) -> None:

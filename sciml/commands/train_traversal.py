@@ -75,7 +75,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="data and epoch sizes (smoke: seconds, for a try)",
     )  # fmt: skip
     p.add_argument("--latent", type=positive_int, help="VAE latent size (default 8)")
-    p.add_argument("--beta", type=positive_float, default=1.0, help="KL weight (beta-VAE)")
+    p.add_argument(
+        "--beta", type=positive_float, help="VAE KL weight (beta-VAE; default the budget's)"
+    )
     p.add_argument("--vae-epochs", type=positive_int, help="VAE epochs (default by --budget)")
     p.add_argument("--epochs", type=positive_int, help="traversal epochs (default by --budget)")
     p.add_argument("--directions", type=positive_int, help="number of traversals K")

@@ -77,6 +77,8 @@ class SpriteBudget:
     vae_width: int = 32
     vae_epochs: int = 10
     vae_warmup: int = 500
+    #: KL weight of the VAE (beta-VAE; 1: the plain ELBO). Disentangled axes need beta > 1.
+    vae_beta: float = 1.0
     directions: int = 5
     steps: int = 6
     hidden: int = 32
@@ -143,7 +145,7 @@ def train_sprite_vae(
     *,
     out_dir: str | Path | None = None,
     device="cpu",
-    beta: float = 1.0,
+    beta: float | None = None,
     resume: bool = False,
     progress: bool = False,
 ) -> tuple[ConvVAE, dict[str, SpriteSet]]:
@@ -162,7 +164,7 @@ def train_sprite_vae(
         seed=seed,
         progress=progress,
     )
-    task = VAETask(beta, warmup=b.vae_warmup)
+    task = VAETask(b.vae_beta if beta is None else beta, warmup=b.vae_warmup)
     Trainer(vae, cfg, task=task, out_dir=out_dir, device=device).fit(
         data["train"].images, data["val"].images, resume=resume
     )
@@ -247,7 +249,7 @@ def fit_traversal_run(
     budget: SpriteBudget | None = None,
     *,
     seed: int = 0,
-    beta: float = 1.0,
+    beta: float | None = None,
     vae: str | Path | None = None,
     device: str = "cpu",
     resume: bool = False,
@@ -275,7 +277,8 @@ def fit_traversal_run(
         if resume and (stage / "summary.json").exists():
             log(f"VAE stage finished earlier ({stage})")
         else:
-            log(f"stage 1: VAE (latent {b.latent}, beta {beta}) for {b.vae_epochs} epochs")
+            shown = b.vae_beta if beta is None else beta
+            log(f"stage 1: VAE (latent {b.latent}, beta {shown}) for {b.vae_epochs} epochs")
             train_sprite_vae(seed, b, out_dir=stage, device=device, beta=beta,
                              resume=resume and (stage / "last.pt").exists(), progress=progress)  # fmt: skip
             (stage / "summary.json").write_text('{"stage": "vae", "finished": true}\n')
