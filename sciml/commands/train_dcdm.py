@@ -14,26 +14,13 @@ from sciml.commands._types import nonnegative_float, nonnegative_int, positive_f
 
 
 def _train_dcdm(args: argparse.Namespace) -> int:
-    import shlex
-    import shutil
-    import sys
     import time
-    from pathlib import Path
 
-    import torch
-
-    from sciml.io import check_out_path
+    from sciml.commands import _solver_runs
     from sciml.solvers.dcdm.task import DCDMRecipe, train_dcdm
     from sciml.train import TrainConfig
 
-    if args.model_out:
-        check_out_path(args.model_out, overwrite=args.overwrite, what="--model-out")
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not (args.resume or args.overwrite):
-        raise FileExistsError(f"--out {str(out)!r} is not empty; pass --resume or --overwrite")
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    command = "sciml " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    out, command = _solver_runs.prepare(args)
     recipe = DCDMRecipe(
         ndim=args.ndim,
         sizes=tuple(args.sizes),
@@ -74,9 +61,7 @@ def _train_dcdm(args: argparse.Namespace) -> int:
         f"trained {len(history)} epochs in {time.perf_counter() - t0:.0f} s; best validation "
         f"{best:.1f} DCDM iterations; model: {out / 'model.pt'}"
     )
-    if args.model_out:
-        shutil.copyfile(out / "model.pt", args.model_out)
-        print(f"wrote {args.model_out}")
+    _solver_runs.finish(args, out)
     return 0
 
 
