@@ -123,7 +123,7 @@ MODEL_KWARGS = {
 }  # fmt: skip
 TRAIN = {
     "smoke": dict(steps=4, batch_size=2, lr=1e-3),
-    "quick": dict(steps=300, batch_size=4, lr=2e-3),
+    "quick": dict(steps=500, batch_size=4, lr=2e-3),
     "protocol": dict(steps=25000, batch_size=8, lr=1e-3),
 }
 

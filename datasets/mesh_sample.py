@@ -16,6 +16,7 @@ nodal values whose count is not the number of nodes (``inputs`` / ``outputs``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,23 @@ class MeshSample:
     def mesh(self) -> Mesh:
         """The :class:`~sciml.mesh.Mesh` (points and cells) of this sample."""
         return self._mesh
+
+    def nodal_volumes(self) -> np.ndarray:
+        """Lumped volume (area in 2-D) of every node ``[N]``: each cell's volume shared
+        equally among its nodes (quads and hexahedra through their simplices). The
+        quadrature weights of the node values: ``sum_i v_i f(x_i)`` approximates the integral
+        of ``f`` over the mesh whatever its resolution. Meshes whose points have more
+        coordinates than the cells' dimension (surfaces in 3-D) give equal weights."""
+        mesh = self._mesh
+        if mesh.gdim != mesh.tdim:
+            return np.ones(self.num_points)
+        simplices = mesh.simplices()
+        verts = self.points[simplices]  # [M, d + 1, d]
+        edges = verts[:, 1:] - verts[:, :1]
+        vol = np.abs(np.linalg.det(edges)) / math.factorial(mesh.tdim)
+        out = np.zeros(self.num_points)
+        np.add.at(out, simplices.ravel(), np.repeat(vol / simplices.shape[1], simplices.shape[1]))
+        return out
 
     @property
     def num_points(self) -> int:

@@ -7,6 +7,13 @@ inside its domain, so neighbour searches and interpolations stay well defined) a
 values; every model and loss ignores them through the mask. Values stay channels-first like
 the grid operators' ``[B, C, *S]`` (here ``S = (N,)``).
 
+``weights [B, N]`` are the nodes' quadrature weights, their lumped cell volumes
+(:meth:`~sciml.datasets.mesh_sample.MeshSample.nodal_volumes`) scaled to mean 1 over each
+sample's nodes (0 on padding). Models that average over nodes use them, so a mean over the
+nodes approximates a mean over the domain, the same on a coarse and on a refined mesh of one
+geometry (a plain node average over-weights wherever the mesh is finer, and the boundary of
+a coarse mesh).
+
 >>> import numpy as np
 >>> from sciml.mesh import Mesh
 >>> from sciml.datasets.mesh_sample import MeshSample
@@ -39,12 +46,15 @@ class PointBatch:
         inputs: ``[B, C_in, N]`` nodal inputs (``C_in`` may be 0), zero on padding.
         outputs: ``[B, C_out, N]`` nodal outputs, zero on padding (``None`` at inference).
         mask: ``[B, N]`` bool, True on real nodes.
+        weights: ``[B, N]`` nodal quadrature weights, mean 1 per sample, 0 on padding
+            (``None``: equal weights).
     """
 
     points: torch.Tensor
     inputs: torch.Tensor
     outputs: torch.Tensor | None
     mask: torch.Tensor
+    weights: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.points.shape[0]
@@ -63,7 +73,11 @@ class PointBatch:
             return None if t is None else t.to(device=device, dtype=dtype or t.dtype)
 
         return PointBatch(
-            move(self.points), move(self.inputs), move(self.outputs), self.mask.to(device)
+            move(self.points),
+            move(self.inputs),
+            move(self.outputs),
+            self.mask.to(device),
+            move(self.weights),
         )
 
     def take(self, idx: torch.Tensor | Sequence[int]) -> PointBatch:
@@ -72,11 +86,16 @@ class PointBatch:
         mask = self.mask[idx]
         n = int(mask.sum(1).max()) if len(idx) else 0
         out = None if self.outputs is None else self.outputs[idx, :, :n]
-        return PointBatch(self.points[idx, :n], self.inputs[idx, :, :n], out, mask[:, :n])
+        w = None if self.weights is None else self.weights[idx, :n]
+        return PointBatch(self.points[idx, :n], self.inputs[idx, :, :n], out, mask[:, :n], w)
 
     def model_inputs(self) -> dict[str, torch.Tensor]:
-        """Keyword arguments of a mesh operator's forward: ``points``, ``x``, ``mask``."""
-        return {"points": self.points, "x": self.inputs, "mask": self.mask}
+        """Keyword arguments of a mesh operator's forward: ``points``, ``x``, ``mask`` and
+        ``weights`` (when known)."""
+        kw = {"points": self.points, "x": self.inputs, "mask": self.mask}
+        if self.weights is not None:
+            kw["weights"] = self.weights
+        return kw
 
 
 def pad_point_sets(samples: Sequence[MeshSample], dtype: torch.dtype = torch.float32) -> PointBatch:
@@ -107,8 +126,11 @@ def pad_point_sets(samples: Sequence[MeshSample], dtype: torch.dtype = torch.flo
     with_out = all(s.outputs is not None for s in samples)
     outputs = np.zeros((b, first.out_channels, n), dtype=np.float32) if with_out else None
     mask = np.zeros((b, n), dtype=bool)
+    weights = np.zeros((b, n))
     for i, s in enumerate(samples):
         k = s.num_points
+        vol = s.nodal_volumes()
+        weights[i, :k] = vol / vol.mean() if vol.mean() > 0 else 1.0
         points[i, :k] = s.points
         points[i, k:] = s.points[0]
         inputs[i, :, :k] = s.inputs
@@ -120,4 +142,5 @@ def pad_point_sets(samples: Sequence[MeshSample], dtype: torch.dtype = torch.flo
         torch.as_tensor(inputs, dtype=dtype),
         None if outputs is None else torch.as_tensor(outputs, dtype=dtype),
         torch.as_tensor(mask),
+        torch.as_tensor(weights, dtype=dtype),
     )

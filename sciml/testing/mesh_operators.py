@@ -1,7 +1,8 @@
 """The operator contract for mesh / point-cloud operators (``sciml.operators.mesh``).
 
 :class:`MeshOperatorContract` is :class:`~sciml.testing.operators.OperatorContract` for models
-called as ``model(points [B, N, d], x [B, C_in, N], mask [B, N]) -> [B, C_out, N]``. A model
+called as ``model(points [B, N, d], x [B, C_in, N], mask [B, N], weights [B, N]) ->
+[B, C_out, N]`` (``weights``: the nodes' quadrature weights). A model
 supplies ``name``, ``kwargs(ndim)`` and ``golden_dir`` and inherits:
 
 * output shapes on a padded batch of two meshes of different sizes, 2-D and 3-D (``ndims``);
@@ -10,7 +11,7 @@ supplies ``name``, ``kwargs(ndim)`` and ``golden_dir`` and inherits:
 * bit-identical outputs after saving and loading in a fresh Python process;
 * a golden output (``SCIML_REGEN_GOLDEN=1`` writes it);
 * refusal of bad inputs with a ValueError naming the argument: NaN coordinates, points of
-  another dimension than the model's, wrong channel counts;
+  another dimension than the model's, wrong channel counts, an empty mask, negative weights;
 * **point-count independence**: the same model (fixed seed, eval mode) on a mesh and on its
   uniform 2x refinement (every coarse node is a node of the fine mesh) gives outputs at the
   shared nodes that differ by less than ``refinement_tolerance`` times the outputs' spread
@@ -114,7 +115,9 @@ class MeshOperatorContract(OperatorContract):
         three = dict(good, points=torch.cat([good["points"], good["points"][..., :1]], -1))
         wide = dict(good, x=torch.cat([good["x"], good["x"]], 1))
         mask = dict(good, mask=torch.zeros_like(good["mask"]))
+        negative = dict(good, weights=-good["weights"])
         return [
+            (negative, None, "weights must be finite and >= 0"),
             (nan, None, "points contains NaN"),
             (three, None, "the model was built for 2-D points"),
             (wide, None, "x must have shape"),
@@ -134,7 +137,7 @@ class MeshOperatorContract(OperatorContract):
             assert y.shape == (b, OUT, n) and torch.isfinite(y).all()
             assert (y[~x["mask"].unsqueeze(1).expand_as(y)] == 0).all()  # zero on padding
             k = int(x["mask"][1].sum())  # the second sample alone, without padding
-            alone = model(x["points"][1:, :k], x["x"][1:, :, :k])
+            alone = model(x["points"][1:, :k], x["x"][1:, :, :k], weights=x["weights"][1:, :k])
         assert torch.allclose(alone[0], y[1, :, :k], rtol=1e-4, atol=1e-5)
 
     def test_gradients_reach_every_parameter(self) -> None:

@@ -167,3 +167,17 @@ def test_darcy_holes_grid_and_mesh_views_agree(tmp_path):
     batch = rec.worker(p)(np.array([11]))
     assert batch.inputs.shape == (1, 2, 16, 16) and batch.outputs.shape == (1, 1, 16, 16)
     assert np.array_equal(batch.meshes[0]["pressure"], pressure)
+
+
+def test_nodal_volumes_are_quadrature_weights():
+    """Lumped volumes sum to the domain's measure and integrate linear functions exactly on
+    uniform meshes; batch weights have mean 1 per sample and vanish on padding."""
+    rect = MeshSample.from_mesh(Mesh.rectangle(6, 4, ((0.0, 1.5), (0.0, 1.0))))
+    assert rect.nodal_volumes().sum() == pytest.approx(1.5)
+    box = MeshSample.from_mesh(Mesh.box(3, 2, 2, cell_type="hexahedron"))
+    assert box.nodal_volumes().sum() == pytest.approx(1.0)
+    holes = MeshSample.from_mesh(Mesh.rectangle_with_holes([(0.5, 0.5, 0.2)], h=0.05))
+    assert holes.nodal_volumes().sum() == pytest.approx(1 - np.pi * 0.2**2, rel=5e-3)
+    batch = pad_point_sets([rect, holes])
+    w = batch.weights
+    assert torch.allclose(w.sum(1) / batch.counts, torch.ones(2)) and (w[0, rect.num_points :] == 0).all()

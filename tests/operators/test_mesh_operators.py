@@ -28,8 +28,9 @@ def fresh_process_results(tmp_path_factory):
 
 class TestTransolver(_Contract):
     name = "transolver"
-    # slice tokens are plain node means: measured 0.03-0.16 over seeds (3-D worst)
-    refinement_tolerance = 0.25
+    # slice tokens are quadrature-weighted means: measured <= 0.018 over seeds (plain node
+    # means: up to 0.16)
+    refinement_tolerance = 0.05
 
     def kwargs(self, ndim):
         return dict(coord_dim=ndim, width=16, layers=2, heads=2, slices=6)
@@ -39,7 +40,7 @@ class TestGeoLSM(_Contract):
     name = "geo-lsm"
     dtype = torch.float32  # complex spectral weights stay complex64
     golden_rtol = 1e-5
-    refinement_tolerance = 0.05  # measured <= 0.008 over seeds
+    refinement_tolerance = 0.02  # measured <= 0.006 over seeds
 
     def kwargs(self, ndim):
         return dict(coord_dim=ndim, width=8, latent=16, modes=4, code=4, deform_width=8,
@@ -50,7 +51,7 @@ class TestGINO(_Contract):
     name = "gino"
     dtype = torch.float32  # neuraloperator's complex spectral weights stay complex64
     golden_rtol = 1e-5
-    refinement_tolerance = 0.1  # measured <= 0.03 over seeds
+    refinement_tolerance = 0.1  # measured <= 0.03 over seeds (equal-weight neighbour means)
 
     def kwargs(self, ndim):
         return dict(coord_dim=ndim, latent=8, width=8, modes=3, layers=1, gno_width=8)

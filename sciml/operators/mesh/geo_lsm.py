@@ -6,11 +6,13 @@ To use it on a mesh or point cloud, :class:`GeoLSM`
 
 1. **deforms** the (box-normalised) coordinates into a latent unit square/cube,
    ``z_i = m + (1 - 2m) (x_i + delta tanh(g([x_i, c])))``, with ``g`` an MLP and ``c`` a
-   geometry code, the masked mean of a point-wise MLP of the coordinates (so the map differs
-   per sample and does not depend on how many points describe the geometry);
+   geometry code, the mean of a point-wise MLP of the coordinates weighted by the nodes'
+   quadrature weights (so the map differs per sample and does not depend on how many points
+   describe the geometry);
 2. lifts the point features ``f_i`` (coordinates and nodal inputs) to the latent grid by a
    **non-uniform Fourier transform**: the Fourier coefficients
-   ``hat f_k = sum_i f_i exp(-2 pi i k . z_i) / N`` (a mean over points, ``|k_j| < modes``)
+   ``hat f_k = sum_i v_i f_i exp(-2 pi i k . z_i) / sum_i v_i`` (a quadrature mean over the
+   nodes, weights ``v_i``; ``|k_j| < modes``)
    are mixed across channels by learned complex weights per mode and summed back into a
    band-limited field on the ``latent^d`` grid (one inverse FFT);
 3. runs the grid **LSM** there;
@@ -129,9 +131,10 @@ class GeoLSM(MeshOperator):
         )
 
     # --------------------------------------------------------------------- parts
-    def latent_coordinates(self, pos: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The learned map: normalised ``pos [B, N, d]`` -> latent ``z [B, N, d]``."""
-        w = mask.unsqueeze(-1).to(pos.dtype)
+    def latent_coordinates(self, pos: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """The learned map: normalised ``pos [B, N, d]`` (quadrature ``weights [B, N]``) ->
+        latent ``z [B, N, d]``."""
+        w = weights.unsqueeze(-1).to(pos.dtype)
         code = masked_mean(self.geometry(pos), w, dim=1)  # [B, code]
         inp = torch.cat([pos, code[:, None].expand(-1, pos.shape[1], -1)], dim=-1)
         moved = pos + self.deform_scale * torch.tanh(self.deform(inp))
@@ -140,12 +143,13 @@ class GeoLSM(MeshOperator):
     def _complex(self, weight: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return weight.to(torch.cdouble if dtype == torch.float64 else torch.cfloat)
 
-    def to_latent(self, f: torch.Tensor, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Point features ``f [B, N, C]`` at ``z`` -> latent field ``[B, C, *latent^d]``."""
+    def to_latent(self, f: torch.Tensor, z: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Point features ``f [B, N, C]`` at ``z`` (quadrature ``weights [B, N]``) -> latent
+        field ``[B, C, *latent^d]``."""
         d = z.shape[-1]
         ks = fourier_modes(self.modes, d, z.device)
         conj = [e.conj() for e in _phases(z, ks)]
-        w = mask.to(f.dtype) / mask.sum(1, keepdim=True).to(f.dtype)  # mean over real points
+        w = weights.to(f.dtype) / weights.sum(1, keepdim=True).to(f.dtype)  # quadrature mean
         coef = (f * w.unsqueeze(-1)).to(conj[0].dtype)  # [B, N, C]
         letters = "xyz"[:d]
         spec = ",".join(f"bn{c}" for c in letters)
@@ -190,15 +194,18 @@ class GeoLSM(MeshOperator):
         series = torch.einsum(f"bo{letters},{spec}->bno", coef, *phases).real
         return sampled + series.to(g.dtype)
 
-    def network(self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def network(
+        self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         """Normalised ``pos [B, N, d]``, ``x [B, C_in, N]`` -> ``[B, C_out, N]``."""
         # the spectral steps run in float32/64 even under bf16 autocast (FFTs need it)
         with torch.autocast(pos.device.type, enabled=False):
             dtype = torch.promote_types(pos.dtype, torch.float32)
             pos, x = pos.to(dtype), x.to(dtype)
-            z = self.latent_coordinates(pos, mask)
+            weights = weights.to(dtype)
+            z = self.latent_coordinates(pos, weights)
             f = self.lift(torch.cat([pos, x.transpose(1, 2)], dim=-1))  # [B, N, C]
-            g = self.to_latent(f, z, mask)
+            g = self.to_latent(f, z, weights)
             g = self.lsm(g)
             h = F.gelu(self.to_points(g, z) + self.skip(f))
             return self.head(h).transpose(1, 2)

@@ -9,7 +9,10 @@ operator integrates the latent field back to the query points. :class:`GINO` wra
 masks). neuraloperator's GINO batches only samples that share one geometry, so samples of
 different meshes run one after another; the input features are the (normalised)
 coordinates and the nodal inputs. Neighbour search uses neuraloperator's pure-torch
-fallback (no open3d, no torch-scatter).
+fallback (no open3d, no torch-scatter: its per-query reduction loop makes GINO the slowest
+of the mesh operators on a CPU). Its input graph operator averages the nodes within
+``radius`` of each latent point with equal weights (neuraloperator's), so the quadrature
+``weights`` of the calling convention are not used.
 """
 
 from __future__ import annotations
@@ -97,7 +100,9 @@ class GINO(MeshOperator):
                 sd.pop(key)
         return sd
 
-    def network(self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def network(
+        self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         """Normalised ``pos [B, N, d]``, ``x [B, C_in, N]`` -> ``[B, C_out, N]``."""
         # spectral layers have no bf16 kernels: the whole model runs in float32/64
         with torch.autocast(pos.device.type, enabled=False):

@@ -2,14 +2,17 @@
 
 Every mesh operator maps nodal fields on a point set to nodal fields on the same points::
 
-    model(points: [B, N, d], x: [B, C_in, N] | None = None, mask: [B, N] | None = None)
-        -> [B, C_out, N]
+    model(points: [B, N, d], x: [B, C_in, N] | None = None, mask: [B, N] | None = None,
+          weights: [B, N] | None = None) -> [B, C_out, N]
 
 ``N`` is the largest node count of the batch; ``mask`` (bool, True on real nodes) marks the
 padding of the smaller samples (:func:`sciml.datasets.point_batch.pad_point_sets`), which
 never influences the real nodes and comes out as zero. ``C_in`` may be 0: the geometry
 alone is the input (Elasticity, Pipe). Values are channels-first, like the grid operators'
-``[B, C, *S]``.
+``[B, C, *S]``. ``weights`` are the nodes' quadrature weights (lumped cell volumes, as
+:func:`~sciml.datasets.point_batch.pad_point_sets` gives them; default equal): every mean
+over the nodes inside a model is weighted by them, so it approximates a mean over the domain
+and a refined mesh of the same geometry gives nearly the same result.
 
 The normalisers are buffers of the model, so a saved model carries them: coordinates are
 mapped per axis from the training bounding box to ``[0, 1]``, inputs and outputs are
@@ -19,7 +22,7 @@ returns physical units; subclasses implement :meth:`MeshOperator.network` on nor
 
 Bad calls are refused with a ``ValueError`` naming the argument: NaN coordinates, points of
 another dimension than the model's (a 2-D model given 3-D points), wrong channel counts, a
-mask that leaves a sample without nodes.
+mask that leaves a sample without nodes, negative or non-finite weights.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class MeshOperator(nn.Module):
     def fit_normalization(self, batch: PointBatch) -> MeshOperator:
         """Coordinate box and per-channel input/output statistics from ``batch`` (its real
         nodes only, float64 accumulation). Returns self."""
-        self.check_inputs(batch.points, batch.inputs, batch.mask)
+        self.check_inputs(batch.points, batch.inputs, batch.mask, batch.weights)
         m = batch.mask.to(torch.float64)
         pts = batch.points.to(torch.float64)
         real = batch.mask.unsqueeze(-1)
@@ -101,9 +104,14 @@ class MeshOperator(nn.Module):
 
     # ----------------------------------------------------------------------- checks
     def check_inputs(
-        self, points: torch.Tensor, x: torch.Tensor | None, mask: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate a call; return ``(points, x [B, C_in, N], mask [B, N] bool)``."""
+        self,
+        points: torch.Tensor,
+        x: torch.Tensor | None,
+        mask: torch.Tensor | None,
+        weights: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Validate a call; return ``(points, x [B, C_in, N], mask [B, N] bool, weights [B, N])``
+        (weights zero on padding, default equal)."""
         if not isinstance(points, torch.Tensor) or points.ndim != 3:
             raise ValueError(
                 f"points must be a tensor [B, N, {self.coord_dim}], got "
@@ -152,23 +160,43 @@ class MeshOperator(nn.Module):
         if not mask.any(1).all():
             empty = int((~mask.any(1)).nonzero()[0, 0])
             raise ValueError(f"mask: sample {empty} has no nodes (all masked out)")
-        return points, x, mask
+        if weights is None:
+            weights = mask.to(points.dtype)
+        else:
+            if not isinstance(weights, torch.Tensor) or tuple(weights.shape) != (b, n):
+                raise ValueError(
+                    f"weights must have shape [B, N] = {[b, n]}, got "
+                    f"{list(getattr(weights, 'shape', [type(weights).__name__]))}"
+                )
+            if not torch.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError("weights must be finite and >= 0 (nodal quadrature weights)")
+            weights = weights.to(points.dtype) * mask
+            if not (weights.sum(1) > 0).all():
+                raise ValueError("weights: a sample has zero total weight on its nodes")
+        return points, x, mask, weights
 
     # ---------------------------------------------------------------------- forward
-    def network(self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def network(
+        self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         """``pos [B, N, d]`` (normalised to the training box, ~[0, 1]), ``x [B, C_in, N]``
-        (z-scored), ``mask [B, N]`` -> normalised outputs ``[B, C_out, N]``."""
+        (z-scored), ``mask [B, N]``, quadrature ``weights [B, N]`` -> normalised outputs
+        ``[B, C_out, N]``."""
         raise NotImplementedError
 
     def forward(
-        self, points: torch.Tensor, x: torch.Tensor | None = None, mask: torch.Tensor | None = None
+        self,
+        points: torch.Tensor,
+        x: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``points [B, N, d]``, ``x [B, C_in, N]``, ``mask [B, N]`` -> ``[B, C_out, N]``
-        (physical units; zero on padding)."""
-        points, x, mask = self.check_inputs(points, x, mask)
+        """``points [B, N, d]``, ``x [B, C_in, N]``, ``mask [B, N]``, ``weights [B, N]`` ->
+        ``[B, C_out, N]`` (physical units; zero on padding)."""
+        points, x, mask, weights = self.check_inputs(points, x, mask, weights)
         lo, hi = self.coord_lo.to(points.dtype), self.coord_hi.to(points.dtype)
         pos = (points - lo) / (hi - lo)
         xn = (x - self.x_mean.to(x.dtype)[:, None]) / self.x_std.to(x.dtype)[:, None]
-        z = self.network(pos, xn, mask)
+        z = self.network(pos, xn, mask, weights)
         y = z * self.y_std.to(z.dtype)[:, None] + self.y_mean.to(z.dtype)[:, None]
         return y * mask.unsqueeze(1).to(y.dtype)

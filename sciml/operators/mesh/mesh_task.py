@@ -65,7 +65,7 @@ def predict_mesh(
             b = batch.take(torch.arange(start, min(start + batch_size, len(batch))))
             b = b.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                y = model(b.points, b.inputs, b.mask).float()
+                y = model(**b.model_inputs()).float()
             pad = batch.mask.shape[1] - y.shape[2]
             outs.append(torch.nn.functional.pad(y, (0, pad)).cpu())
     finally:
@@ -105,7 +105,8 @@ class MeshTask(Task):
             data, held = batch.take(train_idx), batch.take(val_idx) if len(val_idx) else None
         else:
             data, held = batch, as_point_batch(val, "val")
-        model.check_inputs(data.points, data.inputs, data.mask)  # dimension, channels, NaN
+        # dimension, channels, NaN coordinates, weights
+        model.check_inputs(data.points, data.inputs, data.mask, data.weights)
         if data.outputs.shape[1] != model.out_channels:
             raise ValueError(
                 f"train: the samples have {data.outputs.shape[1]} output channels, the model "
@@ -127,7 +128,7 @@ class MeshTask(Task):
         """Sum over ``idx`` of the per-sample relative L2 error on the real nodes."""
         b = self.data.take(idx)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._amp()):
-            pred = net(b.points, b.inputs, b.mask)
+            pred = net(**b.model_inputs())
         return relative_l2(pred, b.outputs, reduction="none").sum(), {}
 
     def validate(self, module: nn.Module) -> dict[str, float]:

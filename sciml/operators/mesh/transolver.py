@@ -6,7 +6,9 @@ Re-implemented from the paper's description. Attention among ``N`` mesh points c
 1. every point ``i`` gets soft slice weights ``w_i = softmax(W x_i / T) in R^M`` (``T`` a
    learned temperature per head): points in similar physical states share slices;
 2. each slice's **token** is the weighted mean of the point features,
-   ``z_j = sum_i w_ij f_i / sum_i w_ij`` (padded points carry zero weight);
+   ``z_j = sum_i v_i w_ij f_i / sum_i v_i w_ij`` with ``v_i`` the nodes' quadrature weights
+   (lumped cell volumes; equal for a bare point cloud; zero on padding), so a token is a
+   mean over the domain rather than over however many nodes happen to describe it;
 3. ordinary multi-head attention runs among the ``M`` tokens;
 4. tokens are scattered back (**desliced**) with the same weights, ``f'_i = sum_j w_ij z'_j``.
 
@@ -39,7 +41,9 @@ class PhysicsAttention(nn.Module):
         slices: number of slices ``M``.
     """
 
-    def __init__(self, width: int, heads: int = 8, slices: int = 32) -> None:
+    def __init__(
+        self, width: int, heads: int = 8, slices: int = 32, temperature: float = 0.5
+    ) -> None:
         super().__init__()
         if width % heads:
             raise ValueError(f"width ({width}) must be divisible by heads ({heads})")
@@ -51,7 +55,7 @@ class PhysicsAttention(nn.Module):
         self.to_x = nn.Linear(width, width)
         self.to_slice = nn.Linear(d, slices)
         nn.init.orthogonal_(self.to_slice.weight)  # slices start distinct
-        self.temperature = nn.Parameter(torch.full((1, heads, 1, 1), 0.5))
+        self.temperature = nn.Parameter(torch.full((1, heads, 1, 1), float(temperature)))
         self.q = nn.Linear(d, d, bias=False)
         self.k = nn.Linear(d, d, bias=False)
         self.v = nn.Linear(d, d, bias=False)
@@ -66,30 +70,33 @@ class PhysicsAttention(nn.Module):
         w = torch.softmax(logits / self.temperature.clamp(0.05, 5.0).to(logits.dtype), dim=-1)
         return w * mask[:, None, :, None].to(w.dtype)
 
-    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``h: [B, N, C]``, ``mask: [B, N]`` -> ``[B, N, C]``."""
+    def forward(self, h: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """``h: [B, N, C]``, ``mask: [B, N]``, quadrature ``weights: [B, N]`` -> ``[B, N, C]``."""
         w = self.slice_weights(h, mask)
+        wv = w * weights[:, None, :, None].to(w.dtype)  # slice weight x quadrature weight
         fx = self._split(self.to_fx(h))  # [B, h, N, d]
-        norm = w.sum(2).unsqueeze(-1)  # [B, h, M, 1]
-        eps = 1e-6 * mask.sum(1).to(w.dtype)[:, None, None, None]  # relative to the node count
-        tokens = torch.einsum("bhnm,bhnd->bhmd", w, fx) / (norm + eps)
+        norm = wv.sum(2).unsqueeze(-1)  # [B, h, M, 1]
+        eps = 1e-6 * weights.sum(1).to(w.dtype)[:, None, None, None]  # relative to the total
+        tokens = torch.einsum("bhnm,bhnd->bhmd", wv, fx) / (norm + eps)
         tokens = F.scaled_dot_product_attention(self.q(tokens), self.k(tokens), self.v(tokens))
         out = torch.einsum("bhmd,bhnm->bhnd", tokens, w)  # deslice
         return self.out(out.transpose(1, 2).reshape(h.shape))
 
 
 class _Block(nn.Module):
-    def __init__(self, width: int, heads: int, slices: int, mlp_ratio: int) -> None:
+    def __init__(
+        self, width: int, heads: int, slices: int, mlp_ratio: int, temperature: float
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(width)
-        self.attention = PhysicsAttention(width, heads, slices)
+        self.attention = PhysicsAttention(width, heads, slices, temperature)
         self.norm2 = nn.LayerNorm(width)
         self.mlp = nn.Sequential(
             nn.Linear(width, width * mlp_ratio), nn.GELU(), nn.Linear(width * mlp_ratio, width)
         )
 
-    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        h = h + self.attention(self.norm1(h), mask)
+    def forward(self, h: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        h = h + self.attention(self.norm1(h), mask, weights)
         return h + self.mlp(self.norm2(h))
 
 
@@ -106,6 +113,11 @@ class Transolver(MeshOperator):
         heads: attention heads (published: 8).
         slices: slices per head ``M`` (published: 64 on Elasticity/Pipe).
         mlp_ratio: hidden size of each block's MLP over ``width``.
+        temperature: initial softmax temperature of the slice weights (learned per head;
+            the paper's 0.5; lower starts with sharper slices, which leaves the first
+            plateau of training sooner, where every token is nearly the global mean).
+        fourier: frequencies ``pi k`` (``k = 1..fourier``) of a sine/cosine embedding of the
+            coordinates before the lift (0: the raw coordinates, as published).
 
     >>> m = Transolver(0, 1, width=16, layers=2, heads=2, slices=4)
     >>> m(torch.rand(2, 50, 2), mask=torch.arange(50) < torch.tensor([[50], [30]])).shape
@@ -123,25 +135,45 @@ class Transolver(MeshOperator):
         heads: int = 8,
         slices: int = 64,
         mlp_ratio: int = 1,
+        temperature: float = 0.5,
+        fourier: int = 0,
     ) -> None:
         super().__init__(in_channels, out_channels, coord_dim)
+        if not isinstance(fourier, int) or isinstance(fourier, bool) or fourier < 0:
+            raise ValueError(f"fourier must be an int >= 0, got {fourier!r}")
+        if not 0.05 <= temperature <= 5.0:
+            raise ValueError(f"temperature must be in [0.05, 5], got {temperature}")
+        self.fourier = fourier
         for name, v in (("width", width), ("layers", layers), ("heads", heads), ("slices", slices),
                         ("mlp_ratio", mlp_ratio)):  # fmt: skip
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
         if width % heads:
             raise ValueError(f"heads must divide width={width}, got {heads}")
+        embedded = coord_dim * (1 + 2 * fourier)
         self.lift = nn.Sequential(
-            nn.Linear(coord_dim + in_channels, 2 * width), nn.GELU(), nn.Linear(2 * width, width)
+            nn.Linear(embedded + in_channels, 2 * width), nn.GELU(), nn.Linear(2 * width, width)
         )
         self.placeholder = nn.Parameter(torch.randn(width) / math.sqrt(width))
-        self.blocks = nn.ModuleList(_Block(width, heads, slices, mlp_ratio) for _ in range(layers))
+        self.blocks = nn.ModuleList(
+            _Block(width, heads, slices, mlp_ratio, temperature) for _ in range(layers)
+        )
         self.norm = nn.LayerNorm(width)
         self.head = nn.Linear(width, out_channels)
 
-    def network(self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def embed(self, pos: torch.Tensor) -> torch.Tensor:
+        """``pos [B, N, d]`` with its sine/cosine features (``fourier`` frequencies)."""
+        if not self.fourier:
+            return pos
+        k = math.pi * torch.arange(1, self.fourier + 1, dtype=pos.dtype, device=pos.device)
+        arg = (pos.unsqueeze(-1) * k).flatten(-2)
+        return torch.cat([pos, torch.sin(arg), torch.cos(arg)], dim=-1)
+
+    def network(
+        self, pos: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         """Normalised ``pos [B, N, d]``, ``x [B, C_in, N]`` -> ``[B, C_out, N]``."""
-        h = self.lift(torch.cat([pos, x.transpose(1, 2)], dim=-1)) + self.placeholder
+        h = self.lift(torch.cat([self.embed(pos), x.transpose(1, 2)], dim=-1)) + self.placeholder
         for block in self.blocks:
-            h = block(h, mask)
+            h = block(h, mask, weights)
         return self.head(self.norm(h)).transpose(1, 2)
