@@ -180,4 +180,7 @@ def test_nodal_volumes_are_quadrature_weights():
     assert holes.nodal_volumes().sum() == pytest.approx(1 - np.pi * 0.2**2, rel=5e-3)
     batch = pad_point_sets([rect, holes])
     w = batch.weights
-    assert torch.allclose(w.sum(1) / batch.counts, torch.ones(2)) and (w[0, rect.num_points :] == 0).all()
+    assert (
+        torch.allclose(w.sum(1) / batch.counts, torch.ones(2))
+        and (w[0, rect.num_points :] == 0).all()
+    )
