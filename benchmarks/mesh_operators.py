@@ -33,6 +33,11 @@ train / 200 test, ~1000-node elasticity meshes, 129x33-node pipes, published mod
     python benchmarks/mesh_operators.py --device cuda --data-dir .bench_data \\
         --out out/mesh_protocol
 
+GINO: neuraloperator's neighbourhood reductions loop over query points in Python unless
+``torch-scatter`` is installed; without it GINO is ~10x slower per step than the others (the
+quick run: ~0.7 s/step against ~0.07) and a protocol-scale GINO run needs it, or a budget of
+its own (``--models gino --steps 2500``; the table's ``steps`` column says which).
+
 Published (relative L2, Transolver paper Table; our recipes are FEniCSx re-creations, not
 the published files): Elasticity Geo-FNO 0.0229, LSM 0.0218, GINO n/a, Transolver 0.0064;
 Pipe Geo-FNO 0.0067, LSM 0.0050, Transolver 0.0033.

@@ -9,14 +9,17 @@ operator integrates the latent field back to the query points. :class:`GINO` wra
 masks). neuraloperator's GINO batches only samples that share one geometry, so samples of
 different meshes run one after another; the input features are the (normalised)
 coordinates and the nodal inputs. Neighbour search uses neuraloperator's pure-torch
-fallback (no open3d, no torch-scatter: its per-query reduction loop makes GINO the slowest
-of the mesh operators on a CPU). Its input graph operator averages the nodes within
+fallback (no open3d); the neighbourhood reductions use ``torch-scatter`` when it is installed
+and otherwise neuraloperator's Python loop over query points, which makes GINO by far the
+slowest of the mesh operators (about 0.2 s per sample of ~600 nodes on a 24^2 latent grid on
+one CPU core; install ``torch-scatter`` for real runs). Its input graph operator averages the nodes within
 ``radius`` of each latent point with equal weights (neuraloperator's), so the quadrature
 ``weights`` of the calling convention are not used.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import torch
@@ -85,7 +88,7 @@ class GINO(MeshOperator):
             in_gno_channel_mlp_hidden_layers=[gno_width, gno_width],
             out_gno_channel_mlp_hidden_layers=[gno_width, gno_width],
             gno_use_open3d=False,
-            gno_use_torch_scatter=False,
+            gno_use_torch_scatter=importlib.util.find_spec("torch_scatter") is not None,
             **kwargs,
         )
         axes = [torch.linspace(0.0, 1.0, latent)] * coord_dim
