@@ -3,7 +3,9 @@
 The unit plate is clamped on the left and pulled by a unit traction on the right; holes
 are traction-free. Input: the material mask on the grid (1 material, 0 hole). Output: the
 von Mises stress on the grid (0 inside holes). The mesh and nodal stress of every sample
-are stored under ``/meshes/<i>``.
+are stored under ``/meshes/<i>``: on the meshes the task is the point-cloud Elasticity
+benchmark's, node coordinates -> nodal von Mises stress (:mod:`sciml.datasets.mesh_files`
+reads them; mesh operators train on them).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class ElasticityHoles(Recipe):
     Params = ElasticityParams
     input_names = ("material",)
     output_names = ("von_mises",)
+    mesh_input_names = ()  # the geometry (node coordinates) is the input
+    mesh_output_names = ("von_mises",)
 
     small_params = {"resolution": 8, "max_holes": 1, "mesh_size": 0.1}
 

@@ -56,6 +56,12 @@ class Recipe:
     #: a mesh twice as fine with its matrices and fields: ~2 KB per point; recipes whose
     #: solvers need more per point override it)
     bytes_per_point: ClassVar[int] = 2048
+    #: nodal fields of the per-sample meshes (``SampleBatch.meshes``) that are a mesh
+    #: operator's inputs (none: the geometry alone) and outputs; a recipe with mesh outputs
+    #: is a *mesh recipe* (:mod:`sciml.datasets.mesh_files`) and its files say so
+    mesh_input_names: ClassVar[tuple[str, ...]] = ()
+    mesh_output_names: ClassVar[tuple[str, ...]] = ()
+    mesh_cell_type: ClassVar[str] = "triangle"
 
     def params(self, overrides: dict[str, Any] | None = None) -> Any:
         """The recipe's parameters with ``overrides`` (values may be strings from the CLI).

@@ -25,6 +25,8 @@ RECIPE_CLASSES: dict[str, str] = {
     "darcy-lognormal-inverse": "darcy_dgno:DarcyLognormalInverse",
     "poisson-multiscale": "darcy:PoissonMultiscale",
     "elasticity-holes": "elasticity_holes:ElasticityHoles",
+    "stokes-pipe": "stokes_pipe:StokesPipe",
+    "darcy-holes": "darcy_holes:DarcyHoles",
     "navier-stokes-2d": "navier_stokes:NavierStokes2D",
     "seismic-flatvel": "seismic:SeismicFlatVel",
     "seismic-curvevel": "seismic:SeismicCurveVel",

@@ -11,7 +11,8 @@
     /meshes/<i>/{points,cells,<values>} per-sample meshes (e.g. elasticity-holes)
     attrs: schema, recipe, recipe_version, params (JSON), base_seed, n, grid (JSON of
            Grid.to_dict()), input_names, output_names (JSON), versions (JSON), created,
-           complete (bool)
+           complete (bool); mesh recipes also mesh_fields (JSON: which nodal fields of
+           /meshes/<i> are inputs and outputs, see sciml.datasets.mesh_files)
 
 A file being generated is written as ``<out>.partial`` and renamed to ``<out>`` only when
 every sample is done, so a file at ``<out>`` always reads as complete.
@@ -126,6 +127,14 @@ def create(
             "complete": False,
         }
     )
+    if recipe.mesh_output_names:  # a mesh recipe: which nodal fields are inputs and outputs
+        f.attrs["mesh_fields"] = json.dumps(
+            {
+                "cell_type": recipe.mesh_cell_type,
+                "inputs": list(recipe.mesh_input_names),
+                "outputs": list(recipe.mesh_output_names),
+            }
+        )
     f.flush()
     return f
 

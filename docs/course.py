@@ -78,6 +78,13 @@ COURSE: tuple[Lesson, ...] = (
         "resolution.",
     ),
     Lesson(
+        "operators_on_meshes",
+        "Operators on meshes",
+        "neural operators on meshes and point clouds",
+        "FEniCSx Stokes flow in random channels: physics attention on the meshes themselves "
+        "against an FNO on a resampled grid, and the same model on finer meshes.",
+    ),
+    Lesson(
         "inverse_darcy_uncertainty",
         "Label-free operators and inverse problems",
         "physics-informed and label-free operators, inverse problems with uncertainty",

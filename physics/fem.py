@@ -207,8 +207,9 @@ def _set_dg0_from_grid(fn, grid: Grid, values, name: str, sampling: str = "linea
     fn.x.array[np.asarray(Q.dofmap.list).ravel()] = sampled
 
 
-def _coefficient(spec, dmesh, name: str):
-    """Turn a number / UFL callable / (grid, values) pair into something UFL accepts."""
+def _coefficient(spec, dmesh, name: str, sampling: str = "linear"):
+    """Turn a number / UFL callable / (grid, values) pair into something UFL accepts
+    (``sampling``: how a grid field is read at the cells, see :func:`_set_dg0_from_grid`)."""
     dolfinx, ufl = _dolfinx()
     if spec is None:
         return None
@@ -218,7 +219,7 @@ def _coefficient(spec, dmesh, name: str):
         return dolfinx.fem.Constant(dmesh, dolfinx.default_scalar_type(spec))
     if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], Grid):
         fn = dolfinx.fem.Function(dolfinx.fem.functionspace(dmesh, ("DG", 0)))
-        _set_dg0_from_grid(fn, spec[0], spec[1], name)
+        _set_dg0_from_grid(fn, spec[0], spec[1], name, sampling)
         return fn
     if callable(spec):
         return spec(ufl.SpatialCoordinate(dmesh))
@@ -311,6 +312,7 @@ def solve_scalar_elliptic(
     degree: int = 1,
     solver: str = "cg-gamg",
     dirichlet_markers: list[int] | None = None,
+    coefficient_sampling: str = "linear",
     comm=None,
 ) -> FemSolution:
     """Solve ``-div(a grad u) - k2 u = f`` with ``u = g`` on the Dirichlet boundary.
@@ -326,8 +328,14 @@ def solve_scalar_elliptic(
         degree: Lagrange degree (1 or 2).
         solver: a key of :data:`PETSC_SOLVERS`.
         dirichlet_markers: facet markers carrying the Dirichlet condition; default: the
-            whole boundary.
+            whole boundary (other facets are zero-flux).
+        coefficient_sampling: how a grid coefficient is read at the cells: ``"linear"``
+            (multilinear at the midpoints) or ``"nearest"`` (piecewise constant, jumps kept).
     """
+    if coefficient_sampling not in ("linear", "nearest"):
+        raise ValueError(
+            f"coefficient_sampling must be 'linear' or 'nearest', got {coefficient_sampling!r}"
+        )
 
     def data(dmesh, V):
         dolfinx, ufl = _dolfinx()
@@ -339,7 +347,7 @@ def solve_scalar_elliptic(
             g.interpolate(expr)
         else:
             g.x.array[:] = float(boundary_value)
-        a_c = _coefficient(coefficient, dmesh, "coefficient")
+        a_c = _coefficient(coefficient, dmesh, "coefficient", coefficient_sampling)
         return a_c, _coefficient(forcing, dmesh, "forcing"), g
 
     return _solve_elliptic_forms(

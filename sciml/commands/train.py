@@ -23,10 +23,24 @@ MODEL_NAMES = (
     "xnet",
     "inversionnet",
     "seismic-fno",
+    "geo-lsm",
+    "transolver",
+    "gino",
 )
 
 #: flags that are model constructor options / :class:`TrainConfig` fields
-MODEL_FLAGS = ("width", "modes", "levels", "heads", "tokens", "basis", "norm")
+MODEL_FLAGS = (
+    "width",
+    "modes",
+    "levels",
+    "heads",
+    "tokens",
+    "basis",
+    "norm",
+    "layers",
+    "slices",
+    "latent",
+)
 TRAIN_FLAGS = (
     "epochs",
     "batch_size",
@@ -124,13 +138,16 @@ def _train(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sciml train`` (train a neural operator through the Trainer) on ``sub``."""
     p = sub.add_parser(
-        "train", help="train a neural operator (lsm, fno, unet; dgno label-free) on a data file"
+        "train",
+        help="train a neural operator (lsm, fno, unet; transolver, geo-lsm, gino on meshes; "
+        "dgno label-free) on a data file",
     )
     p.add_argument(
         "--model",
         choices=MODEL_NAMES,
         metavar="MODEL",
-        help="registered model: " + ", ".join(MODEL_NAMES) + " (dgno trains without solutions)",
+        help="registered model: " + ", ".join(MODEL_NAMES) + " (transolver, geo-lsm, gino: mesh "
+        "data files; dgno trains without solutions)",
     )
     p.add_argument("--data", help="HDF5 data file (sciml data generate)")
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, model.pt)")
@@ -168,6 +185,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tokens", type=positive_int, help="LSM latent tokens")
     p.add_argument("--basis", type=positive_int, help="LSM sin/cos basis size")
     p.add_argument("--norm", choices=["batch", "instance", "none"], help="U-Net / LSM norm")
+    p.add_argument("--layers", type=positive_int, help="FNO / Transolver / GINO layers")
+    p.add_argument("--slices", type=positive_int, help="Transolver slices per head")
+    p.add_argument("--latent", type=positive_int, help="geo-lsm / gino latent grid points per axis")
     p.add_argument("--device", help="cuda, cpu, ... (default: cuda when available)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument(

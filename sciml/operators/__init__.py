@@ -11,6 +11,13 @@ Point operators (queried at any coordinates: a Grid, a Mesh's vertices, points `
 * :class:`~sciml.operators.point.multionet.MultiONet` -- products of the last ``l`` layers combined
   (Zang & Koutsourelakis 2025).
 
+Meshes and point clouds (``(points [B, N, d], x [B, C_in, N], mask [B, N]) -> [B, C_out, N]``,
+any number of points, 2-D or 3-D):
+
+* :class:`~sciml.operators.mesh.geo_lsm.GeoLSM` -- LSM through a learned geometry map;
+* :class:`~sciml.operators.mesh.transolver.Transolver` -- physics attention (Wu et al. 2024);
+* :class:`~sciml.operators.mesh.gino.GINO` -- neuraloperator's GINO.
+
 Seismic imaging (velocity ``[B, 1, 70, 70]`` <-> shot gathers ``[B, 5, 1000, 70]``; the GFI
 framework of Gupta et al., ICLR 2025, and its baselines):
 
@@ -22,11 +29,12 @@ framework of Gupta et al., ICLR 2025, and its baselines):
 * the domain codecs :mod:`~sciml.operators.seismic.velocity_codec`, :mod:`~sciml.operators.seismic.seismic_codec`.
 
 ``sciml.operators.registry.build(name, **kwargs)`` maps the CLI names ``lsm``, ``fno``,
-``unet``, ``deeponet``, ``multionet``, ``dgno``, ``latent-unet``, ``xnet``, ``inversionnet``,
+``unet``, ``deeponet``, ``multionet``, ``dgno``, ``geo-lsm``, ``transolver``, ``gino``, ``latent-unet``, ``xnet``, ``inversionnet``,
 ``seismic-fno`` to these classes.
 """
 
 from sciml.operators.grid import FNO, LSM, UNet
+from sciml.operators.mesh import GINO, GeoLSM, Transolver
 from sciml.operators.model_file import load_operator
 from sciml.operators.point import DGNO, DeepONet, MultiONet
 from sciml.operators.registry import build, names
@@ -35,6 +43,8 @@ from sciml.operators.seismic import InversionNet, InvertibleXNet, LatentUNet, Se
 __all__ = [
     "DGNO",
     "FNO",
+    "GINO",
+    "GeoLSM",
     "LSM",
     "DeepONet",
     "InversionNet",
@@ -42,6 +52,7 @@ __all__ = [
     "LatentUNet",
     "MultiONet",
     "SeismicFNO",
+    "Transolver",
     "UNet",
     "build",
     "load_operator",

@@ -18,6 +18,9 @@ from torch import nn
 from sciml.operators.grid.fno import FNO
 from sciml.operators.grid.lsm import LSM
 from sciml.operators.grid.unet import UNet
+from sciml.operators.mesh.geo_lsm import GeoLSM
+from sciml.operators.mesh.gino import GINO
+from sciml.operators.mesh.transolver import Transolver
 from sciml.operators.point.deeponet import DeepONet
 from sciml.operators.point.dgno import DGNO
 from sciml.operators.point.multionet import MultiONet
@@ -37,6 +40,10 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "deeponet": DeepONet,
     "multionet": MultiONet,
     "dgno": DGNO,
+    # meshes and point clouds: (points [B, N, d], x [B, C_in, N], mask [B, N]) -> [B, C_out, N]
+    "geo-lsm": GeoLSM,
+    "transolver": Transolver,
+    "gino": GINO,
     # seismic imaging (velocity <-> shot gathers), GFI framework and its baselines
     "latent-unet": LatentUNet,
     "xnet": InvertibleXNet,

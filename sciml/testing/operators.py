@@ -61,7 +61,10 @@ for job in jobs:
     op, _ = load_operator(job["model"])
     x = torch.load(job["input"], weights_only=True)
     with torch.no_grad():
-        y = op(x) if job.get("direction") is None else op(x, direction=job["direction"])
+        if isinstance(x, dict):  # keyword inputs (mesh operators: points, x, mask)
+            y = op(**x)
+        else:
+            y = op(x) if job.get("direction") is None else op(x, direction=job["direction"])
         torch.save(y, job["output"])
 """
 

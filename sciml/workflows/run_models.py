@@ -5,6 +5,12 @@ dimension from the data and train on (input, output) pairs with the default task
 trains label-free (:class:`~sciml.operators.point.dgno_task.DGNOTask`): the data file must come from
 one of the DGNO Darcy recipes, which give the medium, the two phases and the forcing; its
 solutions are only logged (``val_l2``), never used for the loss or for selection.
+
+Mesh operators (``geo-lsm``, ``transolver``, ``gino``: subclasses of
+:class:`~sciml.operators.mesh.mesh_operator.MeshOperator`) train on the per-sample meshes of a
+mesh data file (:mod:`sciml.datasets.mesh_files`) with
+:class:`~sciml.operators.mesh.mesh_task.MeshTask`; their channels and coordinate dimension
+come from the samples.
 """
 
 from __future__ import annotations
@@ -14,12 +20,22 @@ from typing import Any
 import torch
 
 from sciml.datasets import get_recipe, recipe_names
+from sciml.datasets.mesh_sample import MeshSample
+from sciml.operators.mesh.mesh_operator import MeshOperator
+from sciml.operators.mesh.mesh_task import MeshTask
 from sciml.operators.point.dgno import dgno_preset
 from sciml.operators.point.dgno_task import DGNOLoss, DGNOTask
+from sciml.operators.registry import MODELS
 from sciml.operators.seismic.imaging_task import SeismicImagingTask
 from sciml.train.task import Task
 
-__all__ = ["LABEL_FREE", "model_kwargs_for_data", "run_model_setup"]
+__all__ = [
+    "LABEL_FREE",
+    "is_mesh_model",
+    "mesh_model_setup",
+    "model_kwargs_for_data",
+    "run_model_setup",
+]
 
 #: registry models that train without solutions (their task is built here)
 LABEL_FREE = ("dgno",)
@@ -135,3 +151,38 @@ def run_model_setup(
             f"supervised and takes none, got {sorted(task_options)}"
         )
     return model_kwargs_for_data(name, x, y, input_frames, model_options), None
+
+
+def is_mesh_model(name: str) -> bool:
+    """Whether registry model ``name`` is a mesh operator (trains on per-sample meshes)."""
+    cls = MODELS.get(name)
+    return isinstance(cls, type) and issubclass(cls, MeshOperator)
+
+
+def mesh_model_setup(
+    name: str,
+    samples: list[MeshSample],
+    *,
+    model_options: dict[str, Any],
+    task_options: dict[str, Any],
+) -> tuple[dict, Task]:
+    """``(constructor keywords, MeshTask)`` for mesh operator ``name`` on ``samples``: input
+    and output channels and the coordinate dimension from the data, merged with the user's
+    model options (which may not override them)."""
+    if task_options:
+        raise ValueError(
+            f"task_options: {name!r} trains supervised on meshes and takes none, got "
+            f"{sorted(task_options)}"
+        )
+    first = samples[0]
+    fixed = {
+        "in_channels": first.in_channels,
+        "out_channels": first.out_channels,
+        "coord_dim": first.coord_dim,
+    }
+    clash = sorted(k for k in fixed if k in model_options and model_options[k] != fixed[k])
+    if clash:
+        raise ValueError(
+            f"model_options: {clash} come from the data ({ {k: fixed[k] for k in clash} })"
+        )
+    return {**model_options, **fixed}, MeshTask()

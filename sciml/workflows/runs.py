@@ -17,8 +17,10 @@ from typing import Any
 import torch
 
 from sciml.datasets import split_indices
+from sciml.datasets.mesh_files import mesh_fields, read_mesh_samples
 from sciml.grid import Grid
 from sciml.io import FileFormatError, check_fields, check_memory, check_out_dir, read_json
+from sciml.operators.mesh.mesh_operator import MeshOperator
 from sciml.operators.model_file import load_operator
 from sciml.operators.registry import build
 from sciml.operators.seismic.evaluation import imaging_scores
@@ -26,7 +28,18 @@ from sciml.operators.seismic.imaging_task import load_imaging_model
 from sciml.train.data import load_dataset_file
 from sciml.train.losses import relative_l2
 from sciml.train.trainer import TrainConfig, Trainer, evaluate, make_windows, predict
-from sciml.workflows.run_models import model_kwargs_for_data, run_model_setup
+from sciml.workflows.mesh_runs import (
+    check_mesh_fits,
+    eval_mesh_model,
+    grid_scores_on_nodes,
+    summary_rows,
+)
+from sciml.workflows.run_models import (
+    is_mesh_model,
+    mesh_model_setup,
+    model_kwargs_for_data,
+    run_model_setup,
+)
 
 __all__ = [
     "RUN_FILES",
@@ -182,6 +195,12 @@ def train_run(
     out). The model is built after ``torch.manual_seed(train["seed"])``: the same call twice
     gives bit-identical weights on the CPU. Returns a summary dict (final validation error,
     epochs, time).
+
+    Mesh operators (``geo-lsm``, ``transolver``, ``gino``) train on the per-sample meshes of a
+    mesh data file (:mod:`sciml.datasets.mesh_files`: ``elasticity-holes``, ``stokes-pipe``,
+    ``darcy-holes``, or a file of :func:`~sciml.datasets.mesh_files.write_mesh_dataset`)
+    through :class:`~sciml.operators.mesh.mesh_task.MeshTask`; grid operators on the same file
+    train on its grid arrays.
     """
 
     out = Path(out)
@@ -196,33 +215,46 @@ def train_run(
                 f"resume: run {str(out)!r} trained a {saved!r} model, not {model!r} (use the "
                 "same --model, or another --out for a new run)"
             )
-    x, y, meta = load_dataset_file(data)
-    if test_data is None:
-        train_idx, test_idx = _split(x.shape[0], n_train, n_test, cfg.seed)
+    mesh = is_mesh_model(model)
+    if mesh:
+        if cfg.input_frames is not None:
+            raise ValueError(f"input_frames: mesh operator {model!r} does not roll out in time")
+        samples, meta = read_mesh_samples(data)
+        n_total = len(samples)
     else:
-        n = x.shape[0] if n_train is None else n_train
-        if not 1 <= n <= x.shape[0]:
-            raise ValueError(f"n_train must be in [1, {x.shape[0]}], got {n_train}")
+        x, y, meta = load_dataset_file(data)
+        n_total = int(x.shape[0])
+    if test_data is None:
+        train_idx, test_idx = _split(n_total, n_train, n_test, cfg.seed)
+    else:
+        n = n_total if n_train is None else n_train
+        if not 1 <= n <= n_total:
+            raise ValueError(f"n_train must be in [1, {n_total}], got {n_train}")
         train_idx, test_idx = list(range(n)), []
     split_path = out / "split.json"
     if resume and split_path.exists():
         saved_split = read_split(split_path)
-        if saved_split["n_total"] != int(x.shape[0]) or saved_split["train"] != train_idx:
+        if saved_split["n_total"] != n_total or saved_split["train"] != train_idx:
             raise ValueError(
                 f"resume: the train split of {str(data)!r} differs from the run's split.json "
                 "(another data file, --n-train/--n-test or seed?)"
             )
     created = not out.exists()
-    kw, task = run_model_setup(
-        model,
-        x,
-        y,
-        meta,
-        input_frames=cfg.input_frames,
-        model_options=model_options or {},
-        task_options=task_options or {},
-        data=str(data),
-    )
+    if mesh:
+        kw, task = mesh_model_setup(
+            model, samples, model_options=model_options or {}, task_options=task_options or {}
+        )
+    else:
+        kw, task = run_model_setup(
+            model,
+            x,
+            y,
+            meta,
+            input_frames=cfg.input_frames,
+            model_options=model_options or {},
+            task_options=task_options or {},
+            data=str(data),
+        )
     torch.manual_seed(cfg.seed)  # the initial weights depend on the seed only
     net = build(model, **kw)
     trainer = Trainer(net, cfg, task=task, out_dir=out, device=device)
@@ -231,7 +263,7 @@ def train_run(
         out.mkdir(parents=True, exist_ok=True)
         split = {
             "data": str(Path(data).resolve()),
-            "n_total": int(x.shape[0]),
+            "n_total": n_total,
             "train": train_idx,
             "test": test_idx,
             "test_data": str(Path(test_data).resolve()) if test_data else None,
@@ -239,9 +271,12 @@ def train_run(
             "grid": meta.get("grid"),
         }
         _write_text(split_path, json.dumps(split))
-    idx = torch.as_tensor(train_idx, dtype=torch.long)
     try:
-        hist = trainer.fit((x[idx], y[idx]), resume=resume)
+        if mesh:
+            hist = trainer.fit([samples[i] for i in train_idx], resume=resume)
+        else:
+            idx = torch.as_tensor(train_idx, dtype=torch.long)
+            hist = trainer.fit((x[idx], y[idx]), resume=resume)
     except BaseException:
         if not resume and trainer.rank == 0 and not (out / "last.pt").exists():
             _clear([out / name for name in RUN_FILES])  # no epoch finished: leave no half-run
@@ -358,6 +393,15 @@ def eval_run(
     config = (
         read_run_config(run / "config.json") if folder and (run / "config.json").exists() else None
     )
+    if isinstance(op, MeshOperator):
+        if resolutions:
+            raise ValueError(
+                "resolutions: the discretisation transfer of --resolutions is for grid "
+                "operators; evaluate a mesh operator on a refined-mesh data file with --data"
+            )
+        for f in stale:
+            f.unlink()
+        return _eval_mesh_run(op, model_file, run, data, split, config, out, dev, plots)
     x, y, meta = load_dataset_file(data)
     _check_fits(op, x, y, extra, model_file, data)
     if resolutions:  # the largest resampled copy, its prediction and the activations
@@ -386,6 +430,14 @@ def eval_run(
         x, y = make_windows(x, y, frames, steps)
     errs = evaluate(op, x, y, rollout_steps=steps, device=dev)
     grid = Grid.from_dict(meta["grid"]) if "grid" in meta else Grid(tuple(x.shape[2:]))
+    pred = None
+    on_nodes = None
+    if mesh_fields(meta) is not None and not frames:
+        # a grid operator on a mesh data file: also scored back on the mesh nodes
+        nodes, _ = read_mesh_samples(data, idx.tolist() if same else None)
+        if nodes and nodes[0].out_channels == y.shape[1]:
+            pred = predict(op, x, device=dev)
+            on_nodes = grid_scores_on_nodes(pred, grid, nodes)
     result: dict[str, Any] = {
         "run": str(run),
         "data": which,
@@ -397,6 +449,8 @@ def eval_run(
         "rel_l2_max": float(errs.max()),
         "resolution": list(grid.shape),
     }
+    if on_nodes is not None:
+        result["on_mesh_nodes"] = summary_rows(on_nodes)
     if resolutions:
         result["transfer"] = resolution_transfer(
             op, x, y, grid, resolutions, rollout_steps=steps, device=dev
@@ -411,6 +465,11 @@ def eval_run(
         f"| relative L2 (median) | {result['rel_l2_median']:.4g} |",
         f"| relative L2 (max) | {result['rel_l2_max']:.4g} |",
     ]
+    if on_nodes is not None:
+        lines.append(
+            f"| relative L2 on the mesh nodes (mean) | "
+            f"{result['on_mesh_nodes']['rel_l2_mean']:.4g} |"
+        )
     if resolutions:
         lines += [
             "",
@@ -428,7 +487,8 @@ def eval_run(
     _write_text(out / "eval.md", "\n".join(lines) + "\n")
     _write_text(out / "eval.json", json.dumps(result, indent=2))
     if plots:
-        pred = predict(op, x, rollout_steps=steps, device=dev)
+        if pred is None:
+            pred = predict(op, x, rollout_steps=steps, device=dev)
         plot_errors(out, errs, pred, y)
     return result
 
@@ -454,6 +514,53 @@ def _eval_imaging(model_file, run, out, velocity, seismic, which, config, dev) -
         )
     lines += ["", "(velocity min-max scaled to [-1, 1], seismic z-scored: GFI's tables)"]
     out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "eval.md", "\n".join(lines) + "\n")
+    _write_text(out / "eval.json", json.dumps(result, indent=2))
+    return result
+
+
+def _eval_mesh_run(
+    op, model_file: Path, run: Path, data, split: dict, config, out: Path, dev, plots: bool
+) -> dict:
+    """:func:`eval_run` for a mesh operator: per-sample errors on the meshes, PNGs drawn on
+    them (:mod:`sciml.workflows.mesh_runs`)."""
+    samples, _ = read_mesh_samples(data)
+    check_mesh_fits(op, samples, model_file, data)
+    same = split.get("data") == str(Path(data).resolve()) and split.get("n_total") == len(samples)
+    if same:
+        if not split["test"]:
+            raise ValueError(f"{data} is the run's training file and the run has no test split")
+        idx = list(split["test"])
+        which = f"test split of {Path(data).name} ({len(idx)} samples)"
+    else:
+        idx = list(range(len(samples)))
+        which = f"all {len(samples)} samples of {Path(data).name}"
+    chosen = [samples[i] for i in idx]
+    out.mkdir(parents=True, exist_ok=True)
+    result = {
+        "run": str(run),
+        "data": which,
+        "model": config["model"] if config is not None else None,
+        **eval_mesh_model(op, chosen, idx, device=dev, out=out, plots=plots),
+    }
+    nodes = [s.num_points for s in chosen]
+    lines = [
+        f"# Evaluation of {run.name} on {which}",
+        "",
+        f"Mesh operator on {len(chosen)} meshes of {min(nodes)}-{max(nodes)} nodes; errors on "
+        "the mesh nodes.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| relative L2 (mean) | {result['rel_l2_mean']:.4g} |",
+        f"| relative L2 (std) | {result['rel_l2_std']:.4g} |",
+        f"| relative L2 (median) | {result['rel_l2_median']:.4g} |",
+        f"| relative L2 (max) | {result['rel_l2_max']:.4g} |",
+        "",
+        "| sample | nodes | relative L2 |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r['index']} | {r['nodes']} | {r['rel_l2']:.4g} |" for r in result["per_sample"]]
     _write_text(out / "eval.md", "\n".join(lines) + "\n")
     _write_text(out / "eval.json", json.dumps(result, indent=2))
     return result

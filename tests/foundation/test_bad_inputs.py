@@ -203,9 +203,45 @@ def files(tmp_path_factory):
     p.b = d / "b.npy"
     np.save(d / "mask.npy", np.ones((4, 4), dtype=bool))
     p.mask = d / "mask.npy"
+    _mesh_files(p, d)
     p.empty_run = d / "empty_run"
     p.empty_run.mkdir()
     return p
+
+
+def _mesh_files(p, d) -> None:
+    """Mesh data files (good, NaN coordinates, a mesh without cells, a value count that is not
+    the node count, 3-D points) and a 2-D Transolver run (1 epoch) trained on the good one."""
+    from sciml.datasets.mesh_files import write_mesh_dataset
+    from sciml.datasets.mesh_sample import MeshSample
+    from sciml.mesh import Mesh
+
+    def samples(dim):
+        meshes = [Mesh.rectangle(3 + i % 3, 3) if dim == 2 else Mesh.box(2, 2, 1 + i % 2)
+                  for i in range(8)]  # fmt: skip
+        return [
+            MeshSample.from_mesh(m, outputs=m.points.sum(1) * (1 + i)) for i, m in enumerate(meshes)
+        ]
+
+    p.mesh_data = write_mesh_dataset(d / "mesh.h5", samples(2), resolution=8)
+    p.mesh_3d = write_mesh_dataset(d / "mesh_3d.h5", samples(3), resolution=4)
+    for name, key, edit in [
+        ("mesh_nan", "meshes/2/points", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 3, np.nan, a)),
+        ("mesh_nocells", "meshes/1/cells", lambda a: a[:0]),
+        ("mesh_mismatch", "meshes/0/output_0", lambda a: a[:-1]),
+    ]:  # fmt: skip
+        path = d / f"{name}.h5"
+        shutil.copy(p.mesh_data, path)
+        with h5py.File(path, "a") as f:
+            arr = edit(f[key][...])
+            del f[key]
+            f[key] = arr
+        setattr(p, name, path)
+    p.mesh_run = d / "mesh_run"
+    rc = main(["train", "--model", "transolver", "--data", str(p.mesh_data), "--out", str(p.mesh_run),
+               "--epochs", "1", "--batch-size", "2", "--width", "8", "--layers", "1", "--heads",
+               "2", "--slices", "2", "--n-test", "2", "--no-progress", "--device", "cpu"])  # fmt: skip
+    assert rc == 0
 
 
 D, R = "{data}", "{run}"
@@ -313,6 +349,15 @@ TABLE = [
     ("train-n-train", ["train", "--model", "fno", "--data", D, "--out", "{tmp}/t10",
                        "--n-train", "100"], "n_train=100"),
     ("train-no-model", ["train", "--data", D, "--out", "{tmp}/t11"], "--model is required"),
+    # mesh operators on mesh data files (point sets of varying size)
+    ("train-mesh-nan-points", ["train", "--model", "transolver", "--data", "{mesh_nan}", "--out",
+                               "{tmp}/t12"], "points contains NaN or infinite coordinates"),
+    ("train-mesh-no-cells", ["train", "--model", "transolver", "--data", "{mesh_nocells}",
+                             "--out", "{tmp}/t13"], "cells: the mesh has no cells"),
+    ("train-mesh-value-count", ["train", "--model", "gino", "--data", "{mesh_mismatch}", "--out",
+                                "{tmp}/t14"], "outputs: expected one value per node (16 nodes)"),
+    ("train-mesh-model-grid-data", ["train", "--model", "geo-lsm", "--data", D, "--out",
+                                    "{tmp}/t15"], "holds no per-sample meshes"),
     # ---------------------------------------------------------------- sciml eval
     ("eval-missing-run", ["eval", "{tmp}/none", "--data", D], "does not exist"),
     ("eval-no-model", ["eval", "{run_nomodel}", "--data", D], "has no model.pt"),
@@ -335,6 +380,10 @@ TABLE = [
      "field 'test' must hold sample indices in [0, 12), found 999"),
     ("eval-config-no-model", ["eval", "{run_config}", "--data", D], "missing field 'model'"),
     ("eval-device", ["eval", R, "--data", D, "--device", "gpu"], "unknown device 'gpu'"),
+    ("eval-mesh-3d-points", ["eval", "{mesh_run}", "--data", "{mesh_3d}", "--out", "{tmp}/e3"],
+     "points: data file"),
+    ("eval-mesh-resolutions", ["eval", "{mesh_run}", "--data", "{mesh_data}", "--resolutions",
+                               "8,16", "--out", "{tmp}/e4"], "resolutions: the discretisation"),
     # ---------------------------------------------------------------- sciml solve
     ("solve-rtol-0", ["solve", "poisson", "--rtol", "0"], "argument --rtol: must be > 0"),
     ("solve-rtol-text", ["solve", "poisson", "--rtol", "tiny"], "argument --rtol: expected"),

@@ -67,8 +67,8 @@ def fresh_process_results(tmp_path_factory):
 
 
 def test_registry_names_and_errors():
-    assert names() == ["deeponet", "dgno", "fno", "inversionnet", "latent-unet", "lsm", "multionet",
-                       "seismic-fno", "unet", "xnet"]  # fmt: skip
+    assert names() == ["deeponet", "dgno", "fno", "geo-lsm", "gino", "inversionnet", "latent-unet",
+                       "lsm", "multionet", "seismic-fno", "transolver", "unet", "xnet"]  # fmt: skip
     with pytest.raises(KeyError, match="model must be one of"):
         build("transformer", in_channels=1, out_channels=1)
     with pytest.raises(ValueError, match="heads must be a positive int dividing width"):
