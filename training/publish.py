@@ -63,6 +63,36 @@ SPECS = {
     },
 }  # fmt: skip
 
+for _fam, _title in (("flatvel-a", "FlatVel-A"), ("curvevel-a", "CurveVel-A")):
+    SPECS[f"lunet-{_fam}"] = {
+        "description": f"Latent U-Net (GFI), seismic -> velocity on OpenFWI-style {_title} "
+        "(70x70 velocity, 5 shots x 1000 steps x 70 receivers, our deepwave generator), "
+        "inverse direction only, time_stride 4; `sciml eval` / `sciml invert seismic`.",
+        "paper": "Gupta, Sawhney, Daw, Lin, Karpatne, GFI, ICLR 2025 (arXiv 2410.11247): "
+        "Latent U-Net L (35.0M, 450 epochs on 24k maps) inverse MAE on [-1, 1] velocity "
+        + ("0.0060 / SSIM 0.997" if _fam == "flatvel-a" else "0.0320 / SSIM 0.927"),
+        "eval": {
+            "kind": "seismic-imaging",
+            "recipe": f"seismic-{_fam}",
+            "seed": 7,
+            "n": 100,
+            "params": {"propagator": "deepwave"},
+        },
+    }
+    SPECS[f"inversionnet-{_fam}"] = {
+        "description": f"InversionNet baseline, seismic -> velocity on {_title} (same data and "
+        "budget as the Latent U-Net entry).",
+        "paper": "Wu & Lin, InversionNet, IEEE TCI 6 (2020); GFI's retrained InversionNet on "
+        + ("FlatVel-A MAE 0.0131 / SSIM 0.9895" if _fam == "flatvel-a" else "CurveVel-A"),
+        "eval": {
+            "kind": "seismic-imaging",
+            "recipe": f"seismic-{_fam}",
+            "seed": 7,
+            "n": 100,
+            "params": {"propagator": "deepwave"},
+        },
+    }
+
 INVERSION = {"chains": 6, "map_steps": 200, "sample_steps": 100, "centres": 32}
 
 

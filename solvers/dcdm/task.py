@@ -25,8 +25,7 @@ state, which the checkpoint stores; it is rebuilt on the first step after a resu
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +40,9 @@ from sciml.solvers.dcdm.loss import energy_loss
 from sciml.solvers.dcdm.method import dcdm
 from sciml.solvers.dcdm.model_file import save_model
 from sciml.solvers.dcdm.network import DCDMNet
-from sciml.solvers.poisson_problems import TRAIN_FAMILIES, make_problem
+from sciml.solvers.poisson_problems import TRAIN_FAMILIES
+from sciml.solvers.problem_task import PoissonPoolTask, check_distribution, recipe_dict
 from sciml.train import Trainer
-from sciml.train.task import Task
 
 __all__ = ["DCDMRecipe", "DCDMTask"]
 
@@ -89,30 +88,14 @@ class DCDMRecipe:
     card: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.ndim not in (2, 3):
-            raise ValueError(f"ndim must be 2 or 3, got {self.ndim}")
-        if not self.sizes or min(self.sizes) < 8:
-            raise ValueError(f"sizes must be a non-empty list of sizes >= 8, got {self.sizes}")
-        bad = [f for f in self.families if f not in TRAIN_FAMILIES]
-        if bad or not self.families:
-            raise ValueError(f"families must be among {TRAIN_FAMILIES}, got {self.families}")
-        if not 0.0 <= self.density_fraction <= 1.0:
-            raise ValueError(f"density_fraction must be in [0, 1], got {self.density_fraction}")
-        if self.density_ratio_max < 10:
-            raise ValueError(f"density_ratio_max must be >= 10, got {self.density_ratio_max}")
-        for name in ("problems", "rhs", "chunk", "passes", "val_size", "val_problems"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_distribution(self, ("problems", "rhs", "chunk", "passes", "val_size", "val_problems"))
         if not self.snapshots or min(self.snapshots) < 0:
             raise ValueError(f"snapshots must be iterations >= 0, got {self.snapshots}")
-        self.sizes = tuple(int(s) for s in self.sizes)
-        self.families = tuple(self.families)
-        self.walls = tuple(self.walls)
         self.snapshots = tuple(sorted(set(int(s) for s in self.snapshots)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-like dict (lists for tuples)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return recipe_dict(self)
 
 
 @dataclass
@@ -125,7 +108,7 @@ class _Problem:
     label: str = ""
 
 
-class DCDMTask(Task):
+class DCDMTask(PoissonPoolTask):
     """Self-supervised DCDM training (see the module docstring).
 
     Args:
@@ -133,32 +116,12 @@ class DCDMTask(Task):
         maxiter_val: iteration cap of the validation solves.
     """
 
-    selection_metric = "val"
+    val_seed = 10_000
+    save_function = staticmethod(save_model)
 
     def __init__(self, recipe: DCDMRecipe | None = None, *, maxiter_val: int = 400) -> None:
-        self.recipe = recipe if recipe is not None else DCDMRecipe()
+        super().__init__(recipe if recipe is not None else DCDMRecipe())
         self.maxiter_val = int(maxiter_val)
-        self._rng = np.random.default_rng(self.recipe.seed)
-        self._pool: list[_Problem] = []
-        self._pool_epoch = 0
-        self._pool_rng_state: dict | None = None
-        self._dirty = True
-        self.steps = 0
-        self.train_seconds = 0.0
-        self._t_start: float | None = None
-
-    # ------------------------------------------------------------------ Task API
-    def setup(self, model, train, val, *, config, device) -> nn.Module:
-        if getattr(model, "ndim", None) != self.recipe.ndim:
-            raise ValueError(
-                f"the model is {getattr(model, 'ndim', '?')}-D, the recipe {self.recipe.ndim}-D"
-            )
-        self.device = torch.device(device)
-        self.config = config
-        self.module = model
-        self._val = [self._val_problem(i) for i in range(self.recipe.val_problems)]
-        self._t_start = time.perf_counter()
-        return model
 
     def num_train(self) -> int:
         r = self.recipe
@@ -216,91 +179,12 @@ class DCDMTask(Task):
         out.update({f"val_iters_{i}": float(v) for i, v in enumerate(iters)})
         return out
 
-    def end_epoch(self, module: nn.Module, epoch: int) -> None:
-        self._pool_epoch = epoch
-        self._dirty = True
-        self._build_pool()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "pool_epoch": self._pool_epoch,
-            "pool_rng": self._pool_rng_state,
-            "rng": self._rng.bit_generator.state,
-            "steps": self.steps,
-            "train_seconds": self._elapsed(),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if not state:
-            return
-        self._pool_epoch = int(state["pool_epoch"])
-        self._pool_rng_state = state["pool_rng"]
-        self._rng.bit_generator.state = state["rng"]
-        self.steps = int(state["steps"])
-        self.train_seconds = float(state["train_seconds"])
-        self._t_start = time.perf_counter()
-        self._dirty = True  # rebuilt from pool_rng with the restored model at the next step
-
-    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
-
-        card = {
-            **self.recipe.card,
-            "recipe": self.recipe.to_dict(),
-            "steps": self.steps,
-            "train_seconds": round(self._elapsed(), 1),
-            "threads": torch.get_num_threads(),
-            "torch": str(torch.__version__),
-            "device": str(self.device),
-            **extra,
-        }
-        if self.config is not None:
-            card["train_config"] = self.config.to_dict()
-        save_model(module, path, card)
-
     # ------------------------------------------------------------------ pieces
-    def _elapsed(self) -> float:
-        if self._t_start is None:
-            return self.train_seconds
-        return self.train_seconds + time.perf_counter() - self._t_start
-
-    def _val_problem(self, i: int):
-        r = self.recipe
-        fams = [f for f in ("spheres", "baffles", "terrain", "cylinders") if f in r.families]
-        fams = fams or list(r.families)
-        return make_problem(
-            r.val_size,
-            ndim=r.ndim,
-            family=fams[i % len(fams)],
-            walls=("open-top", "random", "dirichlet")[i % 3],
-            density_ratio=r.density_ratio_max if i % 2 == 0 else None,
-            seed=10_000 + r.seed * 100 + i,
-        )
-
-    def _draw_problem(self, n: int):
-        r, rng = self.recipe, self._rng
-        family = str(rng.choice(r.families))
-        walls = str(rng.choice(r.walls))
-        ratio = None
-        density = "interface"
-        if rng.uniform() < r.density_fraction:
-            hi = math.log10(r.density_ratio_max)
-            ratio = r.density_ratio_max if rng.uniform() < 0.5 else 10 ** rng.uniform(1.0, hi)
-            density = "interface" if rng.uniform() < 0.6 else "bubbles"
-        seed = int(rng.integers(2**31))
-        prob = make_problem(
-            n, ndim=r.ndim, family=family, walls=walls, density_ratio=ratio, density=density,
-            seed=seed,
-        )  # fmt: skip
-        label = f"{family}/{walls}/{'-' if ratio is None else f'{density} 1:{ratio:.0f}'}"
-        return prob, label
-
     @torch.no_grad()
     def _build_pool(self) -> None:
         """Draw :attr:`DCDMRecipe.problems` problems and their DCDM residual snapshots."""
         r = self.recipe
-        if self._pool_rng_state is not None and self._dirty and not self._pool:
-            self._rng.bit_generator.state = self._pool_rng_state  # resume: replay the draw
-        self._pool_rng_state = self._rng.bit_generator.state
+        self._replay_or_record_rng()
         n = r.sizes[self._pool_epoch % len(r.sizes)]
         was_training = self.module.training
         self.module.eval()

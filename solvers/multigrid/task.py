@@ -22,8 +22,7 @@ of the model after the last epoch.
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +35,10 @@ from sciml.solvers.krylov.stencil import StencilOperator
 from sciml.solvers.multigrid.cycle import VCycle
 from sciml.solvers.multigrid.hierarchy import Hierarchy
 from sciml.solvers.multigrid.loss import leftover_errors, pcg_log_factor
+from sciml.solvers.multigrid.model_file import save_model
 from sciml.solvers.multigrid.pcg import mg_pcg
-from sciml.solvers.poisson_problems import TRAIN_FAMILIES, make_problem
-from sciml.train.task import Task
+from sciml.solvers.poisson_problems import TRAIN_FAMILIES
+from sciml.solvers.problem_task import PoissonPoolTask, check_distribution, recipe_dict
 
 __all__ = ["MGRecipe", "MGTask", "train_learned_cycle", "fractional_iterations"]
 
@@ -77,27 +77,13 @@ class MGRecipe:
     card: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.ndim not in (2, 3):
-            raise ValueError(f"ndim must be 2 or 3, got {self.ndim}")
-        if not self.sizes or min(self.sizes) < 8:
-            raise ValueError(f"sizes must be a non-empty list of sizes >= 8, got {self.sizes}")
-        bad = [f for f in self.families if f not in TRAIN_FAMILIES]
-        if bad or not self.families:
-            raise ValueError(f"families must be among {TRAIN_FAMILIES}, got {self.families}")
-        if not 0.0 <= self.density_fraction <= 1.0:
-            raise ValueError(f"density_fraction must be in [0, 1], got {self.density_fraction}")
-        for name in ("problems", "rhs", "chunk", "steps", "val_size", "val_problems"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_distribution(self, ("problems", "rhs", "chunk", "steps", "val_size", "val_problems"))
         if self.leftover < 0:
             raise ValueError(f"leftover must be >= 0, got {self.leftover}")
-        self.sizes = tuple(int(s) for s in self.sizes)
-        self.families = tuple(self.families)
-        self.walls = tuple(self.walls)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-like dict (lists for tuples)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return recipe_dict(self)
 
 
 @dataclass
@@ -119,38 +105,18 @@ def fractional_iterations(residuals: torch.Tensor, rtol: float) -> float:
     return k - 1 + min(max(frac, 0.0), 1.0)
 
 
-class MGTask(Task):
+class MGTask(PoissonPoolTask):
     """Training of :class:`~sciml.solvers.multigrid.learned.LearnedCycle` (module docstring).
 
     Args:
         recipe: :class:`MGRecipe`.
     """
 
-    selection_metric = "val"
+    val_seed = 20_000
+    save_function = staticmethod(save_model)
 
     def __init__(self, recipe: MGRecipe | None = None) -> None:
-        self.recipe = recipe if recipe is not None else MGRecipe()
-        self._rng = np.random.default_rng(self.recipe.seed)
-        self._pool: list[_Problem] = []
-        self._pool_rng_state: dict | None = None
-        self._dirty = True
-        self.steps = 0
-        self.train_seconds = 0.0
-        self._t_start: float | None = None
-        self.config = None
-
-    # ------------------------------------------------------------------ Task API
-    def setup(self, model, train, val, *, config, device) -> nn.Module:
-        if getattr(model, "ndim", None) != self.recipe.ndim:
-            raise ValueError(
-                f"the model is {getattr(model, 'ndim', '?')}-D, the recipe {self.recipe.ndim}-D"
-            )
-        self.device = torch.device(device)
-        self.config = config
-        self.module = model
-        self._val = [self._val_problem(i) for i in range(self.recipe.val_problems)]
-        self._t_start = time.perf_counter()
-        return model
+        super().__init__(recipe if recipe is not None else MGRecipe())
 
     def _per_problem(self) -> int:
         return math.ceil(self.recipe.rhs / self.recipe.chunk)
@@ -189,93 +155,17 @@ class MGTask(Task):
         out.update({f"val_iters_{i}": float(v) for i, v in enumerate(iters)})
         return out
 
-    def end_epoch(self, module: nn.Module, epoch: int) -> None:
-        self._dirty = True
-        self._build_pool()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "pool_rng": self._pool_rng_state,
-            "rng": self._rng.bit_generator.state,
-            "steps": self.steps,
-            "train_seconds": self._elapsed(),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if not state:
-            return
-        self._pool_rng_state = state["pool_rng"]
-        self._rng.bit_generator.state = state["rng"]
-        self.steps = int(state["steps"])
-        self.train_seconds = float(state["train_seconds"])
-        self._t_start = time.perf_counter()
-        self._dirty = True
-
-    def save_model(self, module: nn.Module, path: Path, extra: dict[str, Any]) -> None:
-        from sciml.solvers.multigrid.model_file import save_model
-
-        card = {
-            **self.recipe.card,
-            "recipe": self.recipe.to_dict(),
-            "steps": self.steps,
-            "train_seconds": round(self._elapsed(), 1),
-            "threads": torch.get_num_threads(),
-            "torch": str(torch.__version__),
-            "device": str(self.device),
-            **extra,
-        }
-        if self.config is not None:
-            card["train_config"] = self.config.to_dict()
-        save_model(module, path, card)
-
     # ------------------------------------------------------------------ pieces
-    def _elapsed(self) -> float:
-        if self._t_start is None:
-            return self.train_seconds
-        return self.train_seconds + time.perf_counter() - self._t_start
-
     def _val_problem(self, i: int):
-        r = self.recipe
-        fams = [f for f in ("spheres", "baffles", "terrain", "cylinders") if f in r.families]
-        fams = fams or list(r.families)
-        prob = make_problem(
-            r.val_size, ndim=r.ndim, family=fams[i % len(fams)],
-            walls=("open-top", "random", "dirichlet")[i % 3],
-            density_ratio=r.density_ratio_max if i % 2 == 0 else None,
-            seed=20_000 + r.seed * 100 + i,
-        )  # fmt: skip
+        prob = super()._val_problem(i)
         op = StencilOperator.from_system(prob.system, device=self.device)
         return op, Hierarchy.from_operator(op), prob.b.to(self.device)
-
-    def _draw_problem(self, n: int):
-        r, rng = self.recipe, self._rng
-        family = str(rng.choice(r.families))
-        walls = str(rng.choice(r.walls))
-        ratio, density = None, "interface"
-        if rng.uniform() < r.density_fraction:
-            hi = math.log10(r.density_ratio_max)
-            ratio = r.density_ratio_max if rng.uniform() < 0.5 else 10 ** rng.uniform(1.0, hi)
-            density = "interface" if rng.uniform() < 0.6 else "bubbles"
-        for _ in range(20):  # a draw whose fluid reaches no Dirichlet wall is drawn again
-            try:
-                prob = make_problem(n, ndim=r.ndim, family=family, walls=walls,
-                                    density_ratio=ratio, density=density,
-                                    seed=int(rng.integers(2**31)))  # fmt: skip
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"no usable {family}/{walls} problem in 20 draws")
-        label = f"{family}/{walls}/{'-' if ratio is None else f'{density} 1:{ratio:.0f}'}"
-        return prob, label
 
     @torch.no_grad()
     def _build_pool(self) -> None:
         """Draw :attr:`MGRecipe.problems` problems and the errors the current cycle leaves."""
         r = self.recipe
-        if self._pool_rng_state is not None and self._dirty and not self._pool:
-            self._rng.bit_generator.state = self._pool_rng_state  # resume: replay the draw
-        self._pool_rng_state = self._rng.bit_generator.state
+        self._replay_or_record_rng()
         pool = []
         for i in range(r.problems):
             n = r.sizes[i % len(r.sizes)]
